@@ -1,0 +1,108 @@
+"""Inspect one image: open its containers, run every registered reader, decide a verdict."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .signals._base import Evidence, SignalError, UnreadableImageError
+from .signals._registry import SignalReader, get_readers
+from .signals._source import ImageSource, SourceOptions, open_source
+from .verdicts.provenance import Origin, ProvenanceVerdict, decide_provenance
+
+
+@dataclass
+class FileReport:
+    """Everything artlineage found in one file. ``error`` is set when the file is unreadable."""
+
+    path: str | None
+    size: int = 0
+    sha256: str | None = None
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+    verdict: ProvenanceVerdict | None = None
+    generation: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # reader errors and container warnings
+    error: str | None = None
+
+    @property
+    def origin(self) -> Origin:
+        return self.verdict.origin if self.verdict else Origin.UNKNOWN
+
+    @property
+    def evidence(self) -> list[Evidence]:
+        return self.verdict.evidence if self.verdict else []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "size": self.size, "sha256": self.sha256, "format": self.format,
+            "width": self.width, "height": self.height,
+            "verdict": self.verdict.to_dict() if self.verdict else None,
+            "generation": self.generation, "warnings": self.warnings, "error": self.error,
+        }
+
+
+def run_readers(source: ImageSource, readers: Iterable[SignalReader]) -> tuple[list[Evidence], list[str]]:
+    """Run readers over a parsed source. A failing reader becomes a warning, never a crash."""
+    evidence: list[Evidence] = []
+    problems: list[str] = []
+    for reader in readers:
+        if reader.needs_pixels and not source.options.pixels:
+            continue
+        try:
+            if reader.applies is not None and not reader.applies(source):
+                continue
+            evidence.extend(reader.read(source))
+        except (SignalError, UnreadableImageError) as exc:
+            problems.append(f"{reader.name}: {exc}")
+        except RecursionError:
+            problems.append(f"{reader.name}: input nested too deeply")
+        except Exception as exc:  # noqa: BLE001 - hostile input must not stop a scan
+            problems.append(f"{reader.name}: unexpected {type(exc).__name__}: {exc}")
+    return evidence, problems
+
+
+def _report(source: ImageSource | None, data: bytes, path: str | None, readers: list[SignalReader]) -> FileReport:
+    report = FileReport(path=path, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+    if source is None:
+        return report
+    report.format, report.width, report.height = source.format, source.width, source.height
+    evidence, problems = run_readers(source, readers)
+    report.warnings = list(source.warnings) + problems
+    report.verdict = decide_provenance(evidence)
+    report.generation = [e.data["generation"] for e in evidence if "generation" in e.data]
+    return report
+
+
+def inspect_bytes(data: bytes, *, name: str | None = None, pixels: bool = True,
+                  readers: Iterable[str] | None = None, options: SourceOptions | None = None) -> FileReport:
+    """Inspect an image held in memory. Never raises on bad input: see ``FileReport.error``."""
+    options = options or SourceOptions(pixels=pixels)
+    chosen = get_readers(readers, pixels=options.pixels)
+    try:
+        source = open_source(name, data=data, options=options)
+    except UnreadableImageError as exc:
+        report = _report(None, data, name, chosen)
+        report.error = str(exc)
+        return report
+    return _report(source, data, name, chosen)
+
+
+def inspect_file(path: str | os.PathLike[str], *, pixels: bool = True, readers: Iterable[str] | None = None,
+                 options: SourceOptions | None = None) -> FileReport:
+    """Inspect one image file: provenance verdict with evidence and generation parameters."""
+    options = options or SourceOptions(pixels=pixels)
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > options.max_file_bytes:
+            return FileReport(path=str(p), size=size,
+                              error=f"file is {size} bytes, above the {options.max_file_bytes} limit")
+        data = p.read_bytes()
+    except OSError as exc:
+        return FileReport(path=str(p), error=f"cannot read file: {exc.strerror or exc}")
+    return inspect_bytes(data, name=str(p), readers=readers, options=options)

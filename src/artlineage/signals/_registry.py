@@ -1,0 +1,78 @@
+"""The registry of signal readers.
+
+Each reader is one module that calls :func:`register_reader` at import time; the pipeline
+only ever asks :func:`get_readers`. Built-in modules are discovered by walking this package
+(any module whose name does not start with ``_``), and third-party packages add readers through
+the ``artlineage.signals`` entry-point group, as datasette plugins do.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Callable, Iterable
+
+from ._base import Evidence
+from ._source import ImageSource
+
+ReaderFunc = Callable[[ImageSource], Iterable[Evidence]]
+
+
+@dataclass(frozen=True)
+class SignalReader:
+    name: str
+    read: ReaderFunc
+    needs_pixels: bool = False
+    description: str = ""
+    # Cheap pre-check so a scan skips readers that cannot apply (e.g. no C2PA box in the bytes).
+    applies: Callable[[ImageSource], bool] | None = None
+
+
+_READERS: dict[str, SignalReader] = {}
+_LOADED = False
+
+
+def register_reader(name: str, *, needs_pixels: bool = False, description: str = "",
+                    applies: Callable[[ImageSource], bool] | None = None) -> Callable[[ReaderFunc], ReaderFunc]:
+    """Decorator: ``@register_reader("exif")`` on a function ``(ImageSource) -> Iterable[Evidence]``."""
+
+    def decorate(func: ReaderFunc) -> ReaderFunc:
+        if name in _READERS and _READERS[name].read is not func:
+            existing = _READERS[name].read
+            if (existing.__module__, existing.__qualname__) != (func.__module__, func.__qualname__):
+                raise ValueError(f"signal reader {name!r} is already registered by {existing.__module__}")
+        _READERS[name] = SignalReader(name, func, needs_pixels, description or (func.__doc__ or "").strip().split("\n")[0], applies)
+        return func
+
+    return decorate
+
+
+def _load_builtin_and_plugins() -> None:
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    import artlineage.signals as pkg
+
+    for info in pkgutil.walk_packages(pkg.__path__, prefix=pkg.__name__ + "."):
+        if info.name.rsplit(".", 1)[-1].startswith("_"):
+            continue
+        importlib.import_module(info.name)
+    for ep in entry_points(group="artlineage.signals"):
+        ep.load()
+
+
+def get_readers(names: Iterable[str] | None = None, *, pixels: bool = True) -> list[SignalReader]:
+    """Registered readers, optionally only ``names``; pixel readers dropped when ``pixels`` is False."""
+    _load_builtin_and_plugins()
+    if names is not None:
+        wanted = list(names)
+        unknown = [n for n in wanted if n not in _READERS]
+        if unknown:
+            raise KeyError(f"unknown signal reader(s): {', '.join(unknown)}; known: {', '.join(sorted(_READERS))}")
+        readers = [_READERS[n] for n in wanted]
+    else:
+        readers = [_READERS[n] for n in sorted(_READERS)]
+    return [r for r in readers if pixels or not r.needs_pixels]

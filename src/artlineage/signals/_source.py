@@ -1,0 +1,325 @@
+"""Open an image file once and expose its metadata containers to every reader.
+
+Readers never re-parse the file: they get an :class:`ImageSource` with the text chunks,
+EXIF, XMP packets and raw bytes already split out, and ask for pixels only if they need
+them (``source.pixels()``), which decodes at a bounded size.
+
+PNG chunks are walked here rather than through Pillow because Pillow only surfaces text
+chunks stored *after* IDAT once the pixels are decoded, and it rejects big text chunks
+with a bare ValueError; walking the chunk list lets a metadata-only scan skip IDAT entirely.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from ._base import UnreadableImageError
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+XMP_JPEG_PREFIX = b"http://ns.adobe.com/xap/1.0/\x00"
+EXIF_IFD_POINTER = 0x8769
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """Bounds and switches that apply to one inspection."""
+
+    pixels: bool = True  # let pixel readers (watermark, stealth metadata) run
+    max_pixels: int = 4_194_304  # pixel readers see at most this many pixels (downscaled)
+    max_image_pixels: int = 178_956_970  # declared size above this is a decompression bomb
+    max_file_bytes: int = 512 * 1024 * 1024
+    max_text_bytes: int = 8 * 1024 * 1024  # one text chunk, after decompression
+    max_total_text_bytes: int = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    key: str
+    text: str
+    location: str  # e.g. "PNG tEXt", "PNG iTXt", "JPEG COM"
+
+
+@dataclass
+class ImageSource:
+    """A parsed image container. Cheap to build: no pixel is decoded."""
+
+    data: bytes
+    format: str  # "PNG", "JPEG", "WEBP", "TIFF", "GIF", ...
+    width: int
+    height: int
+    path: str | None = None
+    mode: str | None = None
+    texts: list[TextChunk] = field(default_factory=list)
+    exif_bytes: bytes | None = None
+    exif_location: str | None = None
+    xmp_packets: list[tuple[str, bytes]] = field(default_factory=list)  # (location, packet)
+    jpeg_segments: list[tuple[int, bytes]] = field(default_factory=list)  # (marker, payload)
+    png_chunk_types: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    options: SourceOptions = field(default_factory=SourceOptions)
+    _exif: Any = None
+    _pixels: Any = None
+
+    # ----- conveniences for readers -------------------------------------------------
+    def text(self, key: str) -> TextChunk | None:
+        """First text chunk with this keyword (case-sensitive, as tools write them)."""
+        for chunk in self.texts:
+            if chunk.key == key:
+                return chunk
+        return None
+
+    def exif(self) -> dict[int, Any]:
+        """IFD0 and the Exif sub-IFD merged into one tag -> value mapping (parsed once)."""
+        if self._exif is None:
+            self._exif = _parse_exif(self.exif_bytes) if self.exif_bytes else {}
+        return self._exif
+
+    def pixels(self) -> Image.Image:
+        """Decoded pixels, downscaled so that at most ``options.max_pixels`` are decoded.
+
+        JPEG uses Pillow's ``draft`` so the DCT decoder itself skips detail; other formats
+        are decoded and reduced. Raises :class:`UnreadableImageError` on corrupt data.
+        """
+        if self._pixels is not None:
+            return self._pixels
+        if not self.options.pixels:
+            raise UnreadableImageError("pixel decoding is switched off (metadata-only scan)")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                im = Image.open(io.BytesIO(self.data))
+                if im.width * im.height > self.options.max_image_pixels:
+                    raise UnreadableImageError(
+                        f"decompression bomb: {im.width}x{im.height} pixels exceeds limit"
+                    )
+                if im.format == "JPEG" and im.width * im.height > self.options.max_pixels:
+                    scale = (self.options.max_pixels / (im.width * im.height)) ** 0.5
+                    im.draft(im.mode, (max(1, int(im.width * scale)), max(1, int(im.height * scale))))
+                im.load()
+        except UnreadableImageError:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise UnreadableImageError(f"decompression bomb: {exc}") from exc
+        except Exception as exc:  # Pillow raises many types for corrupt data
+            raise UnreadableImageError(f"cannot decode pixels: {exc}") from exc
+        self._pixels = im
+        return im
+
+    def full_pixels(self) -> Image.Image:
+        """Pixels at full resolution, refused above ``options.max_pixels``.
+
+        For readers whose signal does not survive resampling (alpha-channel LSB metadata).
+        """
+        if self.width * self.height > self.options.max_pixels:
+            raise UnreadableImageError(
+                f"image has {self.width * self.height} pixels, above the {self.options.max_pixels} "
+                "limit for full-resolution pixel readers"
+            )
+        im = self.pixels()
+        if im.size != (self.width, self.height):
+            raise UnreadableImageError("full-resolution pixels unavailable")
+        return im
+
+
+# ----- opening -----------------------------------------------------------------------
+
+def open_source(path: str | os.PathLike[str] | None = None, *, data: bytes | None = None,
+                options: SourceOptions | None = None) -> ImageSource:
+    """Parse an image's containers. Raises :class:`UnreadableImageError` with a clear reason."""
+    options = options or SourceOptions()
+    if data is None:
+        if path is None:
+            raise ValueError("give a path or data")
+        p = Path(path)
+        try:
+            size = p.stat().st_size
+        except OSError as exc:
+            raise UnreadableImageError(f"cannot stat file: {exc.strerror or exc}") from exc
+        if size > options.max_file_bytes:
+            raise UnreadableImageError(f"file is {size} bytes, above the {options.max_file_bytes} limit")
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise UnreadableImageError(f"cannot read file: {exc.strerror or exc}") from exc
+    if not data:
+        raise UnreadableImageError("empty file (0 bytes)")
+    name = str(path) if path is not None else None
+    if data.startswith(PNG_MAGIC):
+        src = _open_png(data, options)
+    else:
+        src = _open_with_pillow(data, options)
+    src.path = name
+    if src.width * src.height > options.max_image_pixels:
+        raise UnreadableImageError(
+            f"decompression bomb: declared size {src.width}x{src.height} "
+            f"({src.width * src.height} pixels) exceeds the {options.max_image_pixels} limit"
+        )
+    return src
+
+
+def _open_png(data: bytes, options: SourceOptions) -> ImageSource:
+    pos = len(PNG_MAGIC)
+    n = len(data)
+    width = height = 0
+    mode = None
+    texts: list[TextChunk] = []
+    exif_bytes = None
+    xmp: list[tuple[str, bytes]] = []
+    types: list[str] = []
+    warns: list[str] = []
+    total_text = 0
+    saw_ihdr = saw_iend = False
+    while pos + 8 <= n:
+        length, ctype = struct.unpack(">I4s", data[pos:pos + 8])
+        body_start = pos + 8
+        body_end = body_start + length
+        if body_end + 4 > n:
+            warns.append(f"truncated PNG: chunk {ctype!r} at offset {pos} runs past end of file")
+            break
+        try:
+            tname = ctype.decode("ascii")
+        except UnicodeDecodeError:
+            warns.append(f"invalid PNG chunk type at offset {pos}")
+            break
+        types.append(tname)
+        body = data[body_start:body_end]
+        pos = body_end + 4
+        if tname == "IHDR":
+            if length < 13:
+                raise UnreadableImageError("corrupt PNG: short IHDR")
+            width, height, depth, ctype_code = struct.unpack(">IIBB", body[:10])
+            mode = {0: "L", 2: "RGB", 3: "P", 4: "LA", 6: "RGBA"}.get(ctype_code, f"png-type-{ctype_code}")
+            saw_ihdr = True
+        elif tname in ("tEXt", "zTXt", "iTXt"):
+            if length > options.max_text_bytes:
+                warns.append(f"PNG {tname} chunk of {length} bytes skipped (limit {options.max_text_bytes})")
+                continue
+            try:
+                key, text = _decode_png_text(tname, body, options.max_text_bytes)
+            except ValueError as exc:
+                warns.append(f"unreadable PNG {tname} chunk: {exc}")
+                continue
+            total_text += len(text)
+            if total_text > options.max_total_text_bytes:
+                warns.append("PNG text chunks exceed the total text limit; the rest were skipped")
+                continue
+            if key == "XML:com.adobe.xmp":
+                xmp.append((f"PNG {tname} 'XML:com.adobe.xmp'", text.encode("utf-8")))
+            else:
+                texts.append(TextChunk(key, text, f"PNG {tname} '{key}'"))
+        elif tname == "eXIf":
+            exif_bytes = body
+        elif tname == "IEND":
+            saw_iend = True
+            break
+    if not saw_ihdr:
+        raise UnreadableImageError("corrupt PNG: no IHDR chunk")
+    if not saw_iend and not any(w.startswith("truncated") for w in warns):
+        warns.append("truncated PNG: no IEND chunk")
+    return ImageSource(data=data, format="PNG", width=width, height=height, mode=mode, texts=texts,
+                       exif_bytes=exif_bytes, exif_location="PNG eXIf" if exif_bytes else None,
+                       xmp_packets=xmp, png_chunk_types=types, warnings=warns, options=options)
+
+
+def _bounded_inflate(payload: bytes, limit: int) -> bytes:
+    d = zlib.decompressobj()
+    out = d.decompress(payload, limit + 1)
+    if len(out) > limit or d.unconsumed_tail:
+        raise ValueError(f"compressed text inflates beyond {limit} bytes")
+    return out
+
+
+def _decode_png_text(tname: str, body: bytes, limit: int) -> tuple[str, str]:
+    if tname == "tEXt":
+        key, _, text = body.partition(b"\x00")
+        return key.decode("latin-1"), text.decode("latin-1")
+    if tname == "zTXt":
+        key, _, rest = body.partition(b"\x00")
+        if not rest:
+            raise ValueError("missing compression method")
+        return key.decode("latin-1"), _bounded_inflate(rest[1:], limit).decode("latin-1")
+    # iTXt: keyword\0 flag method lang\0 translated\0 text
+    key, _, rest = body.partition(b"\x00")
+    if len(rest) < 2:
+        raise ValueError("short iTXt")
+    flag, _method = rest[0], rest[1]
+    rest = rest[2:]
+    _lang, _, rest = rest.partition(b"\x00")
+    _translated, _, text = rest.partition(b"\x00")
+    if flag:
+        text = _bounded_inflate(text, limit)
+    return key.decode("latin-1"), text.decode("utf-8", errors="replace")
+
+
+def _open_with_pillow(data: bytes, options: SourceOptions) -> ImageSource:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError as exc:
+        raise UnreadableImageError(f"decompression bomb: {exc}") from exc
+    except Image.UnidentifiedImageError as exc:
+        head = data[:16].hex(" ")
+        raise UnreadableImageError(f"not an image in a recognised format (first bytes: {head})") from exc
+    except Exception as exc:
+        raise UnreadableImageError(f"not a readable image: {type(exc).__name__}: {exc}") from exc
+    fmt = im.format or "UNKNOWN"
+    info = im.info
+    texts: list[TextChunk] = []
+    xmp: list[tuple[str, bytes]] = []
+    segments: list[tuple[int, bytes]] = []
+    exif_bytes = info.get("exif") if isinstance(info.get("exif"), bytes) else None
+    exif_location = f"{fmt} EXIF" if exif_bytes else None
+    warns: list[str] = []
+    if fmt == "JPEG":
+        exif_location = "JPEG APP1 Exif" if exif_bytes else None
+        for marker_name, payload in getattr(im, "applist", []):
+            marker = 0xE0 + int(marker_name[3:]) if marker_name.startswith("APP") else 0xFE
+            segments.append((marker, payload))
+            if marker == 0xE1 and payload.startswith(XMP_JPEG_PREFIX):
+                xmp.append(("JPEG APP1 XMP", payload[len(XMP_JPEG_PREFIX):]))
+        comment = info.get("comment")
+        if isinstance(comment, bytes):
+            texts.append(TextChunk("comment", comment.decode("utf-8", errors="replace"), "JPEG COM"))
+    elif fmt == "TIFF":
+        tags = getattr(im, "tag_v2", {})
+        packet = tags.get(700)
+        if packet:
+            xmp.append(("TIFF tag 700 XMP", packet if isinstance(packet, bytes) else str(packet).encode()))
+        try:
+            exif_bytes = im.getexif().tobytes()
+            exif_location = "TIFF IFD0"
+        except Exception as exc:  # noqa: BLE001 - any parse failure is a warning, not fatal
+            warns.append(f"unreadable TIFF tags: {exc}")
+    elif isinstance(info.get("xmp"), (bytes, str)):
+        packet = info["xmp"]
+        xmp.append((f"{fmt} XMP", packet if isinstance(packet, bytes) else packet.encode()))
+    if fmt != "JPEG" and isinstance(info.get("comment"), (bytes, str)):
+        c = info["comment"]
+        texts.append(TextChunk("comment", c.decode("utf-8", "replace") if isinstance(c, bytes) else c,
+                               f"{fmt} comment"))
+    return ImageSource(data=data, format=fmt, width=im.width, height=im.height, mode=im.mode,
+                       texts=texts, exif_bytes=exif_bytes, exif_location=exif_location,
+                       xmp_packets=xmp, jpeg_segments=segments, warnings=warns, options=options)
+
+
+def _parse_exif(raw: bytes) -> dict[int, Any]:
+    exif = Image.Exif()
+    if raw.startswith(b"Exif\x00\x00"):
+        raw = raw[6:]
+    exif.load(raw)
+    tags: dict[int, Any] = dict(exif.items())
+    try:
+        tags.update(exif.get_ifd(EXIF_IFD_POINTER))
+    except Exception:  # noqa: BLE001 - a broken sub-IFD keeps IFD0
+        pass
+    return tags
