@@ -1,0 +1,136 @@
+"""The scan database: one row per scanned file, stored through SQLAlchemy.
+
+SQLite (WAL mode, a commit per batch) by default, any SQLAlchemy URL otherwise. A scan killed
+at any point loses at most the uncommitted batch, which the next run simply rescans: rows are
+upserted by path, so nothing is lost and nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from sqlalchemy import (JSON, BigInteger, DateTime, Float, Integer, String, Text, create_engine, event, func,
+                        select)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from .._inspect import FileReport
+
+
+class ScanBase(DeclarativeBase):
+    pass
+
+
+class ScannedFile(ScanBase):
+    __tablename__ = "scanned_files"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    path: Mapped[str] = mapped_column(String(4096), unique=True, index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    mtime_ns: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    format: Mapped[str | None] = mapped_column(String(16))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    origin: Mapped[str] = mapped_column(String(32), index=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    generator: Mapped[str | None] = mapped_column(String(128), index=True)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[list[Any]] = mapped_column(JSON)
+    conflicts: Mapped[list[Any]] = mapped_column(JSON)
+    generation: Mapped[list[Any]] = mapped_column(JSON)
+    warnings: Mapped[list[Any]] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    scanned_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # a killed writer never corrupts committed batches
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(db: str | Path) -> Engine:
+    """A path means SQLite; anything with ``://`` is taken as a SQLAlchemy URL."""
+    url = str(db) if "://" in str(db) else f"sqlite:///{Path(db)}"
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+@dataclass
+class StoreSummary:
+    total: int
+    by_origin: dict[str, int]
+    by_generator: dict[str, int]
+    errors: int
+
+
+class ScanStore:
+    """Read and write scan rows. Safe to reopen: the schema is created if missing."""
+
+    def __init__(self, db: str | Path):
+        self.engine = make_engine(db)
+        ScanBase.metadata.create_all(self.engine)
+
+    def known_files(self) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) of every stored row, to skip unchanged files on rescan."""
+        with Session(self.engine) as s:
+            return {p: (size, mt) for p, size, mt in s.execute(
+                select(ScannedFile.path, ScannedFile.size, ScannedFile.mtime_ns))}
+
+    def upsert(self, rows: Iterable[tuple[FileReport, int]]) -> int:
+        """Write (report, mtime_ns) pairs in one transaction, replacing rows with the same path."""
+        values = [_row_values(r, mtime) for r, mtime in rows]
+        if not values:
+            return 0
+        dialect = self.engine.dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(ScannedFile).values(values)
+        update_cols = {c: stmt.excluded[c] for c in values[0] if c != "path"}
+        stmt = stmt.on_conflict_do_update(index_elements=["path"], set_=update_cols)
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+        return len(values)
+
+    def rows(self, origin: str | None = None) -> Iterator[ScannedFile]:
+        with Session(self.engine) as s:
+            q = select(ScannedFile).order_by(ScannedFile.path)
+            if origin:
+                q = q.where(ScannedFile.origin == origin)
+            for row in s.scalars(q).yield_per(1000):
+                yield row
+
+    def summary(self) -> StoreSummary:
+        with Session(self.engine) as s:
+            by_origin = dict(s.execute(select(ScannedFile.origin, func.count()).where(ScannedFile.error.is_(None))
+                                       .group_by(ScannedFile.origin)).all())
+            by_gen = dict(s.execute(select(ScannedFile.generator, func.count())
+                                    .where(ScannedFile.generator.is_not(None)).group_by(ScannedFile.generator)).all())
+            errors = s.scalar(select(func.count()).where(ScannedFile.error.is_not(None))) or 0
+            total = s.scalar(select(func.count()).select_from(ScannedFile)) or 0
+        return StoreSummary(total, dict(Counter(by_origin).most_common()), dict(Counter(by_gen).most_common()), errors)
+
+
+def _row_values(report: FileReport, mtime_ns: int) -> dict[str, Any]:
+    v = report.verdict
+    return {
+        "path": report.path, "size": report.size, "mtime_ns": mtime_ns, "sha256": report.sha256,
+        "format": report.format, "width": report.width, "height": report.height,
+        "origin": v.origin.value if v else "error" if report.error else "unknown",
+        "confidence": float(v.confidence) if v else 0.0,
+        "generator": v.generator if v else None,
+        "explanation": v.explanation if v else None,
+        "evidence": [e.to_dict() for e in v.evidence] if v else [],
+        "conflicts": list(v.conflicts) if v else [],
+        "generation": report.generation, "warnings": report.warnings, "error": report.error,
+        "scanned_at": dt.datetime.now(dt.timezone.utc),
+    }

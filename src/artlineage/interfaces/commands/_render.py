@@ -1,0 +1,52 @@
+"""Shared rich rendering for provenance results."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ..._inspect import FileReport
+
+ORIGIN_STYLE = {
+    "ai_generated": "bold red", "ai_edited": "bold magenta", "camera": "bold green",
+    "human_declared": "bold cyan", "algorithmic": "bold yellow", "unknown": "bold white", "error": "bold red",
+}
+
+
+def origin_text(origin: str) -> Text:
+    return Text(origin, style=ORIGIN_STYLE.get(origin, ""))
+
+
+def render_report(console: Console, report: FileReport) -> None:
+    console.rule(Text(report.path or "<bytes>", style="bold"))
+    if report.error:
+        console.print(Text("error: ", style="bold red") + Text(report.error))
+        return
+    v = report.verdict
+    assert v is not None
+    head = Text(f"{report.format} {report.width}x{report.height}  origin: ") + origin_text(v.origin.value)
+    head += Text(f"  confidence {v.confidence:.2f}")
+    if v.generator:
+        head += Text(f"  generator: {v.generator}", style="bold")
+    console.print(head)
+    console.print(Text(v.explanation, style="dim"))
+    for c in v.conflicts:
+        console.print(Text("conflict: ", style="bold yellow") + Text(c))
+    if v.evidence:
+        t = Table(show_header=True, header_style="bold", expand=False)
+        for col in ("reader", "implies", "strength", "location", "field", "value"):
+            t.add_column(col, overflow="fold", max_width=60 if col == "value" else None)
+        for e in v.evidence:
+            value = e.value if isinstance(e.value, str) else repr(e.value)
+            t.add_row(e.reader, e.implies.value, f"{e.strength:.2f}", e.location, e.field,
+                      value if len(value) < 240 else value[:237] + "...")
+        console.print(t)
+    for g in report.generation:
+        t = Table(title=f"generation parameters ({g.get('tool')})", show_header=False)
+        for k, val in g.items():
+            if k != "tool":
+                t.add_row(k, str(val) if len(str(val)) < 400 else str(val)[:397] + "...")
+        console.print(t)
+    for w in report.warnings:
+        console.print(Text("warning: ", style="yellow") + Text(w))

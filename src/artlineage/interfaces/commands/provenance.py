@@ -1,0 +1,111 @@
+"""``artlineage inspect``, ``artlineage scan`` and ``artlineage readers``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ..._inspect import inspect_file
+from ...datasets.scan import scan_directory
+from ...signals._registry import get_readers
+from ._render import origin_text, render_report
+
+
+def register(app: typer.Typer) -> None:
+    app.command("inspect")(inspect_cmd)
+    app.command("scan")(scan_cmd)
+    app.command("readers")(readers_cmd)
+
+
+def inspect_cmd(
+    files: List[Path] = typer.Argument(..., help="Image files to inspect."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (one object per file, in a list)."),
+    no_pixels: bool = typer.Option(False, "--no-pixels", help="Metadata only: skip watermark/stealth readers."),
+    reader: Optional[List[str]] = typer.Option(None, "--reader", help="Run only these readers."),
+) -> None:
+    """Show the provenance verdict of each file, with the evidence behind it."""
+    reports = [inspect_file(f, pixels=not no_pixels, readers=reader) for f in files]
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
+    else:
+        console = Console()
+        for r in reports:
+            render_report(console, r)
+    if all(r.error for r in reports):
+        raise typer.Exit(1)
+
+
+def scan_cmd(
+    directory: Path = typer.Argument(..., exists=True, help="Folder to scan (recursively)."),
+    db: str = typer.Option("scan.sqlite", "--db", help="SQLite file or SQLAlchemy URL for the results."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
+    no_pixels: bool = typer.Option(False, "--no-pixels", help="Metadata-only scan (fastest)."),
+    all_files: bool = typer.Option(False, "--all-files", help="Inspect every file, not only image extensions."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Scan a folder into a database, one row per file; rerun to resume or to pick up changes."""
+    console = Console(stderr=True)
+    progress = Progress(TextColumn("[bold]scanning"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
+                        disable=quiet or as_json)
+    with progress:
+        task = progress.add_task("scan", total=None, rate="")
+        import time
+        t0 = time.perf_counter()
+
+        def on_progress(done: int, total: int) -> None:
+            el = time.perf_counter() - t0
+            progress.update(task, completed=done, total=total, rate=f"{done / el:,.0f} files/s" if el > 0 else "")
+
+        summary = scan_directory(directory, db, pixels=not no_pixels, workers=workers, all_files=all_files,
+                                 progress=on_progress)
+    store = summary.store
+    assert store is not None
+    if as_json:
+        typer.echo(json.dumps({
+            "scanned": summary.scanned, "skipped_unchanged": summary.skipped_unchanged,
+            "errors": summary.errors, "seconds": round(summary.seconds, 3),
+            "files_per_second": round(summary.files_per_second, 1), "total_rows": store.total,
+            "by_origin": store.by_origin, "by_generator": store.by_generator,
+            "error_rows": store.errors, "error_files": summary.error_files,
+        }, indent=2))
+        return
+    out = Console()
+    out.print(f"scanned {summary.scanned} file(s), skipped {summary.skipped_unchanged} unchanged, "
+              f"{summary.errors} error(s), {summary.seconds:.2f}s ({summary.files_per_second:,.0f} files/s)")
+    t = Table(title=f"{db}: {store.total} row(s) by origin")
+    t.add_column("origin")
+    t.add_column("files", justify="right")
+    for origin, n in store.by_origin.items():
+        t.add_row(origin_text(origin), str(n))
+    if store.errors:
+        t.add_row(origin_text("error"), str(store.errors))
+    out.print(t)
+    if store.by_generator:
+        g = Table(title="by generator")
+        g.add_column("generator")
+        g.add_column("files", justify="right")
+        for gen, n in store.by_generator.items():
+            g.add_row(gen, str(n))
+        out.print(g)
+    for path, err in summary.error_files[:20]:
+        out.print(f"[red]error[/red] {path}: {err}")
+    if len(summary.error_files) > 20:
+        out.print(f"... and {len(summary.error_files) - 20} more errors (see the database)")
+
+
+def readers_cmd() -> None:
+    """List the registered signal readers."""
+    t = Table(title="signal readers")
+    for col in ("name", "pixels", "description"):
+        t.add_column(col)
+    for r in get_readers():
+        t.add_row(r.name, "yes" if r.needs_pixels else "", r.description)
+    Console().print(t)
