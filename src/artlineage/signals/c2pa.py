@@ -1,0 +1,478 @@
+"""C2PA Content Credentials: signed provenance manifests embedded in the file (JUMBF).
+
+Parsing and validation are c2pa-python's (the C2PA reference implementation, c2pa-rs);
+this module only maps what it reports onto evidence. Three outcomes, by validation:
+
+* ``Trusted`` (signature and hashes valid, signer on a configured trust list): claims are
+  evidence at strength ``TRUSTED_STRENGTH`` (0.97).
+* ``Valid`` with only ``signingCredential.untrusted`` / ``timeStamp.untrusted`` failures: the
+  manifest is intact and was signed by whoever holds the key, but that signer is on no trust
+  list we were given. This is the normal state of real-world files here, because no trust list
+  is bundled (see :func:`set_trust_anchors`). The claims are kept at the reduced strength
+  ``UNTRUSTED_SIGNER_STRENGTH`` (0.8) and the note says so: an AI-generation claim is rarely
+  forged, and an intact manifest is still far stronger than unsigned metadata.
+* anything else (``Invalid``: hash mismatch, broken signature, revoked or expired credential):
+  every claim becomes :attr:`Implication.UNTRUSTED` evidence naming the failing status codes,
+  with what the manifest claimed kept in ``data`` — never trusted silently.
+
+Network access is switched off (no remote manifest fetch, no OCSP): a scan must not make
+requests chosen by a hostile file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, BinaryIO, Iterable
+
+import c2pa as c2pa_lib
+
+from ._base import Evidence, Implication, SignalError, truncate
+from ._registry import register_reader
+from ._source import ImageSource
+
+TRUSTED_STRENGTH = 0.97
+UNTRUSTED_SIGNER_STRENGTH = 0.8
+MAX_MANIFEST_JSON = 16 * 1024 * 1024  # a manifest store's JSON beyond this is refused as hostile
+MAX_ACTIONS = 500  # evidence rows per manifest are bounded; the dataclass keeps the count
+TRUST_ANCHORS_ENV = "ARTLINEAGE_C2PA_TRUST_ANCHORS"  # path to a PEM bundle of trusted roots
+
+MIME_OF_FORMAT = {
+    "JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
+    "TIFF": "image/tiff", "GIF": "image/gif", "AVIF": "image/avif", "HEIF": "image/heif",
+    "HEIC": "image/heic", "DNG": "image/x-adobe-dng",
+}
+# Failures that only say the signer (or timestamp authority) is not on our trust list.
+TRUST_LIST_ONLY_CODES = frozenset({"signingCredential.untrusted", "timeStamp.untrusted"})
+ACTIONS_LABELS = ("c2pa.actions", "c2pa.actions.v2")
+TRAINING_MINING_LABELS = ("c2pa.training-mining", "cawg.training-mining")
+CREATED_ACTIONS = frozenset({"c2pa.created"})
+
+# The IPTC Digital Source Type vocabulary (https://cv.iptc.org/newscodes/digitalsourcetype/),
+# including retired codes (softwareImage, digitalArt) and C2PA's own additions, by bare name.
+# Each says what a c2pa.created action with that source type implies about the asset.
+SOURCE_TYPE_IMPLICATION: dict[str, Implication] = {
+    "trainedalgorithmicmedia": Implication.AI_GENERATED,
+    "trainedalgorithmicdata": Implication.AI_GENERATED,
+    "compositewithtrainedalgorithmicmedia": Implication.AI_EDITED,
+    "algorithmicmedia": Implication.ALGORITHMIC,
+    "datadrivenmedia": Implication.ALGORITHMIC,
+    "virtualrecording": Implication.ALGORITHMIC,  # recording of a rendered/virtual scene
+    # Composite with synthetic elements, which the vocabulary allows to be algorithmic *or*
+    # trained: not specific enough to claim AI, so algorithmic (the note says "may include AI").
+    "compositesynthetic": Implication.ALGORITHMIC,
+    "softwareimage": Implication.ALGORITHMIC,  # retired code: "created by software"
+    "digitalcapture": Implication.CAMERA,
+    "computationalcapture": Implication.CAMERA,
+    "negativefilm": Implication.CAMERA,  # scanned film or print: a capture of a physical original
+    "positivefilm": Implication.CAMERA,
+    "print": Implication.CAMERA,
+    "compositecapture": Implication.CAMERA,  # composite of captured elements only
+    "digitalcreation": Implication.HUMAN_DECLARED,
+    "digitalart": Implication.HUMAN_DECLARED,  # retired name of digitalCreation
+    "humanedits": Implication.HUMAN_DECLARED,
+    "minorhumanedits": Implication.HUMAN_DECLARED,
+    # Say nothing about who or what made the content itself:
+    "algorithmicallyenhanced": Implication.INFO,  # a capture or creation touched up by an algorithm
+    "screencapture": Implication.INFO,  # a screenshot shows whatever was on screen
+    "composite": Implication.INFO,  # elements of unspecified kinds
+    "empty": Implication.INFO,  # C2PA's placeholder for "no source type"
+}
+_AI_SOURCE_TYPES = frozenset(k for k, v in SOURCE_TYPE_IMPLICATION.items()
+                             if v in (Implication.AI_GENERATED, Implication.AI_EDITED))
+
+TRAINING_USE_IMPLICATION = {
+    "notallowed": Implication.CONSENT_RESERVED,
+    "constrained": Implication.CONSENT_RESERVED,  # reserved unless the stated constraints are met
+    "allowed": Implication.CONSENT_ALLOWED,
+}
+
+# Lower-cased substrings of claim generators / software agents -> the AI tool they name.
+# Deliberately no bare "google"/"adobe"/"microsoft": their cameras and editors sign too.
+KNOWN_AI_TOOLS: tuple[tuple[str, str], ...] = (
+    ("firefly", "Adobe Firefly"),
+    ("dall-e", "DALL-E"), ("dall·e", "DALL-E"), ("dalle", "DALL-E"),
+    ("chatgpt", "OpenAI"), ("openai", "OpenAI"), ("sora", "OpenAI Sora"),
+    ("midjourney", "Midjourney"),
+    ("bing image creator", "Bing Image Creator"), ("image creator from designer", "Bing Image Creator"),
+    ("microsoft designer", "Microsoft Designer"), ("copilot", "Microsoft Copilot"),
+    ("imagen", "Google Imagen"), ("gemini", "Google Gemini"),
+    ("stable diffusion", "Stable Diffusion"), ("stable-diffusion", "Stable Diffusion"),
+    ("stability ai", "Stable Diffusion"), ("dreamstudio", "Stable Diffusion"),
+    ("leonardo.ai", "Leonardo.Ai"), ("ideogram", "Ideogram"), ("black forest labs", "FLUX"),
+    ("runway", "Runway"), ("meta ai", "Meta AI"), ("imagine with meta", "Meta AI"),
+)
+
+
+@dataclass
+class C2paManifest:
+    """The active manifest of a C2PA manifest store, as c2pa-python validated it."""
+
+    active_label: str | None
+    claim_generators: list[str] = field(default_factory=list)
+    title: str | None = None
+    format: str | None = None
+    validation_state: str | None = None  # "Trusted", "Valid", "Invalid" (c2pa-rs' words)
+    failure_codes: list[str] = field(default_factory=list)  # active manifest's failed checks
+    status: list[dict[str, Any]] = field(default_factory=list)  # code/url/explanation of failures
+    ingredient_failure_codes: list[str] = field(default_factory=list)
+    actions: list[dict[str, Any]] = field(default_factory=list)  # from c2pa.actions(.v2), in order
+    ingredients: list[dict[str, Any]] = field(default_factory=list)
+    assertions: dict[str, Any] = field(default_factory=dict)  # label -> data, every assertion
+    training_mining: list[dict[str, Any]] = field(default_factory=list)  # assertion, entry, use
+    signature: dict[str, Any] = field(default_factory=dict)  # issuer, common_name, alg, time
+    manifest_count: int = 0
+
+    @property
+    def trust(self) -> str:
+        """``"trusted"``, ``"untrusted_signer"`` (intact, signer not on a trust list) or ``"invalid"``."""
+        state = (self.validation_state or "").lower()
+        if state == "trusted" and not self.failure_codes:
+            return "trusted"
+        if state in ("valid", "trusted", "") and set(self.failure_codes) <= TRUST_LIST_ONLY_CODES:
+            return "untrusted_signer"
+        return "invalid"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()} | {"trust": self.trust}
+
+
+# ----- trust and context ---------------------------------------------------------------
+
+_trust_anchors_pem: str | None = None
+
+
+def set_trust_anchors(pem: str | bytes | None) -> None:
+    """Trust these root certificates (PEM bundle) for C2PA signers, e.g. the C2PA trust list.
+
+    Without anchors every real signer reads as "signer not on a trust list" (strength 0.8).
+    ``ARTLINEAGE_C2PA_TRUST_ANCHORS`` (a path to a PEM file) sets them at import time.
+    """
+    global _trust_anchors_pem
+    _trust_anchors_pem = pem.decode("ascii") if isinstance(pem, bytes) else pem
+
+
+def _anchors_from_env() -> None:
+    path = os.environ.get(TRUST_ANCHORS_ENV)
+    if path:
+        with open(path, encoding="ascii") as fh:
+            set_trust_anchors(fh.read())
+
+
+@lru_cache(maxsize=8)
+def _context(trust_anchors_pem: str | None) -> c2pa_lib.Context:
+    settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
+    if trust_anchors_pem:
+        settings["trust"] = {"trust_anchors": trust_anchors_pem}
+    return c2pa_lib.Context.from_dict(settings)
+
+
+# ----- reading -------------------------------------------------------------------------
+
+def embedded_c2pa_location(source: ImageSource) -> str | None:
+    """Where the container holds a C2PA JUMBF store, judged cheaply; None when it has none.
+
+    JPEG and PNG have a dedicated place (APP11 JUMBF segments, the caBX chunk) that the
+    container parse already lists; other formats get a byte search for the JUMBF box type
+    and the C2PA manifest-store label, which c2pa-rs then confirms.
+    """
+    if source.format in ("JPEG", "MPO"):
+        for marker, payload in source.jpeg_segments:
+            if marker == 0xEB and payload[:2] == b"JP" and b"jumb" in payload[:64]:
+                return "JPEG APP11 JUMBF"
+        return None
+    if source.format == "PNG":
+        return "PNG caBX" if "caBX" in source.png_chunk_types else None
+    data = source.data
+    if data.find(b"jumb") >= 0 and data.find(b"c2pa") >= 0:
+        return f"{source.format} JUMBF"
+    return None
+
+
+def has_c2pa(source: ImageSource) -> bool:
+    """Cheap pre-check: files without C2PA never reach the native library."""
+    return embedded_c2pa_location(source) is not None
+
+
+def read_c2pa_manifest(source_or_bytes: ImageSource | bytes | bytearray | memoryview | BinaryIO,
+                       mime: str | None = None, *, trust_anchors: str | None = None) -> C2paManifest | None:
+    """Read and validate the active C2PA manifest; None when the file carries no manifest store.
+
+    ``mime`` may be omitted for an :class:`ImageSource` (taken from its format) or left to
+    c2pa-rs' own detection. ``trust_anchors`` (PEM) overrides :func:`set_trust_anchors`.
+    Raises :class:`SignalError` when a store is present but corrupt or hostile.
+    """
+    if isinstance(source_or_bytes, ImageSource):
+        mime = mime or MIME_OF_FORMAT.get(source_or_bytes.format)
+        stream: BinaryIO = io.BytesIO(source_or_bytes.data)
+    elif isinstance(source_or_bytes, (bytes, bytearray, memoryview)):
+        stream = io.BytesIO(bytes(source_or_bytes))
+    else:
+        stream = source_or_bytes
+    context = _context(trust_anchors if trust_anchors is not None else _trust_anchors_pem)
+    try:
+        reader = c2pa_lib.Reader.try_create(mime or None, stream, context=context)
+        if reader is None:
+            return None
+        with reader:
+            raw = reader.json()
+    except c2pa_lib.C2paError as exc:
+        raise SignalError(f"C2PA manifest store is corrupt or unsupported: {exc}") from exc
+    return parse_manifest_store_json(raw)
+
+
+def parse_manifest_store_json(raw: str) -> C2paManifest:
+    """Turn c2pa-rs' manifest-store JSON into a :class:`C2paManifest` (pure; bounded)."""
+    if len(raw) > MAX_MANIFEST_JSON:
+        raise SignalError(f"C2PA manifest store JSON is {len(raw)} characters, above the "
+                          f"{MAX_MANIFEST_JSON} limit")
+    try:
+        store = json.loads(raw)
+    except RecursionError as exc:
+        raise SignalError("C2PA manifest store is nested too deeply") from exc
+    except ValueError as exc:
+        raise SignalError(f"C2PA manifest store JSON is malformed: {exc}") from exc
+    if not isinstance(store, dict):
+        raise SignalError("C2PA manifest store JSON is not an object")
+    manifests = store.get("manifests") if isinstance(store.get("manifests"), dict) else {}
+    label = store.get("active_manifest")
+    active = manifests.get(label) if isinstance(label, str) else None
+    if not isinstance(active, dict):
+        raise SignalError(f"C2PA manifest store has no readable active manifest (label {label!r})")
+
+    failures, ingredient_failures = _failures(store)
+    manifest = C2paManifest(
+        active_label=label,
+        claim_generators=_claim_generators(active),
+        title=_str(active.get("title")),
+        format=_str(active.get("format")),
+        validation_state=_str(store.get("validation_state")),
+        failure_codes=[f["code"] for f in failures],
+        status=failures,
+        ingredient_failure_codes=ingredient_failures,
+        ingredients=[_ingredient(i) for i in _list(active.get("ingredients"))],
+        signature=active.get("signature_info") if isinstance(active.get("signature_info"), dict) else {},
+        manifest_count=len(manifests),
+    )
+    for assertion in _list(active.get("assertions")):
+        if not isinstance(assertion, dict) or not isinstance(assertion.get("label"), str):
+            continue
+        name = assertion["label"]
+        if assertion.get("instance") not in (None, 1):
+            name = f"{name}__{assertion['instance']}"
+        while name in manifest.assertions:  # repeated labels are legal; keep every one
+            name += "+"
+        data = assertion.get("data")
+        manifest.assertions[name] = data
+        if assertion["label"] in ACTIONS_LABELS and isinstance(data, dict):
+            manifest.actions.extend(a for a in _list(data.get("actions")) if isinstance(a, dict))
+        elif assertion["label"] in TRAINING_MINING_LABELS and isinstance(data, dict):
+            entries = data.get("entries")
+            for entry, value in (entries.items() if isinstance(entries, dict) else ()):
+                if isinstance(value, dict):
+                    manifest.training_mining.append({"assertion": assertion["label"], "entry": entry,
+                                                     "use": _str(value.get("use")),
+                                                     "constraint_info": value.get("constraint_info")})
+    return manifest
+
+
+def _failures(store: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    results = store.get("validation_results")
+    if isinstance(results, dict) and isinstance(results.get("activeManifest"), dict):
+        raw = _list(results["activeManifest"].get("failure"))
+    else:  # older stores only carry the flat list, which holds failures only
+        raw = _list(store.get("validation_status"))
+    failures = [{"code": str(s.get("code")), "explanation": truncate(str(s.get("explanation", "")), 300),
+                 "url": truncate(str(s.get("url", "")), 300)}
+                for s in raw if isinstance(s, dict) and s.get("code")]
+    ingredient_codes: list[str] = []
+    if isinstance(results, dict):
+        for delta in _list(results.get("ingredientDeltas")):
+            deltas = delta.get("validationDeltas") if isinstance(delta, dict) else None
+            if isinstance(deltas, dict):
+                ingredient_codes += [str(s.get("code")) for s in _list(deltas.get("failure"))
+                                     if isinstance(s, dict)]
+    return failures, ingredient_codes
+
+
+def _claim_generators(manifest: dict[str, Any]) -> list[str]:
+    names: list[str] = []
+    for info in _list(manifest.get("claim_generator_info")):
+        if isinstance(info, dict) and info.get("name"):
+            names.append(f"{info['name']}/{info['version']}" if info.get("version") else str(info["name"]))
+    if isinstance(manifest.get("claim_generator"), str):  # v1 claims: a user-agent string
+        names.append(manifest["claim_generator"])
+    return [truncate(n, 200) for n in names]
+
+
+def _ingredient(ingredient: Any) -> dict[str, Any]:
+    if not isinstance(ingredient, dict):
+        return {}
+    keep = ("title", "format", "relationship", "active_manifest", "instance_id", "document_id")
+    out = {k: ingredient[k] for k in keep if k in ingredient}
+    if isinstance(ingredient.get("validation_status"), list):
+        out["validation_codes"] = [s.get("code") for s in ingredient["validation_status"] if isinstance(s, dict)]
+    return out
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+# ----- interpretation ------------------------------------------------------------------
+
+def source_type_name(uri: str) -> str:
+    """Bare IPTC code of a digital source type URI (``.../trainedAlgorithmicMedia`` -> that)."""
+    return uri.strip().rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+
+
+def source_type_implication(uri: str, action: str = "c2pa.created") -> Implication:
+    """What a digitalSourceType on ``action`` implies about the asset.
+
+    On ``c2pa.created`` it describes the asset itself. On any other action (edited, placed,
+    filtered...) it describes the content that action added: AI-made content added to an asset
+    makes it AI-edited, and other kinds of added content do not change the asset's origin.
+    """
+    name = source_type_name(uri).lower()
+    if action in CREATED_ACTIONS:
+        return SOURCE_TYPE_IMPLICATION.get(name, Implication.INFO)
+    return Implication.AI_EDITED if name in _AI_SOURCE_TYPES else Implication.INFO
+
+
+def known_ai_tool(text: str | None) -> str | None:
+    """The AI tool a claim generator or software agent names, if it names a known one."""
+    if not text:
+        return None
+    lowered = text.lower()
+    return next((tool for needle, tool in KNOWN_AI_TOOLS if needle in lowered), None)
+
+
+def _software_agent(action: dict[str, Any]) -> str | None:
+    agent = action.get("softwareAgent")
+    if isinstance(agent, dict):
+        name, version = agent.get("name"), agent.get("version")
+        return f"{name}/{version}" if name and version else (str(name) if name else None)
+    return agent if isinstance(agent, str) else None
+
+
+def manifest_evidence(manifest: C2paManifest, location: str = "C2PA") -> list[Evidence]:
+    """Evidence from one validated manifest (see the module docstring for the trust rules)."""
+    trust = manifest.trust
+    where = f"{location} manifest {manifest.active_label}"
+    generator_text = " ".join(manifest.claim_generators)
+    claim_tool = known_ai_tool(generator_text)
+    common = {"manifest": manifest.active_label, "validation_state": manifest.validation_state,
+              "trust": trust, "failure_codes": manifest.failure_codes}
+    if trust == "trusted":
+        strength, why = TRUSTED_STRENGTH, "signed C2PA claim, signer on the trust list"
+    elif trust == "untrusted_signer":
+        strength, why = UNTRUSTED_SIGNER_STRENGTH, (
+            "signed C2PA claim, manifest intact, but the signer is not on a configured trust list "
+            "(signingCredential.untrusted), so kept at reduced strength")
+    else:
+        strength, why = 0.0, ("UNTRUSTED: C2PA manifest failed validation ("
+                              + ", ".join(manifest.failure_codes or ["no validation result"])
+                              + "); its claims are not trusted")
+
+    claims: list[Evidence] = []
+    for index, action in enumerate(manifest.actions[:MAX_ACTIONS]):
+        dst = action.get("digitalSourceType")
+        if not isinstance(dst, str) or not dst:
+            continue
+        name = str(action.get("action", "?"))
+        implies = source_type_implication(dst, name)
+        agent = _software_agent(action)
+        tool = known_ai_tool(agent) or claim_tool
+        ai = implies in (Implication.AI_GENERATED, Implication.AI_EDITED)
+        claims.append(Evidence(
+            reader="c2pa", location=f"{where} action {index} ({truncate(name, 60)})",
+            field="digitalSourceType", value=truncate(dst, 300), implies=implies, strength=strength,
+            generator=tool if ai else None,
+            note=f"{name} with digitalSourceType {source_type_name(dst)}: {why}",
+            data=common | {"action": _bounded(action), "source_type": source_type_name(dst),
+                           "software_agent": agent},
+        ))
+    for entry in manifest.training_mining:
+        use = entry["use"] or ""
+        implies = TRAINING_USE_IMPLICATION.get(use.lower())
+        if implies is None:
+            continue
+        claims.append(Evidence(
+            reader="c2pa", location=f"{where} {entry['assertion']}", field=truncate(entry["entry"], 120),
+            value=use, implies=implies, strength=strength,
+            note=f"{entry['entry']} is {use} by the C2PA {entry['assertion']} assertion: {why}",
+            data=common | {"use": use, "purpose": _purpose(entry["entry"]),
+                           "constraint_info": _bounded(entry.get("constraint_info"))},
+        ))
+
+    if trust == "invalid":
+        claims = [_as_untrusted(e) for e in claims]
+        summary = Evidence(
+            reader="c2pa", location=where, field="validation_state",
+            # The codes go into the value so the verdict's "ignored as untrusted" line names them.
+            value=f"{manifest.validation_state or 'unknown'} ({', '.join(manifest.failure_codes) or 'no codes'})",
+            implies=Implication.UNTRUSTED, strength=0.0,
+            generator=claim_tool, note=why,
+            data=common | {"status": manifest.status, "claimed": {
+                "claim_generators": manifest.claim_generators, "title": manifest.title,
+                "actions": _bounded(manifest.actions[:MAX_ACTIONS]),
+                "training_mining": _bounded(manifest.training_mining)}},
+        )
+        return [summary] + claims
+
+    info = Evidence(
+        reader="c2pa", location=where, field="claim_generator",
+        value=truncate(generator_text, 400) or None, implies=Implication.INFO, strength=strength,
+        generator=claim_tool,
+        note=f"C2PA manifest by {generator_text or 'an unnamed generator'}"
+             + (f" (names {claim_tool})" if claim_tool else "") + f"; {why}",
+        data=common | {"title": manifest.title, "signature": _bounded(manifest.signature),
+                       "ingredients": _bounded(manifest.ingredients),
+                       "ingredient_failure_codes": manifest.ingredient_failure_codes,
+                       "assertion_labels": list(manifest.assertions)[:MAX_ACTIONS],
+                       "manifest_count": manifest.manifest_count},
+    )
+    return [info] + claims
+
+
+def _as_untrusted(e: Evidence) -> Evidence:
+    return Evidence(reader=e.reader, location=e.location, field=e.field, value=e.value,
+                    implies=Implication.UNTRUSTED, strength=0.0, generator=e.generator, note=e.note,
+                    data=e.data | {"claimed_implication": e.implies.value})
+
+
+def _purpose(entry: str) -> str:
+    """``c2pa.ai_generative_training`` -> ``ai_generative_training`` (same for cawg.*)."""
+    return entry.split(".", 1)[-1]
+
+
+def _bounded(value: Any, limit: int = 20_000) -> Any:
+    """Keep large assertion payloads out of evidence rows (they stay on the C2paManifest)."""
+    text = json.dumps(value, default=str)
+    return value if len(text) <= limit else {"truncated": truncate(text, limit)}
+
+
+@register_reader("c2pa", applies=has_c2pa,
+                 description="C2PA Content Credentials: signed actions, source types, training-mining")
+def read_c2pa(source: ImageSource) -> Iterable[Evidence]:
+    """C2PA Content Credentials: signed actions, source types and training/mining assertions."""
+    location = embedded_c2pa_location(source)
+    if location is None:
+        return []
+    manifest = read_c2pa_manifest(source)
+    if manifest is None:
+        if location.startswith(("JPEG", "PNG")):
+            # The container has a C2PA box but c2pa-rs finds no store in it: a damaged box.
+            raise SignalError(f"{location} box present but no readable C2PA manifest store in it")
+        return []  # byte-search false positive in another format
+    return manifest_evidence(manifest, location)
+
+
+_anchors_from_env()
