@@ -1,5 +1,6 @@
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -7,10 +8,7 @@ import time
 from pathlib import Path
 
 from PIL import Image, PngImagePlugin
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from artlineage.datasets import ScannedFile, ScanStore, scan_directory
+from artlineage.datasets import ScanStore, scan_directory
 
 
 def make_tree(root: Path, n: int) -> list[Path]:
@@ -28,9 +26,12 @@ def make_tree(root: Path, n: int) -> list[Path]:
 
 
 def row_count(db: Path) -> int:
-    store = ScanStore(db)
-    with Session(store.engine) as s:
-        return s.scalar(select(func.count()).select_from(ScannedFile))
+    # Plain sqlite3, read-only: polling must not race the scanner's schema creation.
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+            return conn.execute("SELECT count(*) FROM scanned_files").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0  # not created yet
 
 
 def test_scan_stores_one_row_per_file_and_skips_unchanged(tmp_path):

@@ -15,8 +15,6 @@ from typing import Any, Iterable, Iterator
 
 from sqlalchemy import (JSON, BigInteger, DateTime, Float, Integer, String, Text, create_engine, event, func,
                         select)
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -79,6 +77,7 @@ class ScanStore:
 
     def __init__(self, db: str | Path):
         self.engine = make_engine(db)
+        self._upsert: Any = None
         ScanBase.metadata.create_all(self.engine)
 
     def known_files(self) -> dict[str, tuple[int, int]]:
@@ -92,14 +91,23 @@ class ScanStore:
         values = [_row_values(r, mtime) for r, mtime in rows]
         if not values:
             return 0
-        dialect = self.engine.dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(ScannedFile).values(values)
-        update_cols = {c: stmt.excluded[c] for c in values[0] if c != "path"}
-        stmt = stmt.on_conflict_do_update(index_elements=["path"], set_=update_cols)
         with self.engine.begin() as conn:
-            conn.execute(stmt)
+            # executemany with one cached statement: compiling a multi-VALUES insert per batch
+            # cost more than inspecting the files.
+            conn.execute(self._upsert_statement(), values)
         return len(values)
+
+    def _upsert_statement(self) -> Any:
+        if self._upsert is None:
+            if self.engine.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            stmt = insert(ScannedFile)
+            cols = [c.name for c in ScannedFile.__table__.columns if c.name not in ("id", "path")]
+            self._upsert = stmt.on_conflict_do_update(index_elements=["path"],
+                                                      set_={c: stmt.excluded[c] for c in cols})
+        return self._upsert
 
     def rows(self, origin: str | None = None) -> Iterator[ScannedFile]:
         with Session(self.engine) as s:
