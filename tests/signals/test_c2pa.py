@@ -294,3 +294,41 @@ def test_known_ai_tools(text, tool):
 def test_hostile_manifest_json_is_refused(raw, message):
     with pytest.raises(SignalError, match=message):
         parse_manifest_store_json(raw)
+
+
+# ----- ingredients ----------------------------------------------------------------------
+
+def _edit_of(parent: bytes, relationship: str) -> bytes:
+    import c2pa
+
+    manifest = manifest_with_actions({"action": "c2pa.opened" if relationship == "parentOf" else "c2pa.placed",
+                                      "parameters": {"ingredientIds": ["ing1"]}},
+                                     {"action": "c2pa.edited"}, generator="Adobe Photoshop")
+    if relationship == "componentOf":
+        manifest["assertions"][0]["data"]["actions"].insert(0, created_action("digitalCreation"))
+    context = c2pa.Context.from_dict({"builder": {"thumbnail": {"enabled": False}}})
+    out = io.BytesIO()
+    with c2pa.Builder(manifest, context=context) as builder, make_test_signer().signer() as signer:
+        builder.add_ingredient({"title": "source.jpg", "relationship": relationship, "label": "ing1"},
+                               "image/jpeg", io.BytesIO(parent))
+        builder.sign(signer, "image/jpeg", io.BytesIO(plain_image("JPEG", color=(9, 9, 9))), out)
+    return out.getvalue()
+
+
+def test_edit_of_an_ai_generated_parent_keeps_the_parents_claim():
+    parent = _signed("JPEG", created_action("trainedAlgorithmicMedia"), generator="Adobe Firefly")
+    report = inspect_bytes(_edit_of(parent, "parentOf"), readers=["c2pa"])
+
+    assert report.origin is Origin.AI_GENERATED
+    [claim] = _c2pa_evidence(report, Implication.AI_GENERATED)
+    assert claim.field == "ingredient.digitalSourceType"
+    assert claim.generator == "Adobe Firefly"
+    assert claim.strength == pytest.approx(0.8 * 0.95)
+
+
+def test_ai_component_placed_into_a_human_creation_is_ai_edited():
+    component = _signed("JPEG", created_action("trainedAlgorithmicMedia"))
+    report = inspect_bytes(_edit_of(component, "componentOf"), readers=["c2pa"])
+
+    assert report.origin is Origin.AI_EDITED
+    assert _c2pa_evidence(report, Implication.AI_EDITED)[0].field == "ingredient.digitalSourceType"

@@ -24,7 +24,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, BinaryIO, Iterable
 
@@ -253,7 +253,7 @@ def parse_manifest_store_json(raw: str) -> C2paManifest:
         failure_codes=[f["code"] for f in failures],
         status=failures,
         ingredient_failure_codes=ingredient_failures,
-        ingredients=[_ingredient(i) for i in _list(active.get("ingredients"))],
+        ingredients=[_ingredient(i, manifests) for i in _list(active.get("ingredients"))[:MAX_ACTIONS]],
         signature=active.get("signature_info") if isinstance(active.get("signature_info"), dict) else {},
         manifest_count=len(manifests),
     )
@@ -308,13 +308,28 @@ def _claim_generators(manifest: dict[str, Any]) -> list[str]:
     return [truncate(n, 200) for n in names]
 
 
-def _ingredient(ingredient: Any) -> dict[str, Any]:
+def _ingredient(ingredient: Any, manifests: dict[str, Any]) -> dict[str, Any]:
+    """An ingredient's identity, its validation failures, and the source types its own manifest claims."""
     if not isinstance(ingredient, dict):
         return {}
     keep = ("title", "format", "relationship", "active_manifest", "instance_id", "document_id")
-    out = {k: ingredient[k] for k in keep if k in ingredient}
-    if isinstance(ingredient.get("validation_status"), list):
-        out["validation_codes"] = [s.get("code") for s in ingredient["validation_status"] if isinstance(s, dict)]
+    out = {k: ingredient[k] for k in keep if isinstance(ingredient.get(k), str)}
+    results = ingredient.get("validation_results")
+    if isinstance(results, dict) and isinstance(results.get("activeManifest"), dict):
+        failures = _list(results["activeManifest"].get("failure"))
+    else:
+        failures = _list(ingredient.get("validation_status"))
+    out["failure_codes"] = [str(f.get("code")) for f in failures if isinstance(f, dict) and f.get("code")]
+    own = manifests.get(out.get("active_manifest", ""))
+    out["source_types"] = []
+    for assertion in _list(own.get("assertions")) if isinstance(own, dict) else []:
+        if isinstance(assertion, dict) and assertion.get("label") in ACTIONS_LABELS \
+                and isinstance(assertion.get("data"), dict):
+            out["source_types"] += [{"action": str(a.get("action")), "digitalSourceType": a["digitalSourceType"]}
+                                    for a in _list(assertion["data"].get("actions"))[:MAX_ACTIONS]
+                                    if isinstance(a, dict) and isinstance(a.get("digitalSourceType"), str)]
+    if isinstance(own, dict):
+        out["claim_generators"] = _claim_generators(own)
     return out
 
 
@@ -412,6 +427,8 @@ def manifest_evidence(manifest: C2paManifest, location: str = "C2PA") -> list[Ev
                            "constraint_info": _bounded(entry.get("constraint_info"))},
         ))
 
+    claims += _ingredient_evidence(manifest, where, strength, why)
+
     if trust == "invalid":
         claims = [_as_untrusted(e) for e in claims]
         summary = Evidence(
@@ -442,10 +459,51 @@ def manifest_evidence(manifest: C2paManifest, location: str = "C2PA") -> list[Ev
     return [info] + claims
 
 
+INGREDIENT_DISCOUNT = 0.95  # one step removed: the claim is about what the file was made from
+
+
+def _ingredient_evidence(manifest: C2paManifest, where: str, strength: float, why: str) -> list[Evidence]:
+    """AI source types claimed by a parent or component ingredient's own manifest.
+
+    An edit of an AI-generated parent (Photoshop opening a Firefly image) often carries no
+    source type of its own; the parent's signed claim is what says the pixels came from a model.
+    A parent passes on its implication; a component (placed into the file) makes it AI-edited.
+    """
+    out: list[Evidence] = []
+    for index, ingredient in enumerate(manifest.ingredients):
+        relationship = ingredient.get("relationship")
+        if relationship not in ("parentOf", "componentOf"):
+            continue
+        broken = [c for c in ingredient.get("failure_codes", []) if c not in TRUST_LIST_ONLY_CODES]
+        tool = known_ai_tool(" ".join(ingredient.get("claim_generators", [])))
+        for claim in ingredient.get("source_types", []):
+            implies = source_type_implication(claim["digitalSourceType"], claim["action"])
+            if implies not in (Implication.AI_GENERATED, Implication.AI_EDITED):
+                continue
+            if relationship == "componentOf":
+                implies = Implication.AI_EDITED
+            name = source_type_name(claim["digitalSourceType"])
+            evidence = Evidence(
+                reader="c2pa", location=f"{where} ingredient {index} ({relationship})",
+                field="ingredient.digitalSourceType", value=truncate(claim["digitalSourceType"], 300),
+                implies=implies, strength=strength * INGREDIENT_DISCOUNT, generator=tool,
+                note=f"{relationship} ingredient {ingredient.get('title', '?')!r} claims {name}: {why}",
+                data={"manifest": manifest.active_label, "ingredient": _bounded(ingredient),
+                      "source_type": name, "trust": manifest.trust},
+            )
+            if broken:
+                evidence = replace(_as_untrusted(evidence), note=(
+                    f"UNTRUSTED: ingredient {ingredient.get('title', '?')!r} failed validation "
+                    f"({', '.join(broken)}); it claimed {name}"))
+            out.append(evidence)
+    return out
+
+
 def _as_untrusted(e: Evidence) -> Evidence:
-    return Evidence(reader=e.reader, location=e.location, field=e.field, value=e.value,
-                    implies=Implication.UNTRUSTED, strength=0.0, generator=e.generator, note=e.note,
-                    data=e.data | {"claimed_implication": e.implies.value})
+    if e.implies is Implication.UNTRUSTED:
+        return e
+    return replace(e, implies=Implication.UNTRUSTED, strength=0.0,
+                   data=e.data | {"claimed_implication": e.implies.value})
 
 
 def _purpose(entry: str) -> str:
