@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import warnings
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, BinaryIO, Iterable
@@ -158,8 +159,12 @@ def set_trust_anchors(pem: str | bytes | None) -> None:
 def _anchors_from_env() -> None:
     path = os.environ.get(TRUST_ANCHORS_ENV)
     if path:
-        with open(path, encoding="ascii") as fh:
-            set_trust_anchors(fh.read())
+        try:
+            with open(path, encoding="ascii") as fh:
+                set_trust_anchors(fh.read())
+        except (OSError, UnicodeDecodeError) as exc:  # a bad setting must not break reader discovery
+            warnings.warn(f"{TRUST_ANCHORS_ENV}={path!r} unreadable ({exc}); no C2PA trust anchors set",
+                          RuntimeWarning, stacklevel=1)
 
 
 @lru_cache(maxsize=8)
