@@ -1,0 +1,175 @@
+"""AUTOMATIC1111 stable-diffusion-webui ``parameters`` (also Forge, reForge, SD.Next, Fooocus' A1111 scheme).
+
+The "infotext" is written to the PNG text chunk ``parameters``, or to the EXIF UserComment
+(``UNICODE\\0`` + UTF-16) in JPEG and WebP::
+
+    a castle on a hill, golden hour
+    Negative prompt: blurry, lowres
+    Steps: 20, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 7, Seed: 1234, Size: 512x768,
+    Model hash: 6ce0161689, Model: v1-5-pruned-emaonly, Lora hashes: "add_detail: 7c6bad76eb54, x: 1",
+    Version: v1.10.1
+
+(the settings are one line). Values that contain commas are JSON-quoted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Iterable
+
+from .._base import Evidence, GenerationParameters, SignalError
+from .._registry import register_reader
+from .._source import ImageSource
+from ._common import (as_float, as_int, as_text, generation_evidence, has_parameters_slot,
+                      looks_like_json_object, parameters_text, parse_size)
+
+# A1111's key pattern (``\w[\w \-/]+``), anchored on one already-isolated key.
+_KEY = re.compile(r"\w[\w \-/]+")
+# A JSON-quoted value; possessive so an unterminated quote costs one linear scan.
+_QUOTED = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.S)
+_MAX_KEY_CHARS = 80  # real keys are short ("Hires upscaler", "ADetailer denoising strength")
+_NEGATIVE = "Negative prompt:"
+# Settings that make a line the settings line even when it is short.
+_KNOWN_SETTINGS = {"Steps", "Sampler", "CFG scale", "Seed", "Size", "Model", "Model hash"}
+# Keys only written for inpainting.
+_INPAINT_KEYS = {"Mask blur", "Inpaint area", "Masked area padding", "Mask mode", "Masked content"}
+
+
+def parse_settings_line(line: str) -> dict[str, str]:
+    """Tokenise ``Key: value, Key: "quoted, value", ...`` into a dict, in one linear pass.
+
+    Written by hand rather than with A1111's ``re_param`` regex: that regex retries from every
+    word character of a long colon-free run, which is quadratic on a hostile multi-megabyte line.
+    Semantics follow A1111: a key is ``\\w[\\w \\-/]+``, an unquoted value runs to the next comma,
+    a quoted value is JSON-unquoted. Segments whose key is not a key are skipped.
+    """
+    settings: dict[str, str] = {}
+    pos, end = 0, len(line)
+    while pos < end:
+        colon = line.find(":", pos)
+        if colon < 0:
+            break
+        key = line[pos:colon].strip()
+        start = colon + 1
+        while start < end and line[start] == " ":
+            start += 1
+        quoted = _QUOTED.match(line, start) if line.startswith('"', start) else None
+        if quoted:
+            try:
+                value = json.loads(quoted.group(0))
+            except ValueError:
+                value = quoted.group(0)[1:-1]
+            comma = line.find(",", quoted.end())
+            pos = end if comma < 0 else comma + 1
+        else:
+            comma = line.find(",", start)
+            if comma < 0:
+                comma = end
+            value = line[start:comma].strip()
+            pos = comma + 1
+        if len(key) <= _MAX_KEY_CHARS and _KEY.fullmatch(key):
+            settings[key] = value
+    return settings
+
+
+def _is_settings_line(settings: dict[str, str]) -> bool:
+    return len(settings) >= 3 and bool(_KNOWN_SETTINGS & settings.keys())
+
+
+def _find_settings_line(lines: list[str]) -> tuple[int, dict[str, str]] | None:
+    """The settings line: normally the last; extensions (Dynamic Prompts) append lines after it."""
+    for index in range(len(lines) - 1, -1, -1):
+        if lines[index].lstrip().startswith("Steps:"):
+            settings = parse_settings_line(lines[index])
+            if _is_settings_line(settings):
+                return index, settings
+    if lines:
+        settings = parse_settings_line(lines[-1])
+        if _is_settings_line(settings):
+            return len(lines) - 1, settings
+    return None
+
+
+def detect_flavour(settings: dict[str, str]) -> str:
+    """Which webui wrote the infotext, from its ``Version``/``App`` fields."""
+    version = settings.get("Version", "")
+    app = settings.get("App", "")
+    if version.startswith("Fooocus"):
+        return "Fooocus"
+    if "SD.Next" in app or "SD.Next" in version:
+        return "SD.Next"
+    if version.startswith("ComfyUI"):
+        return "ComfyUI"
+    if re.match(r"f\d", version):  # Forge: "f2.0.1v1.10.1-previous-..." / "f0.0.17v1.8.0rc-..."
+        return "Forge"
+    return "AUTOMATIC1111"
+
+
+def parse_a1111_parameters(text: str) -> GenerationParameters:
+    """Parse an A1111-style infotext into fields. Raises :class:`SignalError` when it has no settings line."""
+    lines = text.replace("\r\n", "\n").strip().split("\n")
+    found = _find_settings_line(lines)
+    if found is None:
+        raise SignalError("A1111 parameters: no settings line (\"Steps: ..., Sampler: ..., Seed: ...\")")
+    index, settings = found
+    prompt_lines: list[str] = []
+    negative_lines: list[str] = []
+    in_negative = False
+    for line in lines[:index]:
+        line = line.strip()
+        if line.startswith(_NEGATIVE):
+            in_negative = True
+            line = line[len(_NEGATIVE):].strip()
+        (negative_lines if in_negative else prompt_lines).append(line)
+
+    width, height = parse_size(settings.get("Size"))
+    params = GenerationParameters(
+        tool=detect_flavour(settings),
+        prompt="\n".join(prompt_lines).strip() or None,
+        negative_prompt="\n".join(negative_lines).strip() or None,
+        model=as_text(settings.get("Model")),
+        model_hash=as_text(settings.get("Model hash")),
+        seed=as_int(settings.get("Seed")),
+        sampler=as_text(settings.get("Sampler")),
+        scheduler=as_text(settings.get("Schedule type")),
+        steps=as_int(settings.get("Steps")),
+        cfg_scale=as_float(settings.get("CFG scale")),
+        width=width,
+        height=height,
+    )
+    mapped = {"Model", "Model hash", "Seed", "Sampler", "Schedule type", "Steps", "CFG scale", "Size"}
+    params.extra = {k: v for k, v in settings.items() if k not in mapped}
+    for line in lines[index + 1:]:  # e.g. "Template: ..." lines from Dynamic Prompts
+        key, sep, value = line.partition(":")
+        if sep and _KEY.fullmatch(key.strip()):
+            params.extra.setdefault(key.strip(), value.strip())
+    return params
+
+
+def is_image_to_image(params: GenerationParameters) -> bool:
+    """img2img / inpainting: a mask, or a denoising strength < 1 that is not the hires-fix pass."""
+    extra = params.extra
+    if _INPAINT_KEYS & extra.keys():
+        return True
+    denoise = as_float(extra.get("Denoising strength"))
+    hires = any(k.startswith("Hires") for k in extra)
+    return denoise is not None and denoise < 1 and not hires
+
+
+@register_reader("a1111", applies=has_parameters_slot,
+                 description="AUTOMATIC1111 / Forge / SD.Next 'parameters' infotext (PNG text or EXIF UserComment)")
+def read_a1111(source: ImageSource) -> Iterable[Evidence]:
+    found = parameters_text(source)
+    if found is None:
+        return []
+    location, text = found
+    if looks_like_json_object(text):
+        return []  # Fooocus / SwarmUI write JSON into the same slot
+    try:
+        params = parse_a1111_parameters(text)
+    except SignalError:
+        if location.startswith("PNG"):
+            raise  # a 'parameters' chunk without settings is worth a warning
+        return []  # a camera's free-text UserComment is not ours to judge
+    return [generation_evidence("a1111", location, "parameters", text, params, edited=is_image_to_image(params))]
