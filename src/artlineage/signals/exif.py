@@ -1,0 +1,342 @@
+"""EXIF reader: camera make/model, software, artist/copyright, descriptions and UserComment.
+
+EXIF is the weakest origin signal: any tool can write it and img2img pipelines copy a source
+photo's Make/Model verbatim. So a camera needs more than Make/Model to score well, and a known
+AI tool named in ``Software`` counts, but below a full generator parameter block.
+
+Tag parsing itself is Pillow's (``ImageSource.exif()``); this module only interprets values and
+decodes the one field Pillow leaves raw: UserComment with its 8-byte character-code prefix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable
+
+from ._base import Evidence, Implication, SignalError, truncate
+from ._registry import register_reader
+from ._source import ImageSource
+
+READER = "exif"
+
+# EXIF / TIFF tag numbers (EXIF 2.32 / TIFF 6.0).
+TAG_IMAGE_DESCRIPTION = 0x010E
+TAG_MAKE = 0x010F
+TAG_MODEL = 0x0110
+TAG_SOFTWARE = 0x0131
+TAG_ARTIST = 0x013B
+TAG_COPYRIGHT = 0x8298
+TAG_EXPOSURE_TIME = 0x829A
+TAG_F_NUMBER = 0x829D
+TAG_ISO = 0x8827
+TAG_DATETIME_ORIGINAL = 0x9003
+TAG_FOCAL_LENGTH = 0x920A
+TAG_USER_COMMENT = 0x9286
+TAG_LENS_MAKE = 0xA433
+TAG_LENS_MODEL = 0xA434
+TAG_BODY_SERIAL = 0xA431
+TAG_XP_COMMENT = 0x9C9C  # Windows Explorer's fields: UTF-16LE in BYTE arrays
+TAG_XP_AUTHOR = 0x9C9D
+
+CAMERA_BASE_STRENGTH = 0.5
+# Tags a camera writes at capture time but a tool that copies "Make/Model" rarely bothers with.
+_CAPTURE_TAGS = {
+    TAG_DATETIME_ORIGINAL: "DateTimeOriginal",
+    TAG_EXPOSURE_TIME: "ExposureTime",
+    TAG_F_NUMBER: "FNumber",
+    TAG_ISO: "ISOSpeedRatings",
+    TAG_FOCAL_LENGTH: "FocalLength",
+    TAG_LENS_MODEL: "LensModel",
+    TAG_BODY_SERIAL: "BodySerialNumber",
+}
+_CAPTURE_TAG_BONUS = 0.03
+_CAMERA_MAX_STRENGTH = 0.65
+AI_SOFTWARE_STRENGTH = 0.8
+
+# Known AI image generators as they appear in Software / CreatorTool strings. Word boundaries
+# and required qualifiers keep ordinary names out ("Leonardo" alone is a painting app and a
+# person; "Kandinsky" alone is a painter; "Imagen" is Spanish for "image").
+AI_TOOL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in [
+        ("NovelAI", r"\bnovel\s*ai\b"),
+        ("Midjourney", r"\bmid[\s_-]?journey\b"),
+        ("DALL-E", r"\bdall[\s·._-]*e\b"),
+        ("OpenAI", r"\bgpt[\s_-]?image\b|\bchatgpt\b|\bsora\b"),
+        ("Adobe Firefly", r"\bfirefly\b"),
+        ("ComfyUI", r"\bcomfy\s*ui\b"),
+        ("InvokeAI", r"\binvoke\s*ai\b"),
+        ("Fooocus", r"\bfooocus\b"),
+        ("Draw Things", r"\bdraw\s*things\b"),
+        ("SwarmUI", r"\b(?:stable\s*)?swarm\s*ui\b"),
+        ("Leonardo.Ai", r"\bleonardo(?:\.ai\b|\s+ai\b)"),
+        ("AUTOMATIC1111", r"\bautomatic\s*1111\b|\ba1111\b|\bstable[\s_-]*diffusion[\s_-]*web[\s_-]*ui\b"),
+        ("Stable Diffusion", r"\bstable[\s_-]*diffusion\b|\bsdxl\b|\bdream\s*studio\b|\bstability\s*ai\b"),
+        ("FLUX", r"\bflux\.1\b|\bflux[\s_-]+(?:dev|schnell|pro|kontext)\b"),
+        ("Ideogram", r"\bideogram\b"),
+        ("Google Imagen", r"\bimagen\s*\d|\bgoogle\s+imagen\b"),
+        ("Bing Image Creator", r"\bbing\s+image\s+creator\b"),
+        ("Craiyon", r"\bcraiyon\b"),
+        ("NightCafe", r"\bnight\s*cafe\b"),
+        ("Playground AI", r"\bplayground\s*(?:ai|v\d)\b"),
+        ("DiffusionBee", r"\bdiffusion\s*bee\b"),
+        ("Easy Diffusion", r"\beasy\s*diffusion\b"),
+        ("Diffusers", r"\bdiffusers\b"),
+        ("Krea", r"\bkrea(?:\.ai|\s+ai)\b"),
+        ("Runway", r"\brunway\s*(?:ml|gen[\s-]?\d)\b"),
+        ("Artbreeder", r"\bartbreeder\b"),
+        ("Wombo Dream", r"\bwombo\b"),
+        ("Kandinsky", r"\bkandinsky\s*\d"),
+        ("Civitai", r"\bcivitai\b"),
+        ("PixAI", r"\bpixai\b"),
+        ("SeaArt", r"\bseaart\b"),
+        ("Tensor.Art", r"\btensor\.art\b"),
+    ]
+]
+
+# Editors worth naming in a note; they say nothing about origin.
+_EDITOR_PATTERN = re.compile(
+    r"photoshop|lightroom|gimp|krita|affinity|capture one|darktable|rawtherapee|paint\.net|"
+    r"pixelmator|clip studio|procreate|corel|luminar|snapseed|digital photo professional|imagemagick",
+    re.IGNORECASE)
+
+
+def match_ai_tool(text: str) -> str | None:
+    """The AI generator a software string names (``"NovelAI"``), or ``None``."""
+    for name, pattern in AI_TOOL_PATTERNS:
+        if pattern.search(text):
+            return name
+    return None
+
+
+# ----- UserComment -----------------------------------------------------------------------------
+
+_UC_ASCII = b"ASCII\x00\x00\x00"
+_UC_UNICODE = b"UNICODE\x00"
+_UC_JIS = b"JIS\x00\x00\x00\x00\x00"
+_UC_UNDEFINED = b"\x00" * 8
+
+
+def _decode_text_bytes(raw: bytes) -> str:
+    """Bytes of unknown charset: UTF-8 when valid (what most tools write), else Latin-1."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _utf16_byte_order(body: bytes, hint: str | None) -> str:
+    """Pick UTF-16 byte order: BOM, then which half of each code unit is zero, then the hint.
+
+    EXIF says UNICODE follows the TIFF byte order, but writers disagree (piexif, and so A1111,
+    always write big-endian even inside little-endian TIFF), so the bytes decide first: text
+    that is mostly Latin has its zero bytes in the high half of each code unit.
+    """
+    if body.startswith(b"\xfe\xff"):
+        return "be"
+    if body.startswith(b"\xff\xfe"):
+        return "le"
+    sample = body[:4096]
+    zeros_even = sample[0::2].count(0)
+    zeros_odd = sample[1::2].count(0)
+    if zeros_even > zeros_odd:
+        return "be"
+    if zeros_odd > zeros_even:
+        return "le"
+    if hint in ("be", "le"):
+        return hint
+    return "be"
+
+
+def _decode_jis(body: bytes) -> str:
+    # ISO-2022-JP (escape sequences) when present; raw JIS X 0208 pairs (bytes 0x21-0x7E) are
+    # EUC-JP with the high bit cleared; otherwise writers actually used Shift-JIS.
+    if b"\x1b" in body:
+        return body.decode("iso2022_jp", errors="replace")
+    if body and len(body) % 2 == 0 and all(0x21 <= b <= 0x7E for b in body):
+        try:
+            return bytes(b | 0x80 for b in body).decode("euc_jp")
+        except UnicodeDecodeError:
+            pass
+    for codec in ("shift_jis", "euc_jp"):
+        try:
+            return body.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return body.decode("latin-1")
+
+
+def decode_user_comment(raw: bytes | str | None, byte_order: str | None = None) -> str:
+    """Decode an EXIF UserComment (tag 0x9286) to text.
+
+    The first 8 bytes name the character code: ``ASCII\\0\\0\\0``, ``UNICODE\\0`` (UTF-16 in
+    either byte order: detected, ``byte_order`` "be"/"le" breaks ties), ``JIS\\0\\0\\0\\0\\0``
+    or eight NULs (undefined). Values without a recognised prefix are decoded as UTF-8/Latin-1.
+    Trailing NULs and padding spaces are removed. Never raises.
+    """
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        return raw.rstrip("\x00").strip()
+    if isinstance(raw, (tuple, list)):  # some writers store it as a BYTE array
+        try:
+            raw = bytes(raw)
+        except (TypeError, ValueError):
+            return ""
+    raw = bytes(raw)
+    prefix, body = raw[:8], raw[8:]
+    if prefix == _UC_UNICODE:
+        order = _utf16_byte_order(body, byte_order)
+        if body[:2] in (b"\xfe\xff", b"\xff\xfe"):
+            body = body[2:]
+        if len(body) % 2:
+            body = body[:-1]
+        text = body.decode("utf-16-be" if order == "be" else "utf-16-le", errors="replace")
+    elif prefix == _UC_ASCII:
+        # Nominally ASCII, in practice often UTF-8.
+        text = _decode_text_bytes(body)
+    elif prefix == _UC_JIS:
+        text = _decode_jis(body.rstrip(b"\x00"))
+    elif prefix == _UC_UNDEFINED:
+        text = _decode_text_bytes(body.rstrip(b"\x00"))
+    else:
+        text = _decode_text_bytes(raw)
+    return text.rstrip("\x00").strip()
+
+
+# ----- value helpers ---------------------------------------------------------------------------
+
+def _text(value: Any) -> str | None:
+    """An EXIF ASCII value as clean text. Pillow decodes ASCII tags as Latin-1; most writers put
+    UTF-8 there, so Latin-1 text that is really UTF-8 is re-decoded."""
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        text = _decode_text_bytes(value)
+    elif isinstance(value, str):
+        text = value
+        try:
+            text = value.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    elif isinstance(value, (tuple, list)) and value and all(isinstance(v, str) for v in value):
+        text = " ".join(value)
+    else:
+        return None
+    text = text.replace("\x00", " ").strip()
+    return text or None
+
+
+def _xp_text(value: Any) -> str | None:
+    """Windows XP* tags: UTF-16LE stored as BYTE values."""
+    if isinstance(value, (tuple, list)):
+        try:
+            value = bytes(value)
+        except (TypeError, ValueError):
+            return None
+    if not isinstance(value, bytes):
+        return _text(value)
+    if len(value) % 2:
+        value = value[:-1]
+    text = value.decode("utf-16-le", errors="replace").rstrip("\x00").strip()
+    return text or None
+
+
+def _tiff_byte_order(exif_bytes: bytes | None) -> str | None:
+    if not exif_bytes:
+        return None
+    head = exif_bytes[6:8] if exif_bytes.startswith(b"Exif\x00\x00") else exif_bytes[:2]
+    return {b"MM": "be", b"II": "le"}.get(head)
+
+
+def _info(location: str, field: str, value: str, note: str, **data: Any) -> Evidence:
+    return Evidence(READER, location, field, truncate(value), Implication.INFO, 0.0, note=note, data=data)
+
+
+# ----- reader ----------------------------------------------------------------------------------
+
+def camera_evidence(tags: dict[int, Any], location: str) -> Evidence | None:
+    """CAMERA evidence from Make/Model, stronger when capture-time tags back it up."""
+    make, model = _text(tags.get(TAG_MAKE)), _text(tags.get(TAG_MODEL))
+    if not make and not model:
+        return None
+    label = " ".join(p for p in (make, model) if p)
+    if model and make and model.lower().startswith(make.lower()):
+        label = model  # "Canon" + "Canon EOS R5" reads better as the model alone
+    corroborating = sorted(name for tag, name in _CAPTURE_TAGS.items() if tags.get(tag) not in (None, "", b""))
+    strength = min(_CAMERA_MAX_STRENGTH, CAMERA_BASE_STRENGTH + _CAPTURE_TAG_BONUS * len(corroborating))
+    data: dict[str, Any] = {"make": make, "model": model, "capture_tags": corroborating}
+    lens = _text(tags.get(TAG_LENS_MODEL))
+    if lens:
+        data["lens"] = lens
+    note = f"camera {label}" + (f", with {', '.join(corroborating)}" if corroborating else
+                                 " (Make/Model only: easily copied)")
+    return Evidence(READER, location, "Make/Model", label, Implication.CAMERA, round(strength, 3),
+                    note=note, data=data)
+
+
+def software_evidence(tags: dict[int, Any], location: str) -> Evidence | None:
+    software = _text(tags.get(TAG_SOFTWARE))
+    if not software:
+        return None
+    tool = match_ai_tool(software)
+    if tool:
+        return Evidence(READER, location, "Software", truncate(software, 500), Implication.AI_GENERATED,
+                        AI_SOFTWARE_STRENGTH, generator=tool, note=f"Software names the AI generator {tool}",
+                        data={"software": software})
+    kind = "image editor" if _EDITOR_PATTERN.search(software) else "software"
+    return _info(location, "Software", software, f"{kind}: {truncate(software, 80)}", software=software)
+
+
+def _make_model_ai_evidence(tags: dict[int, Any], location: str) -> Evidence | None:
+    # A few generators put their name in Make/Model instead of Software.
+    for tag, field in ((TAG_MAKE, "Make"), (TAG_MODEL, "Model")):
+        text = _text(tags.get(tag))
+        tool = match_ai_tool(text) if text else None
+        if tool:
+            return Evidence(READER, location, field, truncate(text, 500), Implication.AI_GENERATED,
+                            AI_SOFTWARE_STRENGTH, generator=tool, note=f"{field} names the AI generator {tool}")
+    return None
+
+
+def read_exif_tags(tags: dict[int, Any], location: str, byte_order: str | None = None) -> list[Evidence]:
+    """Evidence from a merged IFD0 + Exif tag mapping (pure; the reader's core)."""
+    evidence: list[Evidence] = []
+    ai_make = _make_model_ai_evidence(tags, location)
+    if ai_make:
+        evidence.append(ai_make)
+    else:
+        camera = camera_evidence(tags, location)
+        if camera:
+            evidence.append(camera)
+    software = software_evidence(tags, location)
+    if software:
+        evidence.append(software)
+    for tag, field in ((TAG_ARTIST, "Artist"), (TAG_COPYRIGHT, "Copyright")):
+        text = _text(tags.get(tag))
+        if text:
+            evidence.append(_info(location, field, text, f"{field.lower()}: {truncate(text, 80)}",
+                                  **{field.lower(): text}))
+    description = _text(tags.get(TAG_IMAGE_DESCRIPTION))
+    if description:
+        evidence.append(_info(location, "ImageDescription", description, "image description",
+                              text=truncate(description)))
+    if tags.get(TAG_USER_COMMENT) not in (None, b"", ""):
+        comment = decode_user_comment(tags[TAG_USER_COMMENT], byte_order)
+        if comment:
+            evidence.append(_info(location, "UserComment", comment, "user comment", text=truncate(comment)))
+    for tag, field in ((TAG_XP_COMMENT, "XPComment"), (TAG_XP_AUTHOR, "XPAuthor")):
+        text = _xp_text(tags.get(tag)) if tags.get(tag) is not None else None
+        if text:
+            evidence.append(_info(location, field, text, f"Windows {field[2:].lower()}", text=truncate(text)))
+    return evidence
+
+
+@register_reader("exif", applies=lambda s: s.exif_bytes is not None)
+def read_exif(source: ImageSource) -> Iterable[Evidence]:
+    """EXIF: camera make/model, software (AI tools), artist, copyright, descriptions."""
+    location = source.exif_location or f"{source.format} EXIF"
+    try:
+        tags = source.exif()
+    except Exception as exc:  # noqa: BLE001 - Pillow raises many types for corrupt IFDs
+        raise SignalError(f"unreadable EXIF in {location}: {type(exc).__name__}: {exc}") from exc
+    return read_exif_tags(tags, location, _tiff_byte_order(source.exif_bytes))
