@@ -13,19 +13,11 @@ from artlineage.signals._iptc_vocab import (DATA_MINING_TERMS, DIGITAL_SOURCE_TY
 from artlineage.signals._source import open_source
 from artlineage.signals.xmp import (consent_uses_in_text, parse_midjourney_description, parse_xmp, read_xmp,
                                     read_xmp_properties)
-from artlineage.verdicts.provenance import Origin
+from artlineage.verdicts.provenance import _ORIGIN_OF, Origin
 
 from ._xmp_fixtures import (DST_BASE, XMP_FORMATS, billion_laughs_packet, data_mining_packet,
                             digital_source_type_packet, embed_xmp, xmp_alt, xmp_packet, xmp_seq, xmp_text)
 
-ORIGIN_OF = {
-    Implication.AI_GENERATED: Origin.AI_GENERATED,
-    Implication.AI_EDITED: Origin.AI_EDITED,
-    Implication.CAMERA: Origin.CAMERA,
-    Implication.HUMAN_DECLARED: Origin.HUMAN_DECLARED,
-    Implication.ALGORITHMIC: Origin.ALGORITHMIC,
-    Implication.INFO: Origin.UNKNOWN,
-}
 EXPECTED = {
     "trainedAlgorithmicMedia": Implication.AI_GENERATED,
     "compositeWithTrainedAlgorithmicMedia": Implication.AI_EDITED,
@@ -85,7 +77,7 @@ def test_each_digital_source_type_in_each_container(fmt, code):
     assert ev.implies is EXPECTED[code]
     assert ev.data["digital_source_type"] == code
     assert ev.value == DST_BASE + code
-    assert report.origin is ORIGIN_OF[EXPECTED[code]]
+    assert report.origin is _ORIGIN_OF.get(EXPECTED[code], Origin.UNKNOWN)
     if EXPECTED[code] is not Implication.INFO:
         assert ev.strength >= 0.7
 
