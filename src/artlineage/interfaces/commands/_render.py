@@ -9,6 +9,7 @@ from rich.text import Text
 from ..._inspect import FileReport
 
 ORIGIN_STYLE = {
+    "consent_reserved": "bold red", "consent_allowed": "green", "untrusted": "bold yellow", "info": "dim",
     "ai_generated": "bold red", "ai_edited": "bold magenta", "camera": "bold green",
     "human_declared": "bold cyan", "algorithmic": "bold yellow", "unknown": "bold white", "error": "bold red",
 }
@@ -34,14 +35,14 @@ def render_report(console: Console, report: FileReport) -> None:
     for c in v.conflicts:
         console.print(Text("conflict: ", style="bold yellow") + Text(c))
     if v.evidence:
-        t = Table(show_header=True, header_style="bold", expand=False)
-        for col in ("reader", "implies", "strength", "location", "field", "value"):
-            t.add_column(col, overflow="fold", max_width=60 if col == "value" else None)
-        for e in v.evidence:
+        console.print(Text("evidence:", style="bold"))
+        for e in sorted(v.evidence, key=lambda e: -e.strength):
             value = e.value if isinstance(e.value, str) else repr(e.value)
-            t.add_row(e.reader, e.implies.value, f"{e.strength:.2f}", e.location, e.field,
-                      value if len(value) < 240 else value[:237] + "...")
-        console.print(t)
+            value = value if len(value) < 240 else value[:237] + "..."
+            line = Text("  ") + origin_text(e.implies.value) + Text(f" {e.strength:.2f} ")
+            line += Text(e.reader, style="bold") + Text(f"  {e.field} = ") + Text(value, style="italic")
+            console.print(line)
+            console.print(Text(f"      at {e.location}" + (f" — {e.note}" if e.note else ""), style="dim"))
     for g in report.generation:
         t = Table(title=f"generation parameters ({g.get('tool')})", show_header=False)
         for k, val in g.items():
