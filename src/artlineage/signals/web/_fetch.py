@@ -1,0 +1,300 @@
+"""Safe, polite HTTP fetching for web opt-out signals.
+
+Why hand-written on top of httpx rather than httpx alone: httpx resolves names inside its
+connection pool, so a check done *before* the request (resolve, vet, then let httpx resolve again)
+is open to DNS rebinding. Here a transport resolves the name itself, refuses non-public addresses
+(unless ``allow_private``), and connects to the *vetted IP* while keeping the Host header and TLS
+SNI/certificate check on the original name. Redirects are followed by hand so every hop goes
+through that check, with a hop cap. Bodies are streamed and cut at a size cap.
+
+A :class:`FetchCache` (SQLite, with a TTL) keeps responses on disk so robots.txt, tdmrep.json and
+ai.txt are fetched once per host across shards, processes and reruns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import random
+import socket
+import sqlite3
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Awaitable, Callable
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from .agents import USER_AGENT
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+RETRY_CODES = frozenset({429, 500, 502, 503, 504})
+DEFAULT_MAX_BYTES = 512 * 1024
+
+
+class FetchError(Exception):
+    """A fetch that could not produce a response (refused address, too many redirects, ...)."""
+
+
+class BlockedAddressError(FetchError):
+    """The name resolves only to private/loopback/link-local/multicast/reserved addresses."""
+
+
+def is_public_address(ip: str) -> bool:
+    """True for globally routable unicast addresses only (IPv4-mapped IPv6 unwrapped first)."""
+    try:
+        addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    return bool(addr.is_global and not (addr.is_multicast or addr.is_reserved or addr.is_loopback
+                                        or addr.is_link_local or addr.is_private or addr.is_unspecified))
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    """Every address the system resolver gives for ``host`` (an IP literal resolves to itself)."""
+    try:
+        ipaddress.ip_address(host)
+        return [host]
+    except ValueError:
+        pass
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+class PinnedTransport(httpx.AsyncBaseTransport):
+    """Resolve, vet, then connect to the vetted IP; Host header and SNI keep the original name."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, resolver: Resolver = system_resolver,
+                 allow_private: bool = False) -> None:
+        self.inner = inner
+        self.resolver = resolver
+        self.allow_private = allow_private
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        port = request.url.port or (443 if request.url.scheme == "https" else 80)
+        try:
+            addresses = await self.resolver(host, port)
+        except OSError as exc:
+            raise httpx.ConnectError(f"cannot resolve {host}: {exc}", request=request) from exc
+        if not addresses:
+            raise httpx.ConnectError(f"{host} has no address", request=request)
+        vetted = [a for a in addresses if self.allow_private or is_public_address(a)]
+        if not vetted:
+            raise BlockedAddressError(f"refused {host}: it resolves to non-public address {addresses[0]} "
+                                      f"(pass allow_private to fetch private/loopback hosts)")
+        request.url = request.url.copy_with(host=vetted[0])
+        if request.url.scheme == "https":
+            request.extensions = {**request.extensions, "sni_hostname": host}
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@dataclass
+class FetchResult:
+    url: str
+    final_url: str
+    method: str = "GET"
+    status: int | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)  # lower-cased names, repeats kept
+    body: bytes = b""
+    truncated: bool = False  # body cut at the size cap
+    error: str | None = None
+    redirects: list[str] = field(default_factory=list)
+    from_cache: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and 200 <= self.status < 300
+
+    def header_values(self, name: str) -> list[str]:
+        name = name.lower()
+        return [v for k, v in self.headers if k == name]
+
+    def to_row(self) -> dict:
+        return {"final_url": self.final_url, "status": self.status, "headers": json.dumps(self.headers),
+                "body": self.body, "truncated": int(self.truncated), "error": self.error,
+                "redirects": json.dumps(self.redirects)}
+
+
+class FetchCache:
+    """Responses on disk (SQLite) with a TTL, shared by every shard and worker process."""
+
+    def __init__(self, path: str | Path, ttl_seconds: float = 86_400.0) -> None:
+        self.path = str(path)
+        self.ttl = ttl_seconds
+        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, fetched_at REAL, final_url TEXT,"
+            " status INTEGER, headers TEXT, body BLOB, truncated INTEGER, error TEXT, redirects TEXT)")
+
+    def get(self, method: str, url: str) -> FetchResult | None:
+        row = self._db.execute("SELECT fetched_at, final_url, status, headers, body, truncated, error, redirects"
+                               " FROM responses WHERE key=?", (f"{method} {url}",)).fetchone()
+        if row is None or time.time() - row[0] > self.ttl:
+            return None
+        return FetchResult(url=url, final_url=row[1], method=method, status=row[2],
+                           headers=[tuple(h) for h in json.loads(row[3])], body=row[4] or b"",
+                           truncated=bool(row[5]), error=row[6], redirects=json.loads(row[7]), from_cache=True)
+
+    def get_many(self, method: str, urls: list[str]) -> dict[str, FetchResult]:
+        """Cached results for many URLs at once (one query per 500 keys: reruns stay fast)."""
+        out: dict[str, FetchResult] = {}
+        now = time.time()
+        for i in range(0, len(urls), 500):
+            keys = [f"{method} {u}" for u in urls[i:i + 500]]
+            q = ("SELECT key, fetched_at, final_url, status, headers, body, truncated, error, redirects FROM responses"
+                 f" WHERE key IN ({','.join('?' * len(keys))})")
+            for key, at, final, status, headers, body, trunc, error, redirects in self._db.execute(q, keys):
+                if now - at <= self.ttl:
+                    url = key.split(" ", 1)[1]
+                    out[url] = FetchResult(url=url, final_url=final, method=method, status=status,
+                                           headers=[tuple(h) for h in json.loads(headers)], body=body or b"",
+                                           truncated=bool(trunc), error=error, redirects=json.loads(redirects),
+                                           from_cache=True)
+        return out
+
+    def put(self, result: FetchResult) -> None:
+        row = result.to_row()
+        for attempt in range(5):
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?,?,?,?,?)",
+                    (f"{result.method} {result.url}", time.time(), row["final_url"], row["status"], row["headers"],
+                     row["body"], row["truncated"], row["error"], row["redirects"]))
+                return
+            except sqlite3.OperationalError:  # another process holds the write lock a moment
+                time.sleep(0.05 * (attempt + 1))
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class SafeFetcher:
+    """Async fetcher: SSRF-safe, per-host concurrency and politeness delay, retries, size caps.
+
+    ``transport`` replaces the network (tests pass an ``httpx.MockTransport``); the address check
+    still runs in front of it, using ``resolver``.
+    """
+
+    def __init__(self, *, allow_private: bool = False, user_agent: str = USER_AGENT, timeout: float = 10.0,
+                 max_redirects: int = 5, retries: int = 2, backoff: float = 0.25, per_host_concurrency: int = 4,
+                 per_host_delay: float = 0.0, max_connections: int = 64, resolver: Resolver | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None, cache: FetchCache | None = None) -> None:
+        inner = transport or httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections))
+        self.transport = PinnedTransport(inner, resolver=resolver or system_resolver, allow_private=allow_private)
+        # identity encoding: a gzip bomb cannot expand past the size cap inside one decoded chunk.
+        self.client = httpx.AsyncClient(transport=self.transport, timeout=httpx.Timeout(timeout),
+                                        headers={"User-Agent": user_agent, "Accept-Encoding": "identity"}, follow_redirects=False)
+        self.max_redirects = max_redirects
+        self.retries = retries
+        self.backoff = backoff
+        self.per_host_concurrency = per_host_concurrency
+        self.per_host_delay = per_host_delay
+        self.cache = cache
+        self._host_locks: dict[str, asyncio.Semaphore] = {}
+        self._host_last: dict[str, float] = {}
+        self.requests_sent = 0
+
+    async def __aenter__(self) -> "SafeFetcher":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def fetch(self, url: str, *, method: str = "GET", max_bytes: int = DEFAULT_MAX_BYTES,
+                    use_cache: bool = True) -> FetchResult:
+        """One response (after redirects), or a result with ``error`` set. Never raises for network trouble."""
+        if use_cache and self.cache is not None:
+            cached = self.cache.get(method, url)
+            if cached is not None:
+                return cached
+        result = FetchResult(url=url, final_url=url, method=method)
+        current = url
+        try:
+            for _hop in range(self.max_redirects + 1):
+                parts = urlsplit(current)
+                if parts.scheme not in ("http", "https") or not parts.hostname:
+                    raise FetchError(f"refused non-http(s) URL {current!r}")
+                response, body, truncated = await self._send_with_retries(method, current, max_bytes)
+                if response.status_code in REDIRECT_CODES and response.headers.get("location"):
+                    result.redirects.append(current)
+                    current = urljoin(current, response.headers["location"])
+                    if response.status_code == 303:
+                        method = "GET" if method != "HEAD" else "HEAD"
+                    continue
+                result.final_url, result.status = current, response.status_code
+                result.headers = [(k.decode("latin-1").lower(), v.decode("latin-1"))
+                                  for k, v in response.headers.raw]
+                result.body, result.truncated = body, truncated
+                break
+            else:
+                raise FetchError(f"more than {self.max_redirects} redirects")
+        except FetchError as exc:
+            result.error = str(exc)
+        except httpx.HTTPError as exc:
+            result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if self.cache is not None and not _transient(result):
+            self.cache.put(result)
+        return result
+
+    async def _send_with_retries(self, method: str, url: str, max_bytes: int) -> tuple[httpx.Response, bytes, bool]:
+        attempt = 0
+        while True:
+            try:
+                response, body, truncated = await self._send(method, url, max_bytes)
+                if response.status_code not in RETRY_CODES or attempt >= self.retries:
+                    return response, body, truncated
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError):
+                if attempt >= self.retries:
+                    raise
+            # Exponential backoff with jitter, so many workers do not retry in lockstep.
+            await asyncio.sleep(self.backoff * (2 ** attempt) * (0.5 + random.random()))
+            attempt += 1
+
+    async def _send(self, method: str, url: str, max_bytes: int) -> tuple[httpx.Response, bytes, bool]:
+        host = urlsplit(url).netloc.lower()
+        lock = self._host_locks.get(host)
+        if lock is None:
+            lock = self._host_locks[host] = asyncio.Semaphore(self.per_host_concurrency)
+        async with lock:
+            if self.per_host_delay > 0:
+                wait = self._host_last.get(host, 0.0) + self.per_host_delay - time.monotonic()
+                self._host_last[host] = time.monotonic() + max(wait, 0.0)
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            self.requests_sent += 1
+            async with self.client.stream(method, url) as response:
+                chunks: list[bytes] = []
+                size = 0
+                truncated = False
+                if method != "HEAD":
+                    async for chunk in response.aiter_bytes():
+                        chunks.append(chunk)
+                        size += len(chunk)
+                        if size > max_bytes:  # stop reading: a hostile server cannot make us buffer more
+                            truncated = True
+                            break
+                body = b"".join(chunks)[:max_bytes]
+                return response, body, truncated
+
+
+def _transient(result: FetchResult) -> bool:
+    """Timeouts and 5xx are not cached: the next run should try again."""
+    if result.error is not None:
+        return not result.error.startswith("refused")
+    return result.status is not None and result.status in RETRY_CODES
