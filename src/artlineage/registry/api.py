@@ -1,0 +1,252 @@
+"""``Registry``: the artists' registry behind one object, a session per call.
+
+Returned ORM objects are detached (``expire_on_commit=False``) with their names loaded, so they can
+be read after the call; to change them, call another method. Code that manages its own sessions
+(the HTTP platform) uses the functions in ``store`` directly with ``Registry.session()``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from . import io, lineage as lineage_mod, store
+from .migrate import make_registry_engine, registry_url, upgrade_registry
+from .models import Artist, ArtistInfluence, ArtistName, ConsentTerms, Work, WorkInfluence
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
+MAX_FILES = 100_000
+
+
+def _matching_hasher() -> Callable[[str], Any] | None:
+    """``artlineage.matching``'s file hasher (pHash, PDQ) when that part is installed; else None and
+    works are registered with NULL perceptual hashes (fill them later with ``set_work_hashes``)."""
+    try:
+        from artlineage.matching import hash_image_file  # type: ignore[attr-defined]
+    except ImportError:
+        try:
+            from artlineage.matching.hashing import hash_image_file
+        except ImportError:
+            return None
+    return hash_image_file  # type: ignore[no-any-return]
+
+
+def _hash_values(result: Any) -> tuple[int | None, Any]:
+    """(phash64, pdq256) from what the matching hasher returns: a (phash, pdq) pair or a mapping."""
+    if isinstance(result, dict):
+        return result.get("phash64", result.get("phash")), result.get("pdq256", result.get("pdq"))
+    phash, pdq = result
+    return phash, pdq
+
+
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def image_files(path: Path, limit: int = MAX_FILES) -> list[Path]:
+    """The image files at ``path``: the file itself, or a folder's images recursively, sorted."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise store.NotFoundError(f"{path} does not exist")
+    found: list[Path] = []
+    for root, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            if Path(name).suffix.lower() in IMAGE_SUFFIXES:
+                found.append(Path(root) / name)
+                if len(found) > limit:
+                    raise store.RegistryError(f"more than {limit} images under {path}")
+    return found
+
+
+@dataclass(frozen=True)
+class AddedWork:
+    work: Work
+    created: bool  # False when the same file was already registered for the artist
+    warning: str | None = None
+
+
+class Registry:
+    """The artists' registry in a SQLite file (a path) or any SQLAlchemy URL (PostgreSQL:
+    ``postgresql://...`` is run through psycopg 3). The schema is migrated on open unless
+    ``upgrade=False``."""
+
+    def __init__(self, db: str | Path = "registry.sqlite", *, upgrade: bool = True):
+        self.url = registry_url(db)
+        self.engine = make_registry_engine(db)
+        if upgrade:
+            upgrade_registry(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in a transaction: committed on success, rolled back on error."""
+        with Session(self.engine, expire_on_commit=False) as s, s.begin():
+            yield s
+
+    # -------------------------------------------------------- artists
+    def add_artist(self, name: str, **kw: Any) -> Artist:
+        with self.session() as s:
+            return store.add_artist(s, name, **kw)
+
+    def add_name(self, artist: store.ArtistRef, name: str, kind: str = "alias") -> ArtistName:
+        with self.session() as s:
+            return store.add_name(s, artist, name, kind)
+
+    def get_artist(self, artist: store.ArtistRef) -> Artist:
+        with self.session() as s:
+            return store.resolve_artist(s, artist)
+
+    def find_artist(self, name: str) -> Artist | None:
+        with self.session() as s:
+            return store.find_artist(s, name)
+
+    def find_artists(self, name: str) -> list[Artist]:
+        with self.session() as s:
+            return store.find_artists(s, name)
+
+    def list_artists(self) -> list[Artist]:
+        with self.session() as s:
+            return store.list_artists(s)
+
+    def all_artist_names(self) -> Iterator[tuple[int, str, str]]:
+        """``(artist_id, name, kind)`` for every main name (kind "name") and other name."""
+        with self.session() as s:
+            yield from store.all_artist_names(s)
+
+    # -------------------------------------------------------- works
+    def add_work(self, artist: store.ArtistRef, **kw: Any) -> Work:
+        with self.session() as s:
+            return store.add_work(s, artist, **kw)
+
+    def add_work_files(self, artist: store.ArtistRef, path: str | Path, *, title: str | None = None,
+                       inspect: bool = False, perceptual: bool = True) -> list[AddedWork]:
+        """Register an image file, or every image under a folder, as works of ``artist``: sha256
+        always, pHash/PDQ when ``artlineage.matching`` is available, the provenance verdict
+        (metadata only) with ``inspect``."""
+        files = image_files(Path(path))
+        hasher = _matching_hasher() if perceptual else None
+        added = []
+        with self.session() as s:
+            a = store.resolve_artist(s, artist)
+            for f in files:
+                digest = file_sha256(f)
+                existing = s.scalar(select(Work).where(Work.artist_id == a.id, Work.sha256 == digest))
+                if existing is not None:
+                    added.append(AddedWork(existing, False))
+                    continue
+                phash = pdq = None
+                warning = None
+                if hasher is not None:
+                    try:
+                        phash, pdq = _hash_values(hasher(str(f)))
+                    except Exception as exc:  # noqa: BLE001 - an undecodable image is still a registered work
+                        warning = f"{f}: no perceptual hash ({type(exc).__name__}: {exc})"
+                origin = verdict = None
+                if inspect:
+                    from .._inspect import inspect_file
+                    report = inspect_file(f, pixels=False)
+                    if report.verdict is not None:
+                        origin, verdict = report.verdict.origin.value, report.verdict.to_dict()
+                work = store.add_work(s, a, title=title if len(files) == 1 and title else f.stem,
+                                      location=str(f.resolve()), sha256=digest, phash64=phash, pdq256=pdq,
+                                      origin=origin, verdict=verdict)
+                added.append(AddedWork(work, True, warning))
+        return added
+
+    def get_work(self, work_id: int) -> Work:
+        with self.session() as s:
+            return store.get_work(s, work_id)
+
+    def list_works(self, artist: store.ArtistRef | None = None) -> list[Work]:
+        with self.session() as s:
+            return store.list_works(s, artist)
+
+    def set_work_hashes(self, work_id: int, **hashes: Any) -> Work:
+        with self.session() as s:
+            return store.set_work_hashes(s, work_id, **hashes)
+
+    def set_work_provenance(self, work_id: int, origin: str | None, verdict: dict[str, Any] | None) -> Work:
+        with self.session() as s:
+            return store.set_work_provenance(s, work_id, origin, verdict)
+
+    def works_with_hashes(self) -> list[store.WorkHashes]:
+        with self.session() as s:
+            return list(store.works_with_hashes(s))
+
+    # -------------------------------------------------------- consent
+    def set_terms(self, artist: store.ArtistRef, work: int | None = None, **kw: Any) -> ConsentTerms:
+        with self.session() as s:
+            return store.set_terms(s, artist, work, **kw)
+
+    def current_terms(self, artist: store.ArtistRef, work: int | None = None,
+                      at: dt.date | str | None = None) -> store.ResolvedTerms:
+        with self.session() as s:
+            return store.current_terms(s, artist, work, at)
+
+    def terms_history(self, artist: store.ArtistRef, work: int | None = None,
+                      all_levels: bool = False) -> list[ConsentTerms]:
+        with self.session() as s:
+            return store.terms_history(s, artist, work, all_levels)
+
+    # -------------------------------------------------------- influence
+    def add_influence(self, source: store.ArtistRef, target: store.ArtistRef, *, note: str | None = None,
+                      source_of_claim: str | None = None) -> ArtistInfluence:
+        """``source`` was influenced by ``target``."""
+        with self.session() as s:
+            return store.add_influence(s, source, target, note=note, source_of_claim=source_of_claim)
+
+    def add_work_influence(self, source_work: int, target_work: int, *, note: str | None = None,
+                           source_of_claim: str | None = None) -> WorkInfluence:
+        with self.session() as s:
+            return store.add_work_influence(s, source_work, target_work, note=note, source_of_claim=source_of_claim)
+
+    def lineage(self, artist: store.ArtistRef, depth: int = 3) -> lineage_mod.Lineage:
+        with self.session() as s:
+            return lineage_mod.lineage(s, artist, depth)
+
+    def work_lineage(self, work_id: int, depth: int = 3) -> lineage_mod.Lineage:
+        with self.session() as s:
+            return lineage_mod.work_lineage(s, work_id, depth)
+
+    # -------------------------------------------------------- import / export
+    def export_document(self) -> dict[str, Any]:
+        with self.session() as s:
+            return io.export_document(s)
+
+    def export_json(self, path: str | Path) -> dict[str, Any]:
+        with self.session() as s:
+            return io.export_json(s, path)
+
+    def export_csv(self, folder: str | Path) -> dict[str, Any]:
+        with self.session() as s:
+            return io.export_csv(s, folder)
+
+    def import_document(self, doc: Any) -> dict[str, int]:
+        """Add a document's contents in one transaction (nothing is added if any row is invalid)."""
+        with self.session() as s:
+            return io.import_document(s, doc)
+
+    def import_json(self, path: str | Path) -> dict[str, int]:
+        return self.import_document(io.read_json(path))
+
+    def import_csv(self, folder: str | Path) -> dict[str, int]:
+        return self.import_document(io.read_csv_folder(folder))
