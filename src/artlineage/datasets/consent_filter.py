@@ -1,0 +1,392 @@
+"""``artlineage filter``: drop dataset rows whose rights-holders reserved AI use.
+
+Pipeline, per shard of the manifest (img2dataset-style reader -> workers -> writer):
+
+1. Site files (robots.txt, tdmrep.json, ai.txt) once per origin: an in-run task per origin plus
+   the on-disk :class:`FetchCache` (SQLite, TTL) shared by every shard, worker and rerun.
+2. Per URL: HEAD (response headers: X-Robots-Tag, tdm-*), the head of HTML pages for meta tags,
+   and image bytes only when in-file signals (C2PA, IPTC DataMining) are asked for.
+3. :func:`decide_consent` per row; a row is excluded when any of ``exclude_uses`` is reserved.
+
+Each finished shard writes ``kept``/``excluded`` Parquet and stats atomically (temp + rename) and
+then a done-marker, so a run killed anywhere resumes without losing or duplicating a row; the
+final files are the concatenation of the shards in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html as html_lib
+import json
+import os
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .._inspect import inspect_bytes
+from ..signals._base import Evidence, Implication
+from ..signals._iptc_vocab import ALL_USES
+from ..signals.web import (FetchCache, SafeFetcher, SiteSignals, ai_agents, evaluate_url, fetch_site_signals,
+                           fetch_url_signals, origin_of)
+from ..verdicts.consent import ConsentVerdict, decide_consent
+from .manifest import ROW_ID, open_manifest, read_local_image, write_parquet_atomic, write_text_atomic
+
+RegistryHook = Callable[[Mapping[str, Any]], Iterable[Mapping[str, Any]] | None]
+
+
+@dataclass
+class FilterConfig:
+    shard_size: int = 1000
+    workers: int = 1
+    backend: str = "local"  # local | ray
+    agents: tuple[str, ...] | None = None
+    in_file: bool = False  # also read C2PA / IPTC consent inside the image bytes
+    head: bool = True  # per-URL response headers
+    html: bool = True  # meta tags of HTML pages
+    allow_private: bool = False
+    url_col: str = "url"
+    exclude_uses: tuple[str, ...] = ALL_USES
+    cache_path: str | None = None  # default: OUT/signals-cache.sqlite
+    cache_ttl: float = 86_400.0
+    concurrency: int = 64
+    per_host_concurrency: int = 4
+    per_host_delay: float = 0.0
+    timeout: float = 10.0
+    retries: int = 2
+    max_image_bytes: int = 32 * 1024 * 1024
+    registry_terms: RegistryHook | None = None
+    fail_after_shards: int | None = None  # tests: stop the run after this many shards
+    fetch_options: dict[str, Any] = field(default_factory=dict)  # resolver / transport (tests)
+
+
+@dataclass
+class FilterSummary:
+    input_rows: int = 0
+    kept: int = 0
+    excluded: int = 0
+    shards: int = 0
+    shards_resumed: int = 0
+    seconds: float = 0.0
+    excluded_by_reason: dict[str, int] = field(default_factory=dict)
+    excluded_by_host: dict[str, int] = field(default_factory=dict)
+    rows_by_host: dict[str, int] = field(default_factory=dict)
+    signal_errors: int = 0
+    requests: int = 0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.input_rows / self.seconds if self.seconds > 0 else 0.0
+
+
+class ShardFailure(RuntimeError):
+    pass
+
+
+# ---------------------------------------------------------------- per-row evaluation
+def _host(url: str | None) -> str:
+    return urlsplit(url).netloc.lower() if url else "(local)"
+
+
+def _reason(verdict: ConsentVerdict, exclude_uses: Iterable[str]) -> tuple[str, str] | None:
+    for use in exclude_uses:
+        d = verdict.uses.get(use)
+        if d is not None and d.decision.value == "reserved":
+            return (d.evidence.reader if d.evidence else "unknown"), d.rule
+    return None
+
+
+async def _evaluate_rows(rows: list[dict], cfg: FilterConfig, cache_path: str) -> tuple[list, int]:
+    agents = ai_agents(cfg.agents) if cfg.agents is None else tuple(cfg.agents)
+    cache = FetchCache(cache_path, cfg.cache_ttl)
+    sites: dict[str, asyncio.Task[SiteSignals]] = {}
+    limit = asyncio.Semaphore(cfg.concurrency)
+    async with SafeFetcher(allow_private=cfg.allow_private, timeout=cfg.timeout, retries=cfg.retries,
+                           per_host_concurrency=cfg.per_host_concurrency, per_host_delay=cfg.per_host_delay,
+                           cache=cache, **cfg.fetch_options) as fetcher:
+
+        def site_for(url: str) -> asyncio.Task[SiteSignals]:
+            origin = origin_of(url)
+            task = sites.get(origin)
+            if task is None:
+                task = sites[origin] = asyncio.ensure_future(fetch_site_signals(fetcher, origin, agents))
+            return task
+
+        async def one(row: dict) -> tuple[ConsentVerdict, list[str]]:
+            url = row.get(cfg.url_col)
+            evidence: list[Evidence] = []
+            errors: list[str] = []
+            web = isinstance(url, str) and url.startswith(("http://", "https://"))
+            async with limit:
+                if web:
+                    site = await site_for(url)
+                    errors += [f"{k}: {v}" for k, v in site.errors.items()]
+                    evidence = evaluate_url(url, site, agents)
+                    # Politeness: a URL robots.txt forbids to artlineage itself is not fetched at all.
+                    forbidden = any(e.data.get("own_agent_blocked") for e in evidence)
+                    if cfg.head and not forbidden:
+                        head, metas = await fetch_url_signals(fetcher, url, html=cfg.html)
+                        if head.error:
+                            errors.append(f"response: {head.error}")
+                        evidence = evaluate_url(url, site, agents, headers=head.headers, metas=metas)
+                if cfg.in_file:
+                    data = None
+                    if web and not any(e.data.get("own_agent_blocked") for e in evidence):
+                        got = await fetcher.fetch(url, max_bytes=cfg.max_image_bytes, use_cache=False)
+                        data = got.body if got.ok and not got.truncated else None
+                        if got.error:
+                            errors.append(f"image: {got.error}")
+                    elif not web:
+                        try:
+                            data = read_local_image(row, cfg.max_image_bytes)
+                        except (OSError, KeyError) as exc:
+                            errors.append(f"image: {exc}")
+                    if data:
+                        report = await asyncio.to_thread(inspect_bytes, data, name=url or row.get("path"),
+                                                         pixels=False)
+                        evidence += [e for e in report.evidence
+                                     if e.implies in (Implication.CONSENT_RESERVED, Implication.CONSENT_ALLOWED)]
+                        errors += report.warnings[:5]
+            terms = list(cfg.registry_terms(row) or []) if cfg.registry_terms else []
+            return decide_consent(evidence, registry_terms=terms), errors
+
+        results = await asyncio.gather(*(one(r) for r in rows))
+        requests = fetcher.requests_sent
+    cache.close()
+    return results, requests
+
+
+def process_shard(table: pa.Table, index: int, cfg: FilterConfig, out_dir: str) -> dict:
+    """Evaluate one shard and write its outputs atomically, done-marker last. Returns its stats."""
+    shard_dir = Path(out_dir) / "shards"
+    rows = table.to_pylist()
+    cache_path = cfg.cache_path or str(Path(out_dir) / "signals-cache.sqlite")
+    results, requests = asyncio.run(_evaluate_rows(rows, cfg, cache_path))
+    kept_idx: list[int] = []
+    excl_idx: list[int] = []
+    kept_cols: dict[str, list] = {"consent": [], "signal_errors": []}
+    excl_cols: dict[str, list] = {"consent": [], "reason": [], "rule": [], "evidence": [], "signal_errors": []}
+    by_reason: Counter[str] = Counter()
+    by_host: Counter[str] = Counter()
+    rows_by_host: Counter[str] = Counter()
+    errors = 0
+    for i, (row, (verdict, errs)) in enumerate(zip(rows, results)):
+        host = _host(row.get(cfg.url_col))
+        rows_by_host[host] += 1
+        errors += bool(errs)
+        reason = _reason(verdict, cfg.exclude_uses)
+        if reason is None:
+            kept_idx.append(i)
+            kept_cols["consent"].append(verdict.decision.value)
+            kept_cols["signal_errors"].append(json.dumps(errs) if errs else None)
+        else:
+            excl_idx.append(i)
+            by_reason[reason[0]] += 1
+            by_host[host] += 1
+            excl_cols["consent"].append(json.dumps({u: d.decision.value for u, d in verdict.uses.items()}))
+            excl_cols["reason"].append(reason[0])
+            excl_cols["rule"].append(reason[1])
+            excl_cols["evidence"].append(json.dumps([e.to_dict() for e in verdict.evidence], default=str))
+            excl_cols["signal_errors"].append(json.dumps(errs) if errs else None)
+    kept = table.take(pa.array(kept_idx, type=pa.int64()))
+    for name, values in kept_cols.items():
+        kept = kept.append_column(name, pa.array(values, type=pa.string()))
+    excluded = table.take(pa.array(excl_idx, type=pa.int64()))
+    for name, values in excl_cols.items():
+        excluded = excluded.append_column(name, pa.array(values, type=pa.string()))
+    stats = {"index": index, "rows": table.num_rows, "kept": len(kept_idx), "excluded": len(excl_idx),
+             "excluded_by_reason": dict(by_reason), "excluded_by_host": dict(by_host),
+             "rows_by_host": dict(rows_by_host), "signal_errors": errors, "requests": requests}
+    stem = shard_dir / f"shard-{index:06d}"
+    write_parquet_atomic(kept, f"{stem}.kept.parquet")
+    write_parquet_atomic(excluded, f"{stem}.excluded.parquet")
+    write_text_atomic(json.dumps(stats), f"{stem}.stats.json")
+    write_text_atomic("done\n", f"{stem}.done")  # last: only a complete shard counts as done
+    return stats
+
+
+def _shard_done(out_dir: Path, index: int) -> bool:
+    return (out_dir / "shards" / f"shard-{index:06d}.done").exists()
+
+
+def _check_plan(out: Path, manifest_path: str, cfg: FilterConfig) -> None:
+    plan = {"manifest": str(Path(manifest_path).resolve()), "shard_size": cfg.shard_size, "url_col": cfg.url_col}
+    path = out / "plan.json"
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old != plan:
+            raise ValueError(f"{out} holds a run with a different plan ({old}); use a new --out folder")
+    else:
+        write_text_atomic(json.dumps(plan), path)
+
+
+# ---------------------------------------------------------------- the run
+def filter_manifest(manifest_path: str | os.PathLike[str], out_dir: str | os.PathLike[str],
+                    config: FilterConfig | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> FilterSummary:
+    """Filter a manifest into ``out_dir`` (kept.parquet, excluded.parquet, report.json, report.html)."""
+    cfg = config or FilterConfig()
+    out = Path(out_dir)
+    (out / "shards").mkdir(parents=True, exist_ok=True)
+    _check_plan(out, str(manifest_path), cfg)
+    manifest = open_manifest(manifest_path, url_col=cfg.url_col)
+    start = time.perf_counter()
+    summary = FilterSummary()
+    done_now = 0
+
+    def finished(stats: dict) -> None:
+        nonlocal done_now
+        done_now += 1
+        summary.shards += 1
+        if progress:
+            progress(summary.shards, -1)
+        if cfg.fail_after_shards is not None and done_now >= cfg.fail_after_shards:
+            raise ShardFailure(f"stopping after {done_now} shard(s) (fail_after_shards)")
+
+    pending_shards = ((i, t) for i, t in enumerate(manifest.iter_shards(cfg.shard_size))
+                      if not _shard_done(out, i))
+    if cfg.backend == "ray":
+        _run_ray(pending_shards, cfg, str(out), finished)
+    elif cfg.workers > 1:
+        with ProcessPoolExecutor(max_workers=cfg.workers) as pool:
+            in_flight: set = set()
+            try:
+                for i, table in pending_shards:
+                    in_flight.add(pool.submit(process_shard, table, i, cfg, str(out)))
+                    if len(in_flight) >= cfg.workers * 2:
+                        done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                        for f in done:
+                            finished(f.result())
+                for f in list(in_flight):
+                    in_flight.discard(f)
+                    finished(f.result())
+            except BaseException:
+                for f in in_flight:
+                    f.cancel()
+                raise
+    else:
+        for i, table in pending_shards:
+            finished(process_shard(table, i, cfg, str(out)))
+    _finalize(out, summary)
+    summary.seconds = time.perf_counter() - start
+    write_report(out, summary)
+    return summary
+
+
+def _run_ray(shards: Iterable[tuple[int, pa.Table]], cfg: FilterConfig, out: str,
+             finished: Callable[[dict], None]) -> None:
+    import ray  # optional extra: pip install 'artlineage[ray]'
+
+    if not ray.is_initialized():
+        ray.init(num_cpus=max(cfg.workers, 1), include_dashboard=False, log_to_driver=False)
+    remote = ray.remote(process_shard)
+    cfg_ref = ray.put(cfg)
+    in_flight: list = []
+    for i, table in shards:
+        in_flight.append(remote.remote(table, i, cfg_ref, out))
+        if len(in_flight) >= max(cfg.workers, 1) * 2:
+            ready, in_flight = ray.wait(in_flight, num_returns=1)
+            for r in ready:
+                finished(ray.get(r))
+    while in_flight:
+        ready, in_flight = ray.wait(in_flight, num_returns=1)
+        for r in ready:
+            finished(ray.get(r))
+
+
+def _finalize(out: Path, summary: FilterSummary) -> None:
+    """Concatenate finished shards (in order) into kept.parquet / excluded.parquet; sum the stats."""
+    shard_dir = out / "shards"
+    done = sorted(p.name.split(".")[0] for p in shard_dir.glob("shard-*.done"))
+    summary.shards = len(done)
+    by_reason: Counter[str] = Counter()
+    by_host: Counter[str] = Counter()
+    rows_by_host: Counter[str] = Counter()
+    for kind in ("kept", "excluded"):
+        tables = [pq.read_table(shard_dir / f"{stem}.{kind}.parquet") for stem in done]
+        if tables:
+            write_parquet_atomic(pa.concat_tables(tables, promote_options="permissive"), out / f"{kind}.parquet")
+    for stem in done:
+        stats = json.loads((shard_dir / f"{stem}.stats.json").read_text())
+        summary.input_rows += stats["rows"]
+        summary.kept += stats["kept"]
+        summary.excluded += stats["excluded"]
+        summary.signal_errors += stats["signal_errors"]
+        summary.requests += stats["requests"]
+        by_reason.update(stats["excluded_by_reason"])
+        by_host.update(stats["excluded_by_host"])
+        rows_by_host.update(stats["rows_by_host"])
+    summary.excluded_by_reason = dict(by_reason.most_common())
+    summary.excluded_by_host = dict(by_host.most_common())
+    summary.rows_by_host = dict(rows_by_host.most_common())
+
+
+# ---------------------------------------------------------------- audit report
+def _svg_bars(title: str, data: dict[str, float]) -> str:
+    """Horizontal bar chart as inline SVG (used when matplotlib is not installed)."""
+    items = list(data.items())[:20]
+    width, bar_h = 640, 22
+    height = 30 + bar_h * max(len(items), 1)
+    top = max((v for _, v in items), default=1) or 1
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             f'aria-label="{html_lib.escape(title)}"><text x="4" y="18" font-weight="bold">{html_lib.escape(title)}</text>']
+    for n, (label, value) in enumerate(items):
+        y = 28 + n * bar_h
+        w = int(360 * value / top)
+        parts.append(f'<text x="4" y="{y + 15}" font-size="12">{html_lib.escape(label[:40])}</text>'
+                     f'<rect x="230" y="{y + 3}" width="{w}" height="{bar_h - 6}" fill="#c0392b"/>'
+                     f'<text x="{236 + w}" y="{y + 15}" font-size="12">{value:.1%}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _chart(title: str, data: dict[str, float]) -> str:
+    try:
+        import base64
+        import io
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return _svg_bars(title, data)
+    items = list(data.items())[:20]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(items), 1) + 0.8))
+    ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1], color="#c0392b")
+    ax.set_title(title)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg")
+    plt.close(fig)
+    return f'<img alt="{html_lib.escape(title)}" src="data:image/svg+xml;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+
+
+def write_report(out: Path, summary: FilterSummary) -> None:
+    total = max(summary.input_rows, 1)
+    report = asdict(summary) | {"rows_per_second": round(summary.rows_per_second, 1),
+                                "excluded_share": summary.excluded / total}
+    write_text_atomic(json.dumps(report, indent=2), out / "report.json")
+    by_reason = {k: v / total for k, v in summary.excluded_by_reason.items()}
+    by_host = {h: summary.excluded_by_host.get(h, 0) / n for h, n in summary.rows_by_host.items() if n}
+    by_host = dict(sorted(by_host.items(), key=lambda kv: -kv[1]))
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>artlineage filter report</title>
+<style>body{{font-family:sans-serif;max-width:760px;margin:2em auto}}td,th{{padding:2px 8px;text-align:left}}</style>
+</head><body><h1>Consent filter report</h1>
+<p>{summary.input_rows} rows: {summary.kept} kept, {summary.excluded} excluded
+({summary.excluded / total:.1%}); {summary.signal_errors} rows with a signal error;
+{summary.shards} shards; {summary.requests} HTTP requests this run.</p>
+<h2>Excluded by reason (share of all rows)</h2>{_chart("excluded by reason", by_reason)}
+<h2>Excluded share by host</h2>{_chart("excluded share by host", by_host)}
+<table><tr><th>host</th><th>rows</th><th>excluded</th></tr>
+{''.join(f"<tr><td>{html_lib.escape(h)}</td><td>{n}</td><td>{summary.excluded_by_host.get(h, 0)}</td></tr>"
+         for h, n in list(summary.rows_by_host.items())[:200])}
+</table></body></html>"""
+    write_text_atomic(page, out / "report.html")

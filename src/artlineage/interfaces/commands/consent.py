@@ -1,0 +1,84 @@
+"""``artlineage filter`` (drop rows whose rights-holders reserved AI use) and ``artlineage optout``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from ...datasets.consent_filter import FilterConfig, filter_manifest
+from ...signals._iptc_vocab import ALL_USES
+from ...signals.web import ai_agents, check_url
+
+
+def register(app: typer.Typer) -> None:
+    app.command("filter")(filter_cmd)
+    app.command("optout")(optout_cmd)
+
+
+def _agents(agent: Optional[List[str]], agents_file: Optional[Path]) -> tuple[str, ...] | None:
+    replace = None
+    if agents_file is not None:
+        replace = [ln.strip() for ln in agents_file.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    if replace is None and not agent:
+        return None
+    return ai_agents(replace, extra_agents=agent or ())
+
+
+def filter_cmd(
+    manifest: Path = typer.Argument(..., exists=True, help="Parquet/CSV/TSV/TXT manifest, folder of them, "
+                                    "WebDataset .tar (or folder of .tar), or a folder of images."),
+    out: Path = typer.Option(..., "--out", help="Output folder (kept.parquet, excluded.parquet, report.*)."),
+    url_col: str = typer.Option("url", "--url-col", help="URL column (img2dataset convention: url)."),
+    in_file: bool = typer.Option(False, "--in-file", help="Also read C2PA/IPTC consent inside the images "
+                                 "(downloads image bytes)."),
+    no_head: bool = typer.Option(False, "--no-head", help="Skip per-URL headers (site files only)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes (one shard each)."),
+    backend: str = typer.Option("local", "--backend", help="local or ray."),
+    shard_size: int = typer.Option(1000, "--shard-size", min=1),
+    agent: Optional[List[str]] = typer.Option(None, "--agent", help="Extra AI agent token to honour."),
+    agents_file: Optional[Path] = typer.Option(None, "--agents-file", help="Replace the AI agent list (one a line)."),
+    allow_private: bool = typer.Option(False, "--allow-private", help="Allow private/loopback addresses."),
+    concurrency: int = typer.Option(64, "--concurrency"),
+    per_host: int = typer.Option(4, "--per-host", help="Concurrent requests per host."),
+    delay: float = typer.Option(0.0, "--delay", help="Seconds between requests to one host."),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="SQLite signal cache (default OUT/signals-cache.sqlite)."),
+    ttl: float = typer.Option(86400.0, "--cache-ttl", help="Cache lifetime, seconds."),
+    use: Optional[List[str]] = typer.Option(None, "--use", help=f"Exclude when one of these uses is reserved "
+                                            f"(default all: {', '.join(ALL_USES)})."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Filter a dataset manifest: keep rows whose rights-holders did not reserve AI use."""
+    if backend not in ("local", "ray"):
+        raise typer.BadParameter("--backend must be local or ray")
+    bad = [u for u in (use or []) if u not in ALL_USES]
+    if bad:
+        raise typer.BadParameter(f"unknown use(s) {bad}; known: {ALL_USES}")
+    cfg = FilterConfig(shard_size=shard_size, workers=workers, backend=backend,
+                       agents=_agents(agent, agents_file), in_file=in_file, head=not no_head,
+                       allow_private=allow_private, url_col=url_col, exclude_uses=tuple(use or ALL_USES),
+                       cache_path=str(cache) if cache else None, cache_ttl=ttl, concurrency=concurrency,
+                       per_host_concurrency=per_host, per_host_delay=delay)
+    summary = filter_manifest(manifest, out, cfg)
+    if as_json:
+        typer.echo((out / "report.json").read_text())
+        return
+    c = Console()
+    c.print(f"{summary.input_rows} rows: [green]{summary.kept} kept[/green], [red]{summary.excluded} excluded[/red] "
+            f"in {summary.seconds:.1f}s ({summary.rows_per_second:,.0f} rows/s); report: {out / 'report.html'}")
+    for reason, n in summary.excluded_by_reason.items():
+        c.print(f"  {reason}: {n}")
+
+
+def optout_cmd(
+    url: str = typer.Argument(..., help="URL to check."),
+    agent: Optional[List[str]] = typer.Option(None, "--agent"),
+    allow_private: bool = typer.Option(False, "--allow-private"),
+) -> None:
+    """Show every web opt-out signal for one URL, with the rule that fired."""
+    result = check_url(url, agents=_agents(agent, None), allow_private=allow_private)
+    typer.echo(json.dumps({"url": url, "evidence": [e.to_dict() for e in result.evidence],
+                           "errors": result.errors}, indent=2, default=str))
