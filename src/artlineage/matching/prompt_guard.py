@@ -1,0 +1,353 @@
+"""Prompt guard: find artist names in text prompts and decide from the artists' terms.
+
+Exact matching is one Aho-Corasick pass (pyahocorasick) over a normalised copy of the prompt
+(NFKD, accents dropped, casefolded, every non-alphanumeric character turned into a space, one output
+character per input character on the ASCII path so spans map back for free), with word-boundary
+checks, so the cost does not grow with the number of names. Fuzzy matching (rapidfuzz) runs only on
+*candidate spans* — text after "by" / "style of", before "style", inside weighting brackets — and
+only against names sharing character trigrams with the span (an inverted index), with results cached
+per span string, so misspellings like "greg rutkowsky" are caught without a loop over all names.
+
+Names that are also ordinary words ("Turner", "Bacon", "Hopper") or that name a technique in context
+("Rembrandt lighting") are reported with low confidence and decision ``warn``, never ``block``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from typing import Iterable, Iterator, Sequence
+
+import ahocorasick
+from rapidfuzz import fuzz, process
+
+from .artist_names import ArtistEntry, load_artist_names
+
+MAX_PROMPT_CHARS = 20_000     # longer prompts are checked on their first 20k characters
+FUZZY_CUTOFF = 84.0           # rapidfuzz ratio; "artgrem" vs "artgerm" scores 85.7, "money" vs "monet" 80
+MIN_FUZZY_CHARS = 5
+
+ALLOW, WARN, BLOCK, CREDIT = "allow", "warn", "block", "credit_required"
+
+# Single-word names that are also common words or brands: a bare mention is probably not the artist.
+COMMON_WORD_NAMES = frozenset({
+    "turner", "bacon", "constable", "whistler", "homer", "munch", "bosch", "pollock", "hopper", "raphael",
+    "titian", "rockwell", "moebius", "sargent", "church", "wood", "cole", "blake", "miller", "lee",
+})
+# Names followed by these words name a technique, not an imitation of the artist ("Rembrandt lighting").
+TECHNIQUE_CONTEXTS = {
+    "rembrandt": ("lighting", "light", "lit", "portrait lighting"),
+    "caravaggio": ("lighting", "light", "lit"),
+    "vermeer": ("lighting", "light"),
+    "titian": ("hair", "haired", "red", "blonde"),
+    "escher": ("staircase", "stairs", "loop"),
+    "moebius": ("strip", "band", "loop"),
+}
+
+_ASCII_TABLE = {i: (chr(i).lower() if chr(i).isalnum() else " ") for i in range(128)}
+_TRIGGER_BEFORE = re.compile(r"(?:\bby|\bstyle of|\bmanner of|\binspired by|\bà la|\bfrom)\W{0,3}$", re.I)
+_TRIGGER_AFTER = re.compile(r"^\W{0,3}(?:art\s?style|style|aesthetic|inspired)\b", re.I)
+_WEIGHT_AFTER = re.compile(r"^\s*:\s*(-?\d+(?:\.\d+)?)")
+_SPAN_BY = re.compile(r"\b(?:by|style of|manner of|inspired by)\s+([^.;:\n()\[\]{}|<>]{2,160})", re.I)
+_SPAN_STYLE = re.compile(r"([^,.;:\n()\[\]{}|<>]{2,80}?)\s+(?:art\s?style|style)\b", re.I)
+_SPAN_BRACKET = re.compile(r"[(\[{]+\s*([^()\[\]{}:\n]{2,80}?)\s*(?::\s*-?[\d.]+)?\s*[)\]}]+")
+_SEGMENT_SPLIT = re.compile(r",|&|\band\b|\bwith\b|\+", re.I)
+
+
+def _fold(c: str) -> str:
+    d = unicodedata.normalize("NFKD", c)
+    return "".join(ch for ch in d if not unicodedata.combining(ch)).casefold()
+
+
+def normalize_with_offsets(text: str) -> tuple[str, list[int] | None]:
+    """(normalised text, offsets) where offsets[i] is the index in ``text`` of normalised char i;
+    offsets is None on the ASCII path, where the mapping is the identity."""
+    if text.isascii():
+        return text.translate(_ASCII_TABLE), None
+    out: list[str] = []
+    offsets: list[int] = []
+    for i, c in enumerate(text):
+        folded = _ASCII_TABLE[ord(c)] if c.isascii() else _fold(c)
+        for ch in folded:
+            out.append(ch if ch.isalnum() else " ")
+            offsets.append(i)
+    return "".join(out), offsets
+
+
+def normalize_text(text: str) -> str:
+    """Normalised form of a name: accents dropped, casefolded, punctuation -> single spaces."""
+    return " ".join(normalize_with_offsets(text)[0].split())
+
+
+def _trigrams(s: str) -> set[str]:
+    p = f" {s} "
+    return {p[i:i + 3] for i in range(len(p) - 2)}
+
+
+@dataclass(frozen=True)
+class PromptMatch:
+    text: str                 # as written in the prompt
+    start: int                # span in the prompt (Python slice)
+    end: int
+    artist: str               # canonical name
+    artist_id: int | None
+    matched_as: str           # "exact" | "alias" | "fuzzy"
+    score: float              # 100 for exact/alias, rapidfuzz ratio for fuzzy
+    trigger: str | None       # "by", "style", "weighted" ... or None
+    weight: float | None      # prompt weight from (x:1.2) / ((x)) / [x] syntax
+    confidence: float
+    decision: str             # allow | warn | block | credit_required
+    reason: str
+    living: bool | None
+    ambiguous: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def decide(entry: ArtistEntry, ambiguous: bool) -> tuple[str, str]:
+    """Decision from the artist's style_imitation terms (registry), else from whether they live."""
+    if ambiguous:
+        return WARN, "name is also an ordinary word or technique here; check the context"
+    terms = entry.style_imitation
+    if terms == "not_allowed":
+        return BLOCK, "artist's terms: style imitation not allowed"
+    if terms == "allowed_with_credit":
+        return CREDIT, "artist's terms: style imitation allowed with credit"
+    if terms == "allowed":
+        return ALLOW, "artist's terms: style imitation allowed"
+    if entry.living is False:
+        return ALLOW, "no recorded terms; the artist is not living"
+    if entry.living is None:
+        return WARN, "no recorded terms; living status unknown"
+    return WARN, "no recorded terms for a living artist"
+
+
+class PromptGuard:
+    """Built once from artist entries; ``check`` is then cheap per prompt."""
+
+    def __init__(self, entries: Sequence[ArtistEntry]):
+        self.entries = list(entries)
+        by_key: dict[str, list[tuple[int, str]]] = {}
+        for i, e in enumerate(self.entries):
+            for name, kind in e.all_names():
+                key = normalize_text(name)
+                if len(key) >= 2 and (i, kind) not in by_key.setdefault(key, []):
+                    by_key[key].append((i, kind))
+        self._by_key = by_key
+        self._automaton = ahocorasick.Automaton()
+        for key, vals in by_key.items():
+            # Prefer a canonical-name hit over an alias when two artists share a string.
+            vals.sort(key=lambda v: v[1] != "name")
+            self._automaton.add_word(key, (len(key), tuple(vals)))
+        if by_key:
+            self._automaton.make_automaton()
+        self._keys = list(by_key)
+        self._postings: dict[str, list[int]] = {}
+        for k, key in enumerate(self._keys):
+            for g in _trigrams(key):
+                self._postings.setdefault(g, []).append(k)
+        self._fuzzy = lru_cache(maxsize=200_000)(self._fuzzy_uncached)
+
+    # ---- public -----------------------------------------------------------------------------
+    def check(self, text: str) -> list[PromptMatch]:
+        if not text or not self._keys:
+            return []
+        text = text[:MAX_PROMPT_CHARS]
+        norm, offsets = normalize_with_offsets(text)
+        found = self._exact(text, norm, offsets)
+        if "by" in norm or "style" in norm or "of" in norm or "(" in text or "[" in text or "{" in text:
+            found.extend(self._fuzzy_spans(text, found))
+        found.sort(key=lambda m: m.start)
+        return found
+
+    def check_many(self, prompts: Iterable[str | None]) -> Iterator[list[PromptMatch]]:
+        check = self.check
+        for p in prompts:
+            yield check(p) if p else []
+
+    # ---- exact ------------------------------------------------------------------------------
+    def _exact(self, text: str, norm: str, offsets: list[int] | None) -> list[PromptMatch]:
+        hits = []
+        n = len(norm)
+        for end, (klen, vals) in self._automaton.iter(norm):
+            start = end - klen + 1
+            if (start > 0 and norm[start - 1].isalnum()) or (end + 1 < n and norm[end + 1].isalnum()):
+                continue
+            hits.append((start, end + 1, vals))
+        if not hits:
+            return []
+        if len(hits) > 1:   # keep the longest of overlapping hits ("alphonse mucha" over "mucha")
+            hits.sort(key=lambda h: (h[0] - h[1], h[0]))
+            kept: list[tuple[int, int, tuple]] = []
+            for h in hits:
+                if all(h[1] <= k[0] or h[0] >= k[1] for k in kept):
+                    kept.append(h)
+            hits = kept
+        out = []
+        for s, e, vals in hits:
+            os_, oe = (s, e) if offsets is None else (offsets[s], offsets[e - 1] + 1)
+            idx, kind = vals[0]
+            out.append(self._make(text, os_, oe, norm[s:e], idx, "exact" if kind == "name" else "alias", 100.0,
+                                  shared=len({v[0] for v in vals}) > 1))
+        return out
+
+    # ---- context and decision ---------------------------------------------------------------
+    def _make(self, text: str, start: int, end: int, key: str, idx: int, how: str, score: float,
+              shared: bool = False) -> PromptMatch:
+        entry = self.entries[idx]
+        before, after = text[max(0, start - 24):start], text[end:end + 32]
+        trigger = None
+        if _TRIGGER_BEFORE.search(before):
+            trigger = "by"
+        elif _TRIGGER_AFTER.match(after):
+            trigger = "style"
+        weight = None
+        stripped = before.rstrip()
+        if stripped and stripped[-1] in "([{":
+            depth = len(stripped) - len(stripped.rstrip("([{"))
+            m = _WEIGHT_AFTER.match(after)
+            if m:
+                weight = float(m.group(1))
+            elif stripped[-1] == "(":
+                weight = round(1.1 ** depth, 4)
+            elif stripped[-1] == "[":
+                weight = round(1.1 ** -depth, 4)
+            else:
+                weight = round(1.05 ** depth, 4)
+            trigger = trigger or "weighted"
+        after_words = " ".join(normalize_with_offsets(after)[0].split())
+        technique = any(after_words.startswith(w) for w in TECHNIQUE_CONTEXTS.get(key, ()))
+        common = key in COMMON_WORD_NAMES and trigger not in ("by", "style")
+        ambiguous = technique or common
+        if ambiguous:
+            confidence = 0.3 if technique else 0.35
+        elif how == "fuzzy":
+            confidence = round(0.85 * score / 100 + (0.05 if trigger else 0.0), 3)
+        else:
+            single_word = " " not in key
+            confidence = (0.9 if how == "exact" else 0.8 if single_word else 0.88) + (0.05 if trigger else 0.0)
+            if key in COMMON_WORD_NAMES:
+                confidence = 0.75
+        if shared:
+            confidence = min(confidence, 0.5)
+        decision, reason = decide(entry, ambiguous)
+        return PromptMatch(text=text[start:end], start=start, end=end, artist=entry.name, artist_id=entry.artist_id,
+                           matched_as=how, score=score, trigger=trigger, weight=weight,
+                           confidence=round(min(confidence, 0.99), 3), decision=decision, reason=reason,
+                           living=entry.living, ambiguous=ambiguous)
+
+    # ---- fuzzy ------------------------------------------------------------------------------
+    def _fuzzy_uncached(self, window: str) -> tuple[int, float] | None:
+        """Best (key number, score) for a normalised window, among keys sharing trigrams with it."""
+        grams = _trigrams(window)
+        counts: Counter[int] = Counter()
+        for g in grams:
+            counts.update(self._postings.get(g, ()))
+        need = max(2, int(0.3 * len(grams)))
+        cands = [k for k, c in counts.items() if c >= need]
+        if not cands:
+            return None
+        best = process.extractOne(window, [self._keys[k] for k in cands], scorer=fuzz.ratio,
+                                  score_cutoff=FUZZY_CUTOFF)
+        if best is None:
+            return None
+        return cands[best[2]], float(best[1])
+
+    def _candidate_windows(self, text: str) -> Iterator[tuple[int, int, bool]]:
+        """(start, end, is_list) spans of text likely to hold a name; is_list spans are split into
+        comma/and segments and checked until one segment matches nothing."""
+        for m in _SPAN_BY.finditer(text):
+            yield m.start(1), m.end(1), True
+        for m in _SPAN_STYLE.finditer(text):
+            yield m.start(1), m.end(1), False
+        for m in _SPAN_BRACKET.finditer(text):
+            yield m.start(1), m.end(1), False
+
+    def _fuzzy_spans(self, text: str, exact: list[PromptMatch]) -> list[PromptMatch]:
+        taken = [(m.start, m.end) for m in exact]
+        out: list[PromptMatch] = []
+        seen: set[tuple[int, int]] = set()
+        for s, e, is_list in self._candidate_windows(text):
+            segments = []
+            if is_list:
+                pos = s
+                for sep in _SEGMENT_SPLIT.finditer(text, s, e):
+                    segments.append((pos, sep.start(), True))
+                    pos = sep.end()
+                segments.append((pos, e, True))
+                segments = segments[:4]
+            else:
+                segments.append((s, e, False))
+            for ss, se, leading in segments:
+                if any(not (se <= a or ss >= b) for a, b in taken):
+                    continue  # this segment already holds an exact match
+                m = self._best_window(text, ss, se, leading)
+                if m is None:
+                    if is_list:
+                        break
+                    continue
+                if (m.start, m.end) not in seen:
+                    seen.add((m.start, m.end))
+                    out.append(m)
+                    taken.append((m.start, m.end))
+        return out
+
+    def _best_window(self, text: str, s: int, e: int, leading: bool) -> PromptMatch | None:
+        """Token windows of 1..4 words at the start (after "by") or end (before "style") of a span."""
+        tokens = [(t.start() + s, t.end() + s) for t in re.finditer(r"\S+", text[s:e])]
+        if not tokens:
+            return None
+        best = None
+        for k in range(min(4, len(tokens)), 0, -1):
+            ws, we = (tokens[0][0], tokens[k - 1][1]) if leading else (tokens[-k][0], tokens[-1][1])
+            window = normalize_text(text[ws:we])
+            if len(window) < MIN_FUZZY_CHARS:
+                continue
+            hit = self._fuzzy(window)
+            if hit and (best is None or hit[1] > best[2]):
+                best = (ws, we, hit[1], hit[0])
+        if best is None:
+            return None
+        ws, we, score, key_no = best
+        key = self._keys[key_no]
+        idx, kind = self._by_key[key][0]
+        return self._make(text, ws, we, key, idx, "fuzzy", round(score, 1))
+
+
+_default_guard: PromptGuard | None = None
+
+
+def default_guard() -> PromptGuard:
+    """A guard over the bundled starter list (no consent terms: decisions from living/dead only)."""
+    global _default_guard
+    if _default_guard is None:
+        _default_guard = PromptGuard(load_artist_names())
+    return _default_guard
+
+
+def _guard_for(names: PromptGuard | Sequence[ArtistEntry] | None) -> PromptGuard:
+    if names is None:
+        return default_guard()
+    return names if isinstance(names, PromptGuard) else PromptGuard(names)
+
+
+def check_prompt(text: str, names: PromptGuard | Sequence[ArtistEntry] | None = None) -> list[PromptMatch]:
+    """Artist names found in one prompt. ``names``: a PromptGuard (reuse it across calls), a list of
+    ArtistEntry (a guard is built: prefer passing a PromptGuard in loops), or None for the starter list."""
+    return _guard_for(names).check(text)
+
+
+def check_prompts(prompts: Iterable[str | None],
+                  names: PromptGuard | Sequence[ArtistEntry] | None = None) -> Iterator[list[PromptMatch]]:
+    """One list of matches per prompt, lazily, with one guard built for the whole batch."""
+    return _guard_for(names).check_many(prompts)
+
+
+def overall_decision(matches: Iterable[PromptMatch]) -> str:
+    """The strictest decision among matches (block > credit_required > warn > allow)."""
+    order = {ALLOW: 0, WARN: 1, CREDIT: 2, BLOCK: 3}
+    return max((m.decision for m in matches), key=order.__getitem__, default=ALLOW)
