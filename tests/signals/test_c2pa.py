@@ -10,17 +10,18 @@ from PIL import Image
 
 from artlineage._inspect import inspect_bytes, inspect_file, run_readers
 from artlineage.signals import c2pa as c2pa_reader
+from artlineage.signals._ai_tools import match_ai_tool
 from artlineage.signals._base import Implication, SignalError
 from artlineage.signals._registry import get_readers
 from artlineage.signals._source import open_source
 from artlineage.signals.c2pa import (
     C2paManifest,
     has_c2pa,
-    known_ai_tool,
     parse_manifest_store_json,
     read_c2pa,
     read_c2pa_manifest,
     set_trust_anchors,
+    source_type_claim,
     source_type_implication,
 )
 from artlineage.verdicts.provenance import Origin
@@ -250,7 +251,8 @@ def test_read_c2pa_manifest_exposes_the_active_manifest():
     ("http://c2pa.org/digitalsourcetype/trainedAlgorithmicData", "c2pa.created", Implication.AI_GENERATED),
     ("compositeWithTrainedAlgorithmicMedia", "c2pa.created", Implication.AI_EDITED),
     ("algorithmicMedia", "c2pa.created", Implication.ALGORITHMIC),
-    ("compositeSynthetic", "c2pa.created", Implication.ALGORITHMIC),
+    # Shared vocabulary's deliberate mapping (see _iptc_vocab): AI-edited, at reduced certainty.
+    ("compositeSynthetic", "c2pa.created", Implication.AI_EDITED),
     ("dataDrivenMedia", "c2pa.created", Implication.ALGORITHMIC),
     ("digitalCapture", "c2pa.created", Implication.CAMERA),
     ("computationalCapture", "c2pa.created", Implication.CAMERA),
@@ -276,13 +278,21 @@ def test_source_type_vocabulary(source_type, action, implies):
     ("ChatGPT/1.0", "OpenAI"),
     ("Bing Image Creator", "Bing Image Creator"),
     ("Google Imagen 3", "Google Imagen"),
-    ("stable-diffusion-webui", "Stable Diffusion"),
+    ("stable-diffusion-webui", "AUTOMATIC1111"),  # A1111's own name, as the EXIF/XMP readers say
+    ("stable diffusion 3", "Stable Diffusion"),
     ("Midjourney v6", "Midjourney"),
     ("Adobe Photoshop 25.0", None),
     ("Google Pixel Camera", None),
 ])
 def test_known_ai_tools(text, tool):
-    assert known_ai_tool(text) == tool
+    assert match_ai_tool(text) == tool
+
+
+def test_ambiguous_source_type_claims_at_reduced_certainty():
+    assert source_type_claim("trainedAlgorithmicMedia") == (Implication.AI_GENERATED, 1.0)
+    implies, certainty = source_type_claim(IPTC_DST + "compositeSynthetic", "c2pa.created")
+    assert implies is Implication.AI_EDITED and 0.7 < certainty < 0.8
+    assert source_type_claim("somethingNew") == (Implication.INFO, 1.0)
 
 
 @pytest.mark.parametrize("raw, message", [

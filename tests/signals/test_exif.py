@@ -9,9 +9,10 @@ import pytest
 from PIL import Image
 
 from artlineage._inspect import inspect_bytes
+from artlineage.signals._ai_tools import match_ai_tool
 from artlineage.signals._base import Implication
 from artlineage.signals._source import open_source
-from artlineage.signals.exif import (decode_user_comment, match_ai_tool, read_exif, read_exif_tags, TAG_MAKE,
+from artlineage.signals.exif import (decode_user_comment, read_exif, read_exif_tags, TAG_MAKE,
                                      TAG_MODEL, TAG_SOFTWARE)
 from artlineage.verdicts.provenance import Origin
 

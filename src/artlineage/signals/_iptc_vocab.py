@@ -8,6 +8,12 @@ Two vocabularies matter for artlineage:
 * PLUS *Data Mining* (http://ns.useplus.org/ldf/vocab/DMI-...), written in XMP as
   ``plus:DataMining``. It says whether the rights-holder allows text and data mining / AI training.
 
+C2PA adds two source types of its own under ``http://c2pa.org/digitalsourcetype/``
+(``trainedAlgorithmicData``, ``empty``); they are terms here too, so both readers know them. Each
+term's implication is what the term says about *the content it describes*; the C2PA reader
+decides which content that is (the whole asset on ``c2pa.created``, only the added part on other
+actions).
+
 Both are small, fixed lists, so they are tables here rather than a dependency: no Python package
 ships them. Lookups accept the full URI, the ``digsrctype:`` QCode or the bare code, in any case.
 """
@@ -19,6 +25,7 @@ from dataclasses import dataclass
 from ._base import Implication
 
 IPTC_DIGITAL_SOURCE_TYPE_BASE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+C2PA_DIGITAL_SOURCE_TYPE_BASE = "http://c2pa.org/digitalsourcetype/"
 PLUS_VOCAB_BASE = "http://ns.useplus.org/ldf/vocab/"
 
 # The three uses a consent statement can reserve or allow (the order is the generality order:
@@ -37,15 +44,27 @@ class DigitalSourceTerm:
     implies: Implication
     strength: float  # how strongly an explicit declaration of this term counts
     retired: bool = False
+    base: str = IPTC_DIGITAL_SOURCE_TYPE_BASE  # the vocabulary's namespace (IPTC's, or C2PA's own)
 
     @property
     def uri(self) -> str:
-        return IPTC_DIGITAL_SOURCE_TYPE_BASE + self.code
+        return self.base + self.code
+
+    @property
+    def certainty(self) -> float:
+        """How surely the term means its implication, 0..1, apart from who declared it.
+
+        1.0 for unambiguous terms; below 1 for terms that only probably mean it
+        (compositeSynthetic); 0 for INFO terms. A signed C2PA claim scales its strength by this:
+        the signature vouches for who said it, not for what an ambiguous term means.
+        """
+        return min(1.0, self.strength / DECLARED_STRENGTH)
 
 
 # Strength 0.9 is the team's weight for an explicit, unsigned IPTC declaration (it is metadata
 # anyone can write, but tools write it on purpose). Terms whose meaning does not pin down an
 # origin map to INFO so they are reported but never move a verdict.
+DECLARED_STRENGTH = 0.9
 _TERMS = [
     # --- captured from real life: the pixels were sampled from the world by a sensor or scanner.
     DigitalSourceTerm("digitalCapture", "Original digital capture sampled from real life",
@@ -92,6 +111,10 @@ _TERMS = [
     # compositeSynthetic: "at least one synthetic element". IPTC's example is an AI-generated or CGI
     # element, and platforms (Google) label it as AI content, so it counts as AI-edited, but below
     # the 0.9 of the unambiguous terms because the synthetic part may be plain CGI.
+    # Deliberate choice, for XMP and C2PA alike (C2PA once mapped it to ALGORITHMIC): ALGORITHMIC
+    # at full weight would assert "no AI" where the term allows AI, while AI_EDITED at reduced
+    # weight says what the declaration most likely means and how unsure that is
+    # (``certainty`` 0.78 scales a signed C2PA claim the same way).
     DigitalSourceTerm("compositeSynthetic", "Composite including synthetic elements",
                       "A composite where at least one element is synthetic (generative AI or CGI).",
                       Implication.AI_EDITED, 0.7),
@@ -105,7 +128,8 @@ _TERMS = [
     DigitalSourceTerm("screenCapture", "Screen capture",
                       "A capture of a computer or phone screen; the content shown may be anything.",
                       Implication.INFO, 0.0),
-    # virtualRecording mixes synthetic and captured elements of a live virtual event.
+    # virtualRecording mixes synthetic and captured elements of a live virtual event. (C2PA once
+    # read it as ALGORITHMIC; "and/or captured" does not pin that down, so INFO for both readers.)
     DigitalSourceTerm("virtualRecording", "Virtual recording",
                       "Live recording of a virtual event made of synthetic and/or captured elements.",
                       Implication.INFO, 0.0),
@@ -113,13 +137,26 @@ _TERMS = [
     DigitalSourceTerm("composite", "Composite of elements",
                       "A mix of several elements, any of which may or may not be generative AI.",
                       Implication.INFO, 0.0),
-    # softwareImage (retired) predates generative AI and covered both digital paintings and CGI.
+    # softwareImage (retired) predates generative AI and covered both digital paintings and CGI
+    # (human-made or algorithmic: C2PA once said ALGORITHMIC; INFO for both readers).
     DigitalSourceTerm("softwareImage", "Created by software",
                       "Retired 2008-era term for any image made with software (painting or rendering).",
                       Implication.INFO, 0.0, retired=True),
+    # --- C2PA's own additions (C2PA 2.x, "http://c2pa.org/digitalsourcetype/...").
+    DigitalSourceTerm("trainedAlgorithmicData", "Data created using generative AI",
+                      "C2PA's term for non-media output of a trained model; generative AI like "
+                      "trainedAlgorithmicMedia.", Implication.AI_GENERATED, 0.9,
+                      base=C2PA_DIGITAL_SOURCE_TYPE_BASE),
+    DigitalSourceTerm("empty", "No source type",
+                      "C2PA's placeholder for an asset with no content of its own yet.",
+                      Implication.INFO, 0.0, base=C2PA_DIGITAL_SOURCE_TYPE_BASE),
 ]
 
-DIGITAL_SOURCE_TYPES: dict[str, DigitalSourceTerm] = {t.code: t for t in _TERMS}
+# IPTC's own terms (what ``Iptc4xmpExt:DigitalSourceType`` is defined over); lookups also know C2PA's.
+DIGITAL_SOURCE_TYPES: dict[str, DigitalSourceTerm] = {
+    t.code: t for t in _TERMS if t.base == IPTC_DIGITAL_SOURCE_TYPE_BASE}
+C2PA_DIGITAL_SOURCE_TYPES: dict[str, DigitalSourceTerm] = {
+    t.code: t for t in _TERMS if t.base == C2PA_DIGITAL_SOURCE_TYPE_BASE}
 _BY_LOWER = {t.code.lower(): t for t in _TERMS}
 _ALIASES = {"multiframecomputationalcapture": "computationalcapture"}  # schema.org's name for it
 
@@ -128,6 +165,8 @@ _DST_PREFIXES = (
     "http://cv.iptc.org/newscodes/digitalsourcetype/",
     "https://cv.iptc.org/newscodes/digitalsourcetype/",
     "digsrctype:",
+    "http://c2pa.org/digitalsourcetype/",
+    "https://c2pa.org/digitalsourcetype/",
     "http://schema.org/",
     "https://schema.org/",
 )

@@ -31,7 +31,9 @@ from typing import Any, BinaryIO, Iterable
 
 import c2pa as c2pa_lib
 
+from ._ai_tools import match_ai_tool
 from ._base import Evidence, Implication, SignalError, truncate
+from ._iptc_vocab import lookup_digital_source_type
 from ._registry import register_reader
 from ._source import ImageSource
 
@@ -52,60 +54,16 @@ ACTIONS_LABELS = ("c2pa.actions", "c2pa.actions.v2")
 TRAINING_MINING_LABELS = ("c2pa.training-mining", "cawg.training-mining")
 CREATED_ACTIONS = frozenset({"c2pa.created"})
 
-# The IPTC Digital Source Type vocabulary (https://cv.iptc.org/newscodes/digitalsourcetype/),
-# including retired codes (softwareImage, digitalArt) and C2PA's own additions, by bare name.
-# Each says what a c2pa.created action with that source type implies about the asset.
-SOURCE_TYPE_IMPLICATION: dict[str, Implication] = {
-    "trainedalgorithmicmedia": Implication.AI_GENERATED,
-    "trainedalgorithmicdata": Implication.AI_GENERATED,
-    "compositewithtrainedalgorithmicmedia": Implication.AI_EDITED,
-    "algorithmicmedia": Implication.ALGORITHMIC,
-    "datadrivenmedia": Implication.ALGORITHMIC,
-    "virtualrecording": Implication.ALGORITHMIC,  # recording of a rendered/virtual scene
-    # Composite with synthetic elements, which the vocabulary allows to be algorithmic *or*
-    # trained: not specific enough to claim AI, so algorithmic (the note says "may include AI").
-    "compositesynthetic": Implication.ALGORITHMIC,
-    "softwareimage": Implication.ALGORITHMIC,  # retired code: "created by software"
-    "digitalcapture": Implication.CAMERA,
-    "computationalcapture": Implication.CAMERA,
-    "negativefilm": Implication.CAMERA,  # scanned film or print: a capture of a physical original
-    "positivefilm": Implication.CAMERA,
-    "print": Implication.CAMERA,
-    "compositecapture": Implication.CAMERA,  # composite of captured elements only
-    "digitalcreation": Implication.HUMAN_DECLARED,
-    "digitalart": Implication.HUMAN_DECLARED,  # retired name of digitalCreation
-    "humanedits": Implication.HUMAN_DECLARED,
-    "minorhumanedits": Implication.HUMAN_DECLARED,
-    # Say nothing about who or what made the content itself:
-    "algorithmicallyenhanced": Implication.INFO,  # a capture or creation touched up by an algorithm
-    "screencapture": Implication.INFO,  # a screenshot shows whatever was on screen
-    "composite": Implication.INFO,  # elements of unspecified kinds
-    "empty": Implication.INFO,  # C2PA's placeholder for "no source type"
-}
-_AI_SOURCE_TYPES = frozenset(k for k, v in SOURCE_TYPE_IMPLICATION.items()
-                             if v in (Implication.AI_GENERATED, Implication.AI_EDITED))
+# What a source type term means (IPTC's vocabulary plus C2PA's additions) is the shared
+# vocabulary's (_iptc_vocab); which content it describes depends on the action (see
+# source_type_claim).
+_AI_IMPLICATIONS = (Implication.AI_GENERATED, Implication.AI_EDITED)
 
 TRAINING_USE_IMPLICATION = {
     "notallowed": Implication.CONSENT_RESERVED,
     "constrained": Implication.CONSENT_RESERVED,  # reserved unless the stated constraints are met
     "allowed": Implication.CONSENT_ALLOWED,
 }
-
-# Lower-cased substrings of claim generators / software agents -> the AI tool they name.
-# Deliberately no bare "google"/"adobe"/"microsoft": their cameras and editors sign too.
-KNOWN_AI_TOOLS: tuple[tuple[str, str], ...] = (
-    ("firefly", "Adobe Firefly"),
-    ("dall-e", "DALL-E"), ("dall·e", "DALL-E"), ("dalle", "DALL-E"),
-    ("chatgpt", "OpenAI"), ("openai", "OpenAI"), ("sora", "OpenAI Sora"),
-    ("midjourney", "Midjourney"),
-    ("bing image creator", "Bing Image Creator"), ("image creator from designer", "Bing Image Creator"),
-    ("microsoft designer", "Microsoft Designer"), ("copilot", "Microsoft Copilot"),
-    ("imagen", "Google Imagen"), ("gemini", "Google Gemini"),
-    ("stable diffusion", "Stable Diffusion"), ("stable-diffusion", "Stable Diffusion"),
-    ("stability ai", "Stable Diffusion"), ("dreamstudio", "Stable Diffusion"),
-    ("leonardo.ai", "Leonardo.Ai"), ("ideogram", "Ideogram"), ("black forest labs", "FLUX"),
-    ("runway", "Runway"), ("meta ai", "Meta AI"), ("imagine with meta", "Meta AI"),
-)
 
 
 @dataclass
@@ -349,29 +307,36 @@ def _str(value: Any) -> str | None:
 # ----- interpretation ------------------------------------------------------------------
 
 def source_type_name(uri: str) -> str:
-    """Bare IPTC code of a digital source type URI (``.../trainedAlgorithmicMedia`` -> that)."""
-    return uri.strip().rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    """Bare code of a digital source type (``.../trainedAlgorithmicMedia`` -> that).
+
+    The vocabulary's spelling for a known term; for an unknown one, its last path segment.
+    """
+    term = lookup_digital_source_type(uri)
+    return term.code if term else uri.strip().rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
 
 
-def source_type_implication(uri: str, action: str = "c2pa.created") -> Implication:
-    """What a digitalSourceType on ``action`` implies about the asset.
+def source_type_claim(uri: str, action: str = "c2pa.created") -> tuple[Implication, float]:
+    """What a digitalSourceType on ``action`` implies about the asset, and how surely (0..1).
 
     On ``c2pa.created`` it describes the asset itself. On any other action (edited, placed,
     filtered...) it describes the content that action added: AI-made content added to an asset
     makes it AI-edited, and other kinds of added content do not change the asset's origin.
+    The certainty is the vocabulary's (below 1 only for ambiguous terms such as
+    compositeSynthetic); it scales the claim's strength. Unknown terms are INFO.
     """
-    name = source_type_name(uri).lower()
+    term = lookup_digital_source_type(uri)
+    if term is None:
+        return Implication.INFO, 1.0
     if action in CREATED_ACTIONS:
-        return SOURCE_TYPE_IMPLICATION.get(name, Implication.INFO)
-    return Implication.AI_EDITED if name in _AI_SOURCE_TYPES else Implication.INFO
+        implies = term.implies
+    else:
+        implies = Implication.AI_EDITED if term.implies in _AI_IMPLICATIONS else Implication.INFO
+    return implies, (term.certainty if implies is not Implication.INFO else 1.0)
 
 
-def known_ai_tool(text: str | None) -> str | None:
-    """The AI tool a claim generator or software agent names, if it names a known one."""
-    if not text:
-        return None
-    lowered = text.lower()
-    return next((tool for needle, tool in KNOWN_AI_TOOLS if needle in lowered), None)
+def source_type_implication(uri: str, action: str = "c2pa.created") -> Implication:
+    """The implication of :func:`source_type_claim` alone."""
+    return source_type_claim(uri, action)[0]
 
 
 def _software_agent(action: dict[str, Any]) -> str | None:
@@ -387,7 +352,7 @@ def manifest_evidence(manifest: C2paManifest, location: str = "C2PA") -> list[Ev
     trust = manifest.trust
     where = f"{location} manifest {manifest.active_label}"
     generator_text = " ".join(manifest.claim_generators)
-    claim_tool = known_ai_tool(generator_text)
+    claim_tool = match_ai_tool(generator_text)
     common = {"manifest": manifest.active_label, "validation_state": manifest.validation_state,
               "trust": trust, "failure_codes": manifest.failure_codes}
     if trust == "trusted":
@@ -407,13 +372,14 @@ def manifest_evidence(manifest: C2paManifest, location: str = "C2PA") -> list[Ev
         if not isinstance(dst, str) or not dst:
             continue
         name = str(action.get("action", "?"))
-        implies = source_type_implication(dst, name)
+        implies, certainty = source_type_claim(dst, name)
         agent = _software_agent(action)
-        tool = known_ai_tool(agent) or claim_tool
-        ai = implies in (Implication.AI_GENERATED, Implication.AI_EDITED)
+        tool = match_ai_tool(agent) or claim_tool
+        ai = implies in _AI_IMPLICATIONS
         claims.append(Evidence(
             reader="c2pa", location=f"{where} action {index} ({truncate(name, 60)})",
-            field="digitalSourceType", value=truncate(dst, 300), implies=implies, strength=strength,
+            field="digitalSourceType", value=truncate(dst, 300), implies=implies,
+            strength=strength * certainty,
             generator=tool if ai else None,
             note=f"{name} with digitalSourceType {source_type_name(dst)}: {why}",
             data=common | {"action": _bounded(action), "source_type": source_type_name(dst),
@@ -480,10 +446,10 @@ def _ingredient_evidence(manifest: C2paManifest, where: str, strength: float, wh
         if relationship not in ("parentOf", "componentOf"):
             continue
         broken = [c for c in ingredient.get("failure_codes", []) if c not in TRUST_LIST_ONLY_CODES]
-        tool = known_ai_tool(" ".join(ingredient.get("claim_generators", [])))
+        tool = match_ai_tool(" ".join(ingredient.get("claim_generators", [])))
         for claim in ingredient.get("source_types", []):
-            implies = source_type_implication(claim["digitalSourceType"], claim["action"])
-            if implies not in (Implication.AI_GENERATED, Implication.AI_EDITED):
+            implies, certainty = source_type_claim(claim["digitalSourceType"], claim["action"])
+            if implies not in _AI_IMPLICATIONS:
                 continue
             if relationship == "componentOf":
                 implies = Implication.AI_EDITED
@@ -491,7 +457,7 @@ def _ingredient_evidence(manifest: C2paManifest, where: str, strength: float, wh
             evidence = Evidence(
                 reader="c2pa", location=f"{where} ingredient {index} ({relationship})",
                 field="ingredient.digitalSourceType", value=truncate(claim["digitalSourceType"], 300),
-                implies=implies, strength=strength * INGREDIENT_DISCOUNT, generator=tool,
+                implies=implies, strength=strength * INGREDIENT_DISCOUNT * certainty, generator=tool,
                 note=f"{relationship} ingredient {ingredient.get('title', '?')!r} claims {name}: {why}",
                 data={"manifest": manifest.active_label, "ingredient": _bounded(ingredient),
                       "source_type": name, "trust": manifest.trust},

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
+from ._ai_tools import match_ai_tool
 from ._base import Evidence, Implication, SignalError, truncate
 from ._registry import register_reader
 from ._source import ImageSource
@@ -53,59 +54,11 @@ _CAPTURE_TAG_BONUS = 0.03
 _CAMERA_MAX_STRENGTH = 0.65
 AI_SOFTWARE_STRENGTH = 0.8
 
-# Known AI image generators as they appear in Software / CreatorTool strings. Word boundaries
-# and required qualifiers keep ordinary names out ("Leonardo" alone is a painting app and a
-# person; "Kandinsky" alone is a painter; "Imagen" is Spanish for "image").
-AI_TOOL_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in [
-        ("NovelAI", r"\bnovel\s*ai\b"),
-        ("Midjourney", r"\bmid[\s_-]?journey\b"),
-        ("DALL-E", r"\bdall[\s·._-]*e\b"),
-        ("OpenAI", r"\bgpt[\s_-]?image\b|\bchatgpt\b|\bsora\b"),
-        ("Adobe Firefly", r"\bfirefly\b"),
-        ("ComfyUI", r"\bcomfy\s*ui\b"),
-        ("InvokeAI", r"\binvoke\s*ai\b"),
-        ("Fooocus", r"\bfooocus\b"),
-        ("Draw Things", r"\bdraw\s*things\b"),
-        ("SwarmUI", r"\b(?:stable\s*)?swarm\s*ui\b"),
-        ("Leonardo.Ai", r"\bleonardo(?:\.ai\b|\s+ai\b)"),
-        ("AUTOMATIC1111", r"\bautomatic\s*1111\b|\ba1111\b|\bstable[\s_-]*diffusion[\s_-]*web[\s_-]*ui\b"),
-        ("Stable Diffusion", r"\bstable[\s_-]*diffusion\b|\bsdxl\b|\bdream\s*studio\b|\bstability\s*ai\b"),
-        ("FLUX", r"\bflux\.1\b|\bflux[\s_-]+(?:dev|schnell|pro|kontext)\b"),
-        ("Ideogram", r"\bideogram\b"),
-        ("Google Imagen", r"\bimagen\s*\d|\bgoogle\s+imagen\b"),
-        ("Bing Image Creator", r"\bbing\s+image\s+creator\b"),
-        ("Craiyon", r"\bcraiyon\b"),
-        ("NightCafe", r"\bnight\s*cafe\b"),
-        ("Playground AI", r"\bplayground\s*(?:ai|v\d)\b"),
-        ("DiffusionBee", r"\bdiffusion\s*bee\b"),
-        ("Easy Diffusion", r"\beasy\s*diffusion\b"),
-        ("Diffusers", r"\bdiffusers\b"),
-        ("Krea", r"\bkrea(?:\.ai|\s+ai)\b"),
-        ("Runway", r"\brunway\s*(?:ml|gen[\s-]?\d)\b"),
-        ("Artbreeder", r"\bartbreeder\b"),
-        ("Wombo Dream", r"\bwombo\b"),
-        ("Kandinsky", r"\bkandinsky\s*\d"),
-        ("Civitai", r"\bcivitai\b"),
-        ("PixAI", r"\bpixai\b"),
-        ("SeaArt", r"\bseaart\b"),
-        ("Tensor.Art", r"\btensor\.art\b"),
-    ]
-]
-
 # Editors worth naming in a note; they say nothing about origin.
 _EDITOR_PATTERN = re.compile(
     r"photoshop|lightroom|gimp|krita|affinity|capture one|darktable|rawtherapee|paint\.net|"
     r"pixelmator|clip studio|procreate|corel|luminar|snapseed|digital photo professional|imagemagick",
     re.IGNORECASE)
-
-
-def match_ai_tool(text: str) -> str | None:
-    """The AI generator a software string names (``"NovelAI"``), or ``None``."""
-    for name, pattern in AI_TOOL_PATTERNS:
-        if pattern.search(text):
-            return name
-    return None
 
 
 # ----- UserComment -----------------------------------------------------------------------------

@@ -17,12 +17,12 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
+from ._ai_tools import match_ai_tool
 from ._base import Evidence, GenerationParameters, Implication, SignalError, truncate
 from ._iptc_vocab import (ALL_USES, USE_DATA_MINING, USE_GENERATIVE_TRAINING, USE_TRAINING,
                           lookup_data_mining, lookup_digital_source_type)
 from ._registry import register_reader
 from ._source import ImageSource
-from .exif import match_ai_tool
 
 READER = "xmp"
 
