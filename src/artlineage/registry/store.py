@@ -163,7 +163,26 @@ def resolve_artist(session: Session, ref: ArtistRef) -> Artist:
         return found[0]
     if text.isdigit():
         return get_artist(session, int(text))
+    partial = _word_matches(session, norm)
+    if len(partial) == 1:  # "van gogh" for "Vincent van Gogh", when nothing matches exactly
+        return partial[0]
+    if partial:
+        raise AmbiguousArtistError(text, partial)
     raise NotFoundError(f"no artist named {text!r}")
+
+
+def _word_matches(session: Session, norm: str, limit: int = 20) -> list[Artist]:
+    """Artists with a name containing ``norm`` as whole words. ``norm`` is normalised, so it holds
+    no LIKE wildcards (``%`` and ``_`` are turned into spaces)."""
+    if not norm:
+        return []
+    pattern = f"%{norm}%"
+    by_alias = select(ArtistName.artist_id).where(ArtistName.normalized.like(pattern))
+    rows = session.scalars(select(Artist).where(or_(Artist.normalized.like(pattern), Artist.id.in_(by_alias)))
+                           .order_by(Artist.id).limit(limit)).all()
+    padded = f" {norm} "
+    return [a for a in rows
+            if padded in f" {a.normalized} " or any(padded in f" {n.normalized} " for n in a.names)]
 
 
 def list_artists(session: Session) -> list[Artist]:
