@@ -132,8 +132,40 @@ def hash_image(image: Image.Image) -> tuple[int, bytes]:
         image = image.copy()
         image.thumbnail((512, 512), Image.BILINEAR, reducing_gap=2.0)
     gray = image if image.mode == "L" else image.convert("L")
+    box = content_box(np.asarray(gray))
+    if box != (0, 0, image.width, image.height):
+        image, gray = image.crop(box), gray.crop(box)
     ph = phash_from_gray(np.asarray(gray.resize((PHASH_SIZE, PHASH_SIZE), Image.LANCZOS)))
     return ph, pdq_from_luma(_luma(image))
+
+
+def content_box(gray: np.ndarray, tolerance: int = 24, max_fraction: float = 0.3) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) without uniform borders (frames, letterboxing, padding).
+
+    pHash moves ~20 bits when a 10 px frame is added to a small picture, so matching hashes the
+    content inside such borders. A border line is one whose spread (max - min) and whose distance from
+    the outermost line's mean both stay within ``tolerance`` and that is near black or near white;
+    at most ``max_fraction`` per side goes.
+    """
+    g = gray.astype(np.int16)
+    h, w = g.shape
+
+    def run(lines: np.ndarray, limit: int) -> int:
+        spread = lines.max(axis=1) - lines.min(axis=1)
+        means = lines.mean(axis=1)
+        # Only near-black or near-white lines: frames, letterboxing and padding are; a smooth patch
+        # of picture is not, and trimming it would depend on how much noise an edit removed.
+        extreme = (means <= 16) | (means >= 239)
+        uniform = (spread <= tolerance) & extreme & (np.abs(means - means[0]) <= tolerance / 2)
+        n = int(np.argmin(uniform)) if not uniform.all() else len(uniform)
+        return min(n, limit)
+
+    if h < 8 or w < 8:
+        return 0, 0, w, h
+    lim_h, lim_w = int(h * max_fraction), int(w * max_fraction)
+    top, bottom = run(g[:lim_h + 1], lim_h), run(g[::-1][:lim_h + 1], lim_h)
+    left, right = run(g.T[:lim_w + 1], lim_w), run(g.T[::-1][:lim_w + 1], lim_w)
+    return left, top, w - right, h - bottom
 
 
 def open_for_hashing(path: str | os.PathLike[str]) -> Image.Image:
