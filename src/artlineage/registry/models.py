@@ -204,12 +204,15 @@ class _InfluenceColumns:
         }
 
 
+def _edge_constraints(table: str) -> tuple[Any, ...]:
+    """One edge per ordered pair, and no self-loops."""
+    return (UniqueConstraint("source_id", "target_id", name=f"uq_{table}_source_target"),
+            CheckConstraint("source_id <> target_id", name="not_self"))
+
+
 class ArtistInfluence(_InfluenceColumns, RegistryBase):
     __tablename__ = "artist_influences"
-    __table_args__ = (
-        UniqueConstraint("source_id", "target_id", name="uq_artist_influences_source_target"),
-        CheckConstraint("source_id <> target_id", name="not_self"),
-    )
+    __table_args__ = _edge_constraints(__tablename__)
 
     source_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"), index=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("artists.id", ondelete="CASCADE"), index=True)
@@ -217,10 +220,7 @@ class ArtistInfluence(_InfluenceColumns, RegistryBase):
 
 class WorkInfluence(_InfluenceColumns, RegistryBase):
     __tablename__ = "work_influences"
-    __table_args__ = (
-        UniqueConstraint("source_id", "target_id", name="uq_work_influences_source_target"),
-        CheckConstraint("source_id <> target_id", name="not_self"),
-    )
+    __table_args__ = _edge_constraints(__tablename__)
 
     source_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), index=True)
     target_id: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), index=True)

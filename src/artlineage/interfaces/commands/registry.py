@@ -16,25 +16,16 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from ...registry import SCOPES, Lineage, Registry, RegistryError, upgrade_registry
+from ...registry import SCOPES, Lineage, NameKind, Permission, Registry, RegistryError, upgrade_registry
 
 RegistryOpt = Annotated[str, typer.Option("--registry", envvar="ARTLINEAGE_REGISTRY",
                                           help="Registry SQLite file or database URL.")]
 DEFAULT_REGISTRY = "registry.sqlite"
 
 
-class PermissionChoice(str, enum.Enum):
-    allowed = "allowed"
-    not_allowed = "not_allowed"
-    allowed_with_credit = "allowed_with_credit"
-    unknown = "unknown"
-
-
-class NameKindChoice(str, enum.Enum):
-    alias = "alias"
-    spelling = "spelling"
-    transliteration = "transliteration"
-    misspelling = "misspelling"
+# The registry's answers plus "unknown" (clears a scope), as choices typer can check.
+PermissionChoice = enum.Enum("PermissionChoice",  # type: ignore[misc]
+                             {**{p.value: p.value for p in Permission}, "unknown": "unknown"}, type=str)
 
 
 artist_app = typer.Typer(help="Artists and their names.", no_args_is_help=True)
@@ -75,7 +66,7 @@ def _echo_json(data: Any) -> None:
 def artist_add(
     name: str = typer.Argument(..., help="The artist's main name."),
     alias: Optional[List[str]] = typer.Option(None, "--alias", "-a", help="Another name (repeatable)."),
-    alias_kind: NameKindChoice = typer.Option(NameKindChoice.alias, "--alias-kind",
+    alias_kind: NameKind = typer.Option(NameKind.ALIAS, "--alias-kind",
                                               help="Kind of the --alias names."),
     link: Optional[List[str]] = typer.Option(None, "--link", help="A URL about the artist (repeatable)."),
     living: Optional[bool] = typer.Option(None, "--living/--dead", help="Whether the artist is alive."),
@@ -102,7 +93,7 @@ def artist_add(
 def artist_alias(
     artist: str = typer.Argument(..., help="Artist name, alias or #id."),
     name: str = typer.Argument(..., help="The other name."),
-    kind: NameKindChoice = typer.Option(NameKindChoice.alias, "--kind"),
+    kind: NameKind = typer.Option(NameKind.ALIAS, "--kind"),
     registry: RegistryOpt = DEFAULT_REGISTRY,
 ) -> None:
     """Add another name (alias, spelling, transliteration, misspelling) to an artist."""
