@@ -3,7 +3,7 @@
 Iteratively retraining on a model's own output is stable only while enough real data stays in the
 mix (Bertrand et al., ICLR 2024; Gerstgrasser et al., 2024). The guard drops the fewest items that
 restore the share, in a fixed order of suspicion: AI-generated, then AI-edited, then algorithmic,
-then unknown, then unreadable. Within a class the most confidently non-human go first, then by path,
+then unreadable (unusable anyway), then unknown. Within a class the most confidently non-human go first, then by path,
 so the result is deterministic. Verified-human items (camera, human_declared) are never dropped.
 """
 
@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from .synthetic import VERIFIED_HUMAN_ORIGINS, Record
 
 # Lower rank is dropped first.
-DROP_ORDER = {"ai_generated": 0, "ai_edited": 1, "algorithmic": 2, "unknown": 3, "error": 4}
+DROP_ORDER = {"ai_generated": 0, "ai_edited": 1, "algorithmic": 2, "error": 3, "unknown": 4}
 
 
 class GuardError(ValueError):
@@ -83,7 +83,7 @@ def guard_real_share(records: Sequence[Record], min_real_share: float) -> GuardR
     log.append(f"{len(human)} verified-human and {len(others)} other item(s); share {share_before:.2%}, "
                f"target ≥ {min_real_share:.2%}: keeping at most {allowed} non-human item(s)")
     # Most suspicious first; within a class higher confidence in that (non-human) origin first.
-    ranked = sorted(others, key=lambda r: (DROP_ORDER.get(r.origin, 3), -r.confidence, r.path))
+    ranked = sorted(others, key=lambda r: (DROP_ORDER.get(r.origin, 4), -r.confidence, r.path))
     n_drop = len(others) - allowed
     dropped, kept_others = ranked[:n_drop], ranked[n_drop:]
     for r in dropped:
