@@ -1,9 +1,12 @@
 """Find registered works in a dataset: hash every image, look the hashes up in Hamming indexes built
 from the registry's works, report each hit with distance, artist and the artist's current terms.
 
-A hit needs the 64-bit pHash within ``max_distance``; when both sides also have a PDQ hash, the PDQ
-distance must agree (``<= max_pdq_distance``). The second, independent hash removes most of pHash's
-false positives on flat or synthetic images at almost no cost (PDQ is only compared on candidates).
+A candidate needs the 64-bit pHash within ``max_distance`` (found through the MIH index). When both
+sides also have a PDQ hash the candidate is confirmed on the combined normalised distance
+``phash_d / 64 + pdq_d / 256 <= max_combined``; without PDQ the pHash alone must be within
+``max_distance_without_pdq``. On 1000 registered synthetic images x 8 edits + 1000 unrelated images
+(tests/matching/test_match.py) pHash alone at <= 10 gave 15 false hits, the combined rule at 0.48 gave
+one, at ~96% recall: the two hashes err on different images.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from .hashing import hash_files, iter_image_files, pdq_to_words
 from .index import HammingIndex
 
 DEFAULT_MAX_DISTANCE = 14        # pHash bits of 64 (tests/matching/test_match.py prints the P/R it gives)
-DEFAULT_MAX_PDQ_DISTANCE = 100   # PDQ bits of 256, confirmation only
+DEFAULT_MAX_COMBINED = 0.48      # phash_d / 64 + pdq_d / 256
+DEFAULT_MAX_DISTANCE_WITHOUT_PDQ = 8
 CHUNK = 256
 
 
@@ -81,15 +85,20 @@ class WorkMatcher:
         return len(self.works)
 
     def lookup(self, phash: int, pdq_words: np.ndarray | None, max_distance: int = DEFAULT_MAX_DISTANCE,
-               max_pdq_distance: int = DEFAULT_MAX_PDQ_DISTANCE) -> list[tuple[RegisteredWork, int, int | None]]:
+               max_combined: float = DEFAULT_MAX_COMBINED,
+               max_distance_without_pdq: int = DEFAULT_MAX_DISTANCE_WITHOUT_PDQ,
+               ) -> list[tuple[RegisteredWork, int, int | None]]:
+        """(work, pHash distance, PDQ distance or None) of every registered work this image matches."""
         res = self.phash_index.search(np.uint64(phash), max_distance)
         out = []
         for row, d in zip(res.ids.tolist(), res.distances.tolist()):
             pd = None
             if pdq_words is not None and self._has_pdq[row]:
                 pd = int(np.bitwise_count(self._pdq[row] ^ pdq_words).sum())
-                if pd > max_pdq_distance:
+                if d / 64 + pd / 256 > max_combined:
                     continue
+            elif d > max_distance_without_pdq:
+                continue
             out.append((self.works[row], d, pd))
         return out
 
@@ -106,7 +115,7 @@ def dataset_paths(dataset: str | os.PathLike[str]) -> list[str]:
 
 
 def match_paths(paths: Sequence[str], matcher: WorkMatcher, *, max_distance: int = DEFAULT_MAX_DISTANCE,
-                max_pdq_distance: int = DEFAULT_MAX_PDQ_DISTANCE, artist: str | None = None,
+                max_combined: float = DEFAULT_MAX_COMBINED, artist: str | None = None,
                 terms_for: Callable[[RegisteredWork], dict | None] | None = None,
                 progress: Callable[[int, int], None] | None = None) -> MatchReport:
     """Hash ``paths`` in chunks and report every registered work found (optionally one artist's only)."""
@@ -121,7 +130,7 @@ def match_paths(paths: Sequence[str], matcher: WorkMatcher, *, max_distance: int
                 report.errors.append(f"{path}: not decodable as an image")
                 continue
             report.hashed += 1
-            for work, d, pd in matcher.lookup(int(ph[i]), pq[i], max_distance, max_pdq_distance):
+            for work, d, pd in matcher.lookup(int(ph[i]), pq[i], max_distance, max_combined):
                 if want and work.artist.casefold() != want:
                     continue
                 terms = None

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ...matching.artist_names import ArtistEntry, load_artist_names, merge_entries
-from ...matching.match import (DEFAULT_MAX_DISTANCE, DEFAULT_MAX_PDQ_DISTANCE, WorkMatcher, dataset_paths,
+from ...matching.match import (DEFAULT_MAX_COMBINED, DEFAULT_MAX_DISTANCE, WorkMatcher, dataset_paths,
                                guard_entries_from_registry, match_paths, open_registry, terms_from_registry,
                                works_from_registry)
 from ...matching.prompt_guard import PromptGuard, overall_decision
@@ -45,8 +45,8 @@ def match_cmd(
     registry: str = typer.Option(..., "--registry", envvar="ARTLINEAGE_REGISTRY", help="Registry file or URL."),
     max_distance: int = typer.Option(DEFAULT_MAX_DISTANCE, "--max-distance", min=0, max=32,
                                      help="Largest pHash Hamming distance (of 64 bits) counted as a match."),
-    max_pdq_distance: int = typer.Option(DEFAULT_MAX_PDQ_DISTANCE, "--max-pdq-distance", min=0, max=128,
-                                         help="Largest PDQ distance (of 256) confirming a pHash match."),
+    max_combined: float = typer.Option(DEFAULT_MAX_COMBINED, "--max-combined", min=0.0, max=1.0,
+                                       help="Confirmation: pHash distance/64 + PDQ distance/256 at most this."),
     artist: Optional[str] = typer.Option(None, "--artist", help="Only this artist's works."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -68,7 +68,7 @@ def match_cmd(
                 el = time.perf_counter() - t0
                 progress.update(task, completed=done, total=total, rate=f"{done / el:,.0f} img/s" if el else "")
 
-            report = match_paths(paths, matcher, max_distance=max_distance, max_pdq_distance=max_pdq_distance,
+            report = match_paths(paths, matcher, max_distance=max_distance, max_combined=max_combined,
                                  terms_for=terms_from_registry(reg), progress=on_progress)
     if as_json:
         typer.echo(json.dumps({"registered_works": len(matcher), "images": len(paths), "hashed": report.hashed,
