@@ -1,0 +1,399 @@
+"""JSON API under ``/v1`` (OpenAPI at ``/docs``).
+
+Reads are public (rate limited per client address, or per API key when one is sent); writes need an
+API key (``Authorization: Bearer alk_...``) or a session cookie plus ``X-CSRF-Token``, and an account
+may edit only its own artist record, works, terms and influences (admins: any).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from ...registry import store
+from ...registry.lineage import lineage, work_lineage
+from . import auth, edits
+from .app import current_user, db_session, get_platform, require_user
+from .media import UploadRejected
+from .models import ApiKey, Media, User
+from .platform import DECLARED_AI_USES, TRAINING_DATA, Platform, optional_parts
+
+router = APIRouter(prefix="/v1", tags=["v1"])
+Permission = Literal["allowed", "not_allowed", "allowed_with_credit", "unknown"]
+
+
+# ---------------------------------------------------------------- request bodies
+
+class PromptIn(BaseModel):
+    text: str = Field(max_length=20_000)
+
+
+class UrlIn(BaseModel):
+    url: str = Field(max_length=4096)
+
+
+class ArtistIn(BaseModel):
+    name: str = Field(max_length=512)
+    aliases: list[str] = Field(default_factory=list, max_length=100)
+    sort_name: str | None = None
+    links: list[str] = Field(default_factory=list, max_length=100)
+    living: bool | None = None
+    birth_year: int | None = None
+    death_year: int | None = None
+
+
+class ArtistPatch(BaseModel):
+    name: str | None = Field(default=None, max_length=512)
+    sort_name: str | None = None
+    links: list[str] | None = Field(default=None, max_length=100)
+    living: bool | None = None
+    birth_year: int | None = None
+    death_year: int | None = None
+
+
+class TermsIn(BaseModel):
+    ai_training: Permission | None = None
+    generative_training: Permission | None = None
+    data_mining: Permission | None = None
+    style_imitation: Permission | None = None
+    valid_from: dt.date | None = None
+    note: str | None = Field(default=None, max_length=10_000)
+    source: str | None = Field(default=None, max_length=2048)
+
+
+class InfluenceIn(BaseModel):
+    target_id: int
+    note: str | None = Field(default=None, max_length=10_000)
+    source_of_claim: str | None = Field(default=None, max_length=2048)
+
+
+class WorkPatch(BaseModel):
+    title: str | None = Field(default=None, max_length=1024)
+    declared_ai_use: Literal["none", "medium", "edited", "generated"] | None = None
+    tools: str | None = Field(default=None, max_length=10_000)
+    process: str | None = Field(default=None, max_length=10_000)
+    training_data: Literal["own", "consented", "unknown", "n/a"] | None = None
+    prompt: str | None = Field(default=None, max_length=10_000)
+    credits: list[int | str] | None = Field(default=None, max_length=100)
+
+
+class KeyIn(BaseModel):
+    name: str = Field(default="", max_length=200)
+    rate_per_minute: int = Field(default=120, ge=1, le=100_000)
+
+
+# ---------------------------------------------------------------- helpers
+
+def _content_length_guard(request: Request) -> None:
+    """Refuse oversized bodies from their Content-Length before multipart parsing spools them."""
+    limit = request.app.state.platform.max_upload_bytes + 256 * 1024
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit:
+        raise UploadRejected(413, f"request body larger than {limit} bytes")
+
+
+async def _read_upload(file: UploadFile, platform: Platform) -> bytes:
+    data = await file.read(platform.max_upload_bytes + 1)
+    if len(data) > platform.max_upload_bytes:
+        raise UploadRejected(413, f"file is larger than {platform.max_upload_bytes} bytes")
+    return data
+
+
+async def _fetch(url: str, platform: Platform) -> bytes:
+    """Fetch through the consent helper's SSRF-safe fetcher; without it, URLs are not fetched (501)."""
+    try:
+        from ...signals.web import SafeFetcher
+    except ImportError:
+        raise HTTPException(501, "fetching URLs needs artlineage.signals.web (not installed); upload the file")
+    async with SafeFetcher(retries=0, timeout=10.0) as fetcher:
+        result = await fetcher.fetch(url, max_bytes=platform.max_upload_bytes)
+    if result.error:
+        raise HTTPException(400, f"could not fetch {url!r}: {result.error}")
+    if result.truncated:
+        raise UploadRejected(413, f"remote file is larger than {platform.max_upload_bytes} bytes")
+    if result.status != 200:
+        raise HTTPException(400, f"fetching {url!r} gave HTTP {result.status}")
+    return result.body
+
+
+def _terms_dict(s: Session, artist_id: int, work_id: int | None = None) -> dict[str, Any]:
+    return {"current": store.current_terms(s, artist_id, work_id).to_dict(),
+            "history": [t.to_dict() for t in store.terms_history(s, artist_id, work_id)]}
+
+
+def _scopes(body: TermsIn) -> dict[str, Any]:
+    return {k: v for k, v in body.model_dump(include={"ai_training", "generative_training", "data_mining",
+                                                      "style_imitation"}).items() if v is not None}
+
+
+# ---------------------------------------------------------------- checks
+
+@router.get("/health")
+def health(platform: Platform = Depends(get_platform)) -> dict[str, Any]:
+    return {"status": "ok", "parts": optional_parts()}
+
+
+@router.post("/verdict", dependencies=[Depends(_content_length_guard)])
+async def verdict(file: UploadFile | None = File(default=None), url: str | None = Form(default=None),
+                  platform: Platform = Depends(get_platform),
+                  _user: User | None = Depends(current_user)) -> dict[str, Any]:
+    """Provenance verdict with its evidence for an uploaded image (or a URL, fetched SSRF-safely).
+    Nothing is stored."""
+    if file is not None:
+        data, name = await _read_upload(file, platform), file.filename
+    elif url:
+        data, name = await _fetch(url, platform), url
+    else:
+        raise HTTPException(422, "send a file (multipart field 'file') or a 'url'")
+    checked, report = await run_in_threadpool(platform.inspect_upload, data, name)
+    out = report.to_dict()
+    out["content_type"] = checked.content_type
+    return out
+
+
+@router.post("/consent", dependencies=[Depends(_content_length_guard)])
+async def consent(file: UploadFile | None = File(default=None), url: str | None = Form(default=None),
+                  platform: Platform = Depends(get_platform), s: Session = Depends(db_session),
+                  _user: User | None = Depends(current_user)) -> dict[str, Any]:
+    """Consent for AI training / data mining: the file's own signals (XMP Data Mining, C2PA
+    training-mining...) and the registry's terms for works with the same sha256; or a URL's web
+    opt-outs (robots.txt, ai.txt, TDMRep, X-Robots-Tag)."""
+    try:
+        from ...verdicts.consent import decide_consent
+    except ImportError:
+        raise HTTPException(501, "consent verdicts need artlineage.verdicts.consent (not installed)")
+    if file is not None:
+        data = await _read_upload(file, platform)
+        _checked, report = await run_in_threadpool(platform.inspect_upload, data, file.filename)
+        terms = []
+        for w in store.find_works_by_sha256(s, report.sha256 or ""):
+            t = store.current_terms(s, w.artist_id, w.id)
+            terms.append({"artist_id": w.artist_id, "work_id": w.id, "source": f"registry work #{w.id}",
+                          **{k: v.value for k, v in t.scopes.items()}})
+        verdict = decide_consent(report.evidence, registry_terms=terms)
+        return {"subject": {"sha256": report.sha256, "name": file.filename}, **verdict.to_dict()}
+    if url:
+        try:
+            from ...signals.web import SafeFetcher, check_url_async
+        except ImportError:
+            raise HTTPException(501, "URL consent checks need artlineage.signals.web (not installed)")
+        async with SafeFetcher(retries=0, timeout=10.0) as fetcher:
+            check = await check_url_async(url, fetcher)
+        verdict = decide_consent(check.evidence)
+        return {"subject": {"url": url}, "errors": check.errors, **verdict.to_dict()}
+    raise HTTPException(422, "send a file (multipart field 'file') or a 'url'")
+
+
+@router.post("/prompt")
+def prompt(body: PromptIn, platform: Platform = Depends(get_platform),
+           _user: User | None = Depends(current_user)) -> dict[str, Any]:
+    """Artist names in a prompt, with each artist's style-imitation terms from the registry."""
+    result = platform.check_prompt(body.text)
+    if result is None:
+        raise HTTPException(501, "the prompt guard needs artlineage.matching.prompt_guard (not installed)")
+    return result
+
+
+# ---------------------------------------------------------------- artists
+
+@router.get("/artists")
+def list_artists(q: str | None = Query(default=None, max_length=200), s: Session = Depends(db_session),
+                 _user: User | None = Depends(current_user)) -> list[dict[str, Any]]:
+    if q:  # exact (normalised) names first, else whole-word matches ("hokusai" finds "Katsushika Hokusai")
+        from ...registry.names import normalize_name
+        rows = store.find_artists(s, q) or store._word_matches(s, normalize_name(q), limit=100)
+    else:
+        rows = store.list_artists(s)
+    return [a.to_dict() for a in rows[:1000]]
+
+
+@router.post("/artists", status_code=201)
+def create_artist(body: ArtistIn, s: Session = Depends(db_session), user: User = Depends(require_user),
+                  platform: Platform = Depends(get_platform)) -> dict[str, Any]:
+    """Admins add artists (e.g. historical ones); an artist's own record is made at sign-up."""
+    if not user.is_admin:
+        raise HTTPException(403, "only admins add artist records; yours was made when you signed up")
+    a = store.add_artist(s, body.name, aliases=body.aliases, sort_name=body.sort_name, links=body.links,
+                         living=body.living, birth_year=body.birth_year, death_year=body.death_year)
+    platform.changed()
+    return a.to_dict()
+
+
+@router.get("/artists/{artist_id}")
+def get_artist(artist_id: int, s: Session = Depends(db_session),
+               _user: User | None = Depends(current_user)) -> dict[str, Any]:
+    return {**store.get_artist(s, artist_id).to_dict(), "terms": _terms_dict(s, artist_id)["current"]}
+
+
+@router.patch("/artists/{artist_id}")
+def patch_artist(artist_id: int, body: ArtistPatch, s: Session = Depends(db_session),
+                 user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
+    platform.require_artist(user, artist_id)
+    a = edits.update_artist(s, artist_id, body.model_dump(exclude_unset=True))
+    platform.changed()
+    return a.to_dict()
+
+
+@router.get("/artists/{artist_id}/terms")
+def artist_terms(artist_id: int, s: Session = Depends(db_session),
+                 _user: User | None = Depends(current_user)) -> dict[str, Any]:
+    return _terms_dict(s, artist_id)
+
+
+@router.post("/artists/{artist_id}/terms", status_code=201)
+def set_artist_terms(artist_id: int, body: TermsIn, s: Session = Depends(db_session),
+                     user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
+    platform.require_artist(user, artist_id)
+    row = store.set_terms(s, artist_id, None, valid_from=body.valid_from, note=body.note, source=body.source,
+                          **_scopes(body))
+    platform.changed()
+    return row.to_dict()
+
+
+@router.get("/artists/{artist_id}/lineage")
+def artist_lineage(artist_id: int, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session),
+                   _user: User | None = Depends(current_user)) -> dict[str, Any]:
+    return lineage(s, artist_id, depth).to_dict()
+
+
+@router.post("/artists/{artist_id}/influences", status_code=201)
+def add_artist_influence(artist_id: int, body: InfluenceIn, s: Session = Depends(db_session),
+                         user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
+    """``artist_id`` was influenced by ``target_id`` (an artist credits their own influences)."""
+    platform.require_artist(user, artist_id)
+    edge = store.add_influence(s, artist_id, body.target_id, note=body.note, source_of_claim=body.source_of_claim)
+    platform.changed()
+    return edge.to_dict()
+
+
+# ---------------------------------------------------------------- works
+
+@router.get("/works")
+def list_works(human_only: bool = False, q: str | None = Query(default=None, max_length=200),
+               badge: str | None = None, artist_id: int | None = None, before: int | None = None,
+               limit: int = Query(default=24, ge=1, le=100), s: Session = Depends(db_session),
+               platform: Platform = Depends(get_platform), _user: User | None = Depends(current_user)) -> dict[str, Any]:
+    items = platform.gallery(s, human_only=human_only, q=q, before=before, artist_id=artist_id, badge=badge,
+                             limit=limit)
+    return {"items": items, "next_before": items[-1]["work_id"] if len(items) == limit else None}
+
+
+@router.post("/works", status_code=201, dependencies=[Depends(_content_length_guard)])
+async def upload_work(file: UploadFile = File(...), artist_id: int | None = Form(default=None),
+                      title: str | None = Form(default=None, max_length=1024),
+                      declared_ai_use: str = Form(default="none"), tools: str | None = Form(default=None),
+                      process: str | None = Form(default=None), training_data: str = Form(default="unknown"),
+                      prompt: str | None = Form(default=None), credits: str | None = Form(default=None),
+                      platform: Platform = Depends(get_platform), s: Session = Depends(db_session),
+                      user: User = Depends(require_user)) -> dict[str, Any]:
+    """Upload a work to your artist record: the provenance reader runs and its findings are kept and
+    shown. ``credits``: comma-separated artist ids or names credited as influences."""
+    target = artist_id if artist_id is not None else user.artist_id
+    if target is None:
+        raise HTTPException(400, "this account has no artist record; pass artist_id")
+    if declared_ai_use not in DECLARED_AI_USES or training_data not in TRAINING_DATA:
+        raise HTTPException(422, f"declared_ai_use in {list(DECLARED_AI_USES)}, training_data in {list(TRAINING_DATA)}")
+    platform.require_artist(user, target)
+    data = await _read_upload(file, platform)
+    credit_list = [c.strip() for c in (credits or "").split(",") if c.strip()]
+    work, _media, _report = await run_in_threadpool(
+        lambda: platform.add_upload(s, user, target, data, filename=file.filename, title=title,
+                                    declared_ai_use=declared_ai_use, tools=tools, process=process,
+                                    training_data=training_data, prompt=prompt, credits=credit_list))
+    return platform.work_card(s, work.id)
+
+
+@router.get("/works/{work_id}")
+def get_work(work_id: int, s: Session = Depends(db_session),
+             _user: User | None = Depends(current_user)) -> dict[str, Any]:
+    return store.get_work(s, work_id).to_dict()
+
+
+@router.get("/works/{work_id}/card")
+def work_card(work_id: int, s: Session = Depends(db_session), platform: Platform = Depends(get_platform),
+              _user: User | None = Depends(current_user)) -> dict[str, Any]:
+    """Origin, tools and generation parameters, training consent, influences credited, artists named in
+    the prompt, and the acceptability criteria each with its reason."""
+    return platform.work_card(s, work_id)
+
+
+@router.patch("/works/{work_id}")
+def patch_work(work_id: int, body: WorkPatch, s: Session = Depends(db_session), user: User = Depends(require_user),
+               platform: Platform = Depends(get_platform)) -> dict[str, Any]:
+    work = store.get_work(s, work_id)
+    platform.require_artist(user, work.artist_id)
+    changes = body.model_dump(exclude_unset=True)
+    if "title" in changes:
+        edits.update_work_title(s, work_id, changes.pop("title"))
+    media = s.get(Media, work_id)
+    if media is not None:
+        media.title = work.title or ""
+        for key, value in changes.items():
+            setattr(media, key, list(value) if key == "credits" else value)
+        if "declared_ai_use" in changes:
+            from .platform import badge_for
+            media.badge, media.badge_source = badge_for(media.origin, media.declared_ai_use)
+    s.flush()
+    platform.changed()
+    return platform.work_card(s, work_id)
+
+
+@router.delete("/works/{work_id}", status_code=204)
+def delete_work(work_id: int, s: Session = Depends(db_session), user: User = Depends(require_user),
+                platform: Platform = Depends(get_platform)) -> None:
+    platform.delete_work(s, user, work_id)
+
+
+@router.get("/works/{work_id}/terms")
+def work_terms(work_id: int, s: Session = Depends(db_session),
+               _user: User | None = Depends(current_user)) -> dict[str, Any]:
+    work = store.get_work(s, work_id)
+    return _terms_dict(s, work.artist_id, work.id)
+
+
+@router.post("/works/{work_id}/terms", status_code=201)
+def set_work_terms(work_id: int, body: TermsIn, s: Session = Depends(db_session), user: User = Depends(require_user),
+                   platform: Platform = Depends(get_platform)) -> dict[str, Any]:
+    work = store.get_work(s, work_id)
+    platform.require_artist(user, work.artist_id)
+    row = store.set_terms(s, work.artist_id, work.id, valid_from=body.valid_from, note=body.note,
+                          source=body.source, **_scopes(body))
+    platform.changed()
+    return row.to_dict()
+
+
+@router.get("/works/{work_id}/lineage")
+def get_work_lineage(work_id: int, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session),
+                     _user: User | None = Depends(current_user)) -> dict[str, Any]:
+    return work_lineage(s, work_id, depth).to_dict()
+
+
+@router.post("/works/{work_id}/influences", status_code=201)
+def add_work_influence(work_id: int, body: InfluenceIn, s: Session = Depends(db_session),
+                       user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
+    """``work_id`` was influenced by work ``target_id`` (credited by the work's artist)."""
+    work = store.get_work(s, work_id)
+    platform.require_artist(user, work.artist_id)
+    edge = store.add_work_influence(s, work_id, body.target_id, note=body.note, source_of_claim=body.source_of_claim)
+    platform.changed()
+    return edge.to_dict()
+
+
+# ---------------------------------------------------------------- API keys
+
+@router.post("/keys", status_code=201)
+def create_key(body: KeyIn, s: Session = Depends(db_session), user: User = Depends(require_user)) -> dict[str, Any]:
+    """A new API key for your account; the secret is shown only in this response."""
+    new = auth.create_api_key(s, user, body.name, body.rate_per_minute)
+    return {**new.key.to_dict(), "key": new.secret}
+
+
+@router.get("/keys")
+def list_keys(s: Session = Depends(db_session), user: User = Depends(require_user)) -> list[dict[str, Any]]:
+    from sqlalchemy import select
+    return [k.to_dict() for k in s.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id))]

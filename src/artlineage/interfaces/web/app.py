@@ -1,0 +1,194 @@
+"""FastAPI application factory for the artlineage platform.
+
+``create_app(db_url, media_dir)`` opens (and migrates) the database, mounts the JSON API under
+``/v1`` (OpenAPI at ``/docs``), the server-rendered pages, the media files and the opt-out files
+(``/robots.txt``, ``/.well-known/tdmrep.json``). Server dependencies (the ``server`` extra) are
+imported here, never from ``import artlineage``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Iterator
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
+
+from ...registry import store
+from . import auth
+from .db import open_platform_engine
+from .media import UploadRejected
+from .models import ApiKey, Media, User
+from .optout import PLATFORM_DEFAULT, optout_headers, robots_txt, tdmrep_rules
+from .platform import PermissionDenied, Platform
+
+HERE = Path(__file__).parent
+
+
+def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str | Path | None = None, *,
+               secret_key: str | None = None, reserve_unknown: bool = True, anonymous_rate_per_minute: int | None = 600,
+               max_upload_bytes: int = 20 * 1024 * 1024, max_pixels: int = 40_000_000, pixels: bool = True,
+               upgrade: bool = True) -> FastAPI:
+    """The platform app. ``secret_key`` signs cookies and CSRF tokens (default: ``ARTLINEAGE_SECRET_KEY``,
+    else random per process, which signs everyone out on restart). ``anonymous_rate_per_minute``: token
+    bucket per client address for API calls without a key (None: no limit)."""
+    engine = open_platform_engine(db_url, upgrade=upgrade)
+    if media_dir is None:
+        media_dir = Path(str(db_url)).with_suffix(".media") if "://" not in str(db_url) else Path("platform-media")
+    platform = Platform(engine, Path(media_dir), reserve_unknown=reserve_unknown, max_upload_bytes=max_upload_bytes,
+                        max_pixels=max_pixels, pixels=pixels)
+    app = FastAPI(title="artlineage platform", version="1",
+                  description="Origin, consent and lineage of images, shown before the image.")
+    app.state.platform = platform
+    app.state.signer = auth.Signer(secret_key or os.environ.get("ARTLINEAGE_SECRET_KEY") or secrets.token_hex(32))
+    app.state.limiter = auth.TokenBucketLimiter()
+    app.state.anonymous_rate = anonymous_rate_per_minute
+
+    @app.exception_handler(store.NotFoundError)
+    async def _not_found(_r: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(store.RegistryError)
+    async def _bad(_r: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(PermissionDenied)
+    async def _denied(_r: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+
+    @app.exception_handler(PermissionError)
+    async def _unauth(_r: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=401)
+
+    @app.exception_handler(UploadRejected)
+    async def _rejected(_r: Request, exc: UploadRejected) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                    "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+        return response
+
+    @app.get("/robots.txt", include_in_schema=False)
+    def robots(s: Session = Depends(db_session)) -> PlainTextResponse:
+        allowed = platform.allowed_artist_ids(s)
+        paths = [p for a in allowed for p in (f"/artists/{a}", f"/media/{a}/")]
+        return PlainTextResponse(robots_txt(paths), headers={"Cache-Control": "public, max-age=300"})
+
+    @app.get("/.well-known/tdmrep.json", include_in_schema=False)
+    def tdmrep(request: Request, s: Session = Depends(db_session)) -> JSONResponse:
+        allowed = platform.allowed_artist_ids(s)
+        locs = [p for a in allowed for p in (f"/artists/{a}", f"/artists/{a}/*", f"/media/{a}/*")]
+        policy = str(request.url_for("tdm_policy"))
+        return JSONResponse(tdmrep_rules(locs, policy), headers={"Cache-Control": "public, max-age=300"})
+
+    @app.get("/.well-known/tdm-policy.json", name="tdm_policy", include_in_schema=False)
+    def tdm_policy() -> JSONResponse:
+        return JSONResponse({"@context": ["http://www.w3.org/ns/odrl.jsonld"], "@type": "Offer",
+                             "profile": "http://www.w3.org/ns/tdmrep",
+                             "note": "Text and data mining and AI training are reserved unless an artist's "
+                                     "published terms (/artists/{id}/terms) allow them. Contact the artist."},
+                            headers=optout_headers(PLATFORM_DEFAULT))
+
+    @app.get("/media/{artist_id}/{work_id}/{kind}", include_in_schema=False)
+    def media_file(artist_id: int, work_id: int, kind: str, s: Session = Depends(db_session)) -> FileResponse:
+        if kind not in ("thumb", "display"):
+            raise HTTPException(404)
+        media = s.get(Media, work_id)
+        if media is None or media.artist_id != artist_id:
+            raise HTTPException(404)
+        path, ctype = platform.rendition(s, media, kind)
+        opt = platform.optout(s, artist_id)
+        headers = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff",
+                   "Content-Disposition": "inline", **optout_headers(opt, f"/artists/{artist_id}/terms")}
+        return FileResponse(path, media_type=ctype, headers=headers)
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    from .api_v1 import router as api_router
+    from .ui import router as ui_router
+    app.include_router(api_router)
+    app.include_router(ui_router)
+    return app
+
+
+# ---------------------------------------------------------------- dependencies
+
+def get_platform(request: Request) -> Platform:
+    return request.app.state.platform  # type: ignore[no-any-return]
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back on error."""
+    s = request.app.state.platform.session()
+    try:
+        yield s
+        s.commit()
+    except BaseException:
+        s.rollback()
+        raise
+    finally:
+        s.close()
+
+
+def session_token(request: Request) -> str | None:
+    return request.app.state.signer.unsign_session(request.cookies.get(auth.SESSION_COOKIE))
+
+
+def current_user(request: Request, s: Session = Depends(db_session)) -> User | None:
+    """The user from an API key (``Authorization: Bearer alk_...``) or the session cookie; API
+    requests are rate limited here (per key, or per client address without one)."""
+    header = request.headers.get("authorization", "")
+    is_api = request.url.path.startswith("/v1/")
+    if header.lower().startswith("bearer "):
+        found = auth.api_key_user(s, header[7:].strip())
+        if found is None:
+            raise HTTPException(401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"})
+        key, user = found
+        _rate_limit(request, f"key:{key.id}", key.rate_per_minute)
+        request.state.api_key = key
+        request.state.via = "api_key"
+        return user
+    token = session_token(request)
+    user = auth.session_user(s, token) if token else None
+    request.state.via = "session" if user else None
+    if is_api and user is None and request.app.state.anonymous_rate:
+        client = request.client.host if request.client else "unknown"
+        _rate_limit(request, f"ip:{client}", request.app.state.anonymous_rate)
+    return user
+
+
+def _rate_limit(request: Request, bucket: str, rate: int) -> None:
+    ok, wait = request.app.state.limiter.allow(bucket, rate)
+    if not ok:
+        raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": str(max(1, int(wait + 0.999)))})
+
+
+def require_user(request: Request, user: User | None = Depends(current_user)) -> User:
+    """A signed-in user for a write. Cookie-authenticated writes also need the CSRF header, since a
+    browser attaches cookies to cross-site requests; API-key requests carry no ambient authority."""
+    if user is None:
+        raise HTTPException(401, "sign in or use an API key", headers={"WWW-Authenticate": "Bearer"})
+    if getattr(request.state, "via", None) == "session" and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if not request.app.state.signer.csrf_ok(request.cookies.get(auth.CSRF_COOKIE),
+                                                request.headers.get("x-csrf-token")):
+            raise HTTPException(403, "missing or invalid X-CSRF-Token header")
+    return user
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=str)
+
+
+__all__ = ["create_app", "db_session", "current_user", "require_user", "get_platform", "ApiKey"]

@@ -1,0 +1,270 @@
+"""Server-rendered pages (Jinja2, plain HTML forms, one small first-party script): gallery with
+badges and the "human-made only" filter, search, work pages (origin, consent and lineage *before*
+the image), artist pages (portfolio, terms, lineage graph), upload, sign up / sign in, API keys.
+
+Every form carries a CSRF token checked against the ``al_csrf`` cookie (see ``auth``); pages of an
+artist carry that artist's opt-out headers and ``<meta name="robots">``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...registry import store
+from ...registry.lineage import lineage
+from . import auth
+from .app import current_user, db_session, get_platform, session_token
+from .lineage_svg import lineage_svg
+from .media import UploadRejected
+from .models import ApiKey, Media, User
+from .optout import PLATFORM_DEFAULT, OptOut, optout_headers
+from .platform import DECLARED_AI_USES, TRAINING_DATA, Platform
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+BADGE_LABEL = {"human": "Human-made", "ai": "AI-generated", "composite": "AI composite", "unknown": "Unknown origin"}
+templates.env.globals["BADGE_LABEL"] = BADGE_LABEL
+
+
+def render(request: Request, name: str, ctx: dict[str, Any], *, user: User | None, optout: OptOut = PLATFORM_DEFAULT,
+           policy_url: str | None = "/.well-known/tdm-policy.json", status: int = 200) -> HTMLResponse:
+    csrf_cookie = request.cookies.get(auth.CSRF_COOKIE) or auth.new_csrf_cookie()
+    signer = request.app.state.signer
+    ctx = {"request": request, "user": user, "csrf": signer.csrf_token(csrf_cookie), "optout": optout, **ctx}
+    response = templates.TemplateResponse(request, name, ctx, status_code=status)
+    for k, v in optout_headers(optout, policy_url).items():
+        response.headers[k] = v
+    response.headers["Cache-Control"] = "private, no-store" if user else "no-cache"
+    if request.cookies.get(auth.CSRF_COOKIE) != csrf_cookie:
+        response.set_cookie(auth.CSRF_COOKIE, csrf_cookie, httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", path="/")
+    return response
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    if not request.app.state.signer.csrf_ok(request.cookies.get(auth.CSRF_COOKIE), token):
+        raise HTTPException(403, "the form expired or came from another site; reload the page and try again")
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# ---------------------------------------------------------------- gallery
+
+@router.get("/", response_class=HTMLResponse)
+def gallery(request: Request, q: str | None = Query(default=None, max_length=200), human_only: bool = False,
+            before: int | None = None, s: Session = Depends(db_session), platform: Platform = Depends(get_platform),
+            user: User | None = Depends(current_user)) -> HTMLResponse:
+    items = platform.gallery(s, human_only=human_only, q=q, before=before)
+    nxt = items[-1]["work_id"] if len(items) == 24 else None
+    return render(request, "gallery.html", {"items": items, "q": q or "", "human_only": human_only,
+                                            "next_before": nxt}, user=user)
+
+
+# ---------------------------------------------------------------- artists and works
+
+@router.get("/artists", response_class=HTMLResponse)
+def artists(request: Request, s: Session = Depends(db_session), user: User | None = Depends(current_user)) -> HTMLResponse:
+    return render(request, "artists.html", {"artists": store.list_artists(s)[:1000]}, user=user)
+
+
+@router.get("/artists/{artist_id}", response_class=HTMLResponse)
+def artist_page(request: Request, artist_id: int, before: int | None = None, s: Session = Depends(db_session),
+                platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> HTMLResponse:
+    artist = store.get_artist(s, artist_id)
+    lin = lineage(s, artist_id, 2).to_dict()
+    ctx = {"artist": artist, "terms": store.current_terms(s, artist_id).to_dict(),
+           "history": [t.to_dict() for t in store.terms_history(s, artist_id)],
+           "lineage": lin, "lineage_svg": Markup(lineage_svg(lin)),
+           "items": platform.gallery(s, artist_id=artist_id, before=before),
+           "can_edit": platform.can_edit_artist(user, artist_id), "opt": platform.optout(s, artist_id),
+           "others": [a for a in store.list_artists(s)[:500] if a.id != artist_id]}
+    return render(request, "artist.html", ctx, user=user, optout=platform.optout(s, artist_id),
+                  policy_url=f"/artists/{artist_id}/terms")
+
+
+@router.get("/artists/{artist_id}/terms")
+def artist_terms_json(artist_id: int, s: Session = Depends(db_session),
+                      platform: Platform = Depends(get_platform)) -> JSONResponse:
+    """The artist's terms as JSON: the ``tdm-policy`` URL of their pages and images."""
+    opt = platform.optout(s, artist_id)
+    body = {"artist_id": artist_id, "terms": store.current_terms(s, artist_id).to_dict(), "data_mining": opt.dmi_uri,
+            "reason": opt.reason}
+    return JSONResponse(body, headers=optout_headers(opt))
+
+
+@router.post("/artists/{artist_id}/terms")
+def artist_terms_form(request: Request, artist_id: int, csrf: str = Form(""), ai_training: str = Form("unknown"),
+                      generative_training: str = Form("unknown"), data_mining: str = Form("unknown"),
+                      style_imitation: str = Form("unknown"), note: str = Form("", max_length=10_000),
+                      s: Session = Depends(db_session), platform: Platform = Depends(get_platform),
+                      user: User | None = Depends(current_user)) -> Response:
+    check_csrf(request, csrf)
+    platform.require_artist(user, artist_id)
+    store.set_terms(s, artist_id, None, note=note or None, ai_training=ai_training,
+                    generative_training=generative_training, data_mining=data_mining, style_imitation=style_imitation)
+    platform.changed()
+    return _redirect(f"/artists/{artist_id}")
+
+
+@router.post("/artists/{artist_id}/influences")
+def artist_influence_form(request: Request, artist_id: int, csrf: str = Form(""), target_id: int = Form(...),
+                          note: str = Form("", max_length=10_000), s: Session = Depends(db_session),
+                          platform: Platform = Depends(get_platform),
+                          user: User | None = Depends(current_user)) -> Response:
+    check_csrf(request, csrf)
+    platform.require_artist(user, artist_id)
+    store.add_influence(s, artist_id, target_id, note=note or None, source_of_claim="artist statement")
+    platform.changed()
+    return _redirect(f"/artists/{artist_id}")
+
+
+@router.get("/artists/{artist_id}/works/{work_id}", response_class=HTMLResponse)
+def work_page(request: Request, artist_id: int, work_id: int, s: Session = Depends(db_session),
+              platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> HTMLResponse:
+    card = platform.work_card(s, work_id)
+    if card["artist"]["id"] != artist_id:
+        raise HTTPException(404)
+    return render(request, "work.html", {"card": card}, user=user, optout=platform.optout(s, artist_id, work_id),
+                  policy_url=f"/artists/{artist_id}/terms")
+
+
+@router.get("/works/{work_id}")
+def work_short(work_id: int, s: Session = Depends(db_session)) -> Response:
+    w = store.get_work(s, work_id)
+    return _redirect(f"/artists/{w.artist_id}/works/{w.id}")
+
+
+# ---------------------------------------------------------------- upload
+
+@router.get("/upload", response_class=HTMLResponse)
+def upload_form(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
+    return render(request, "upload.html", {"report": None, "error": None, "uses": DECLARED_AI_USES,
+                                           "training": TRAINING_DATA}, user=user)
+
+
+@router.post("/upload", response_class=HTMLResponse)
+async def upload_post(request: Request, file: UploadFile, csrf: str = Form(""), title: str = Form("", max_length=1024),
+                      declared_ai_use: str = Form("none"), tools: str = Form(""), process: str = Form(""),
+                      training_data: str = Form("unknown"), prompt: str = Form(""), credits: str = Form(""),
+                      save: str = Form(""), s: Session = Depends(db_session),
+                      platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> Response:
+    """Signed-in artists save the work (then see its page); anyone can check a file: the reader's
+    findings are shown in full either way."""
+    check_csrf(request, csrf)
+    data = await file.read(platform.max_upload_bytes + 1)
+    ctx: dict[str, Any] = {"report": None, "error": None, "uses": DECLARED_AI_USES, "training": TRAINING_DATA}
+    try:
+        if len(data) > platform.max_upload_bytes:
+            raise UploadRejected(413, f"file is larger than {platform.max_upload_bytes} bytes")
+        if save and user is not None and user.artist_id is not None:
+            work, _m, _r = await run_in_threadpool(
+                lambda: platform.add_upload(s, user, user.artist_id, data, filename=file.filename,  # type: ignore[arg-type]
+                                            title=title or None, declared_ai_use=declared_ai_use, tools=tools or None,
+                                            process=process or None, training_data=training_data,
+                                            prompt=prompt or None,
+                                            credits=[c.strip() for c in credits.split(",") if c.strip()]))
+            return _redirect(f"/artists/{work.artist_id}/works/{work.id}")
+        _checked, report = await run_in_threadpool(platform.inspect_upload, data, file.filename)
+        ctx["report"] = report.to_dict()
+    except UploadRejected as exc:
+        ctx["error"] = exc.message
+        return render(request, "upload.html", ctx, user=user, status=exc.status)
+    except store.RegistryError as exc:
+        ctx["error"] = str(exc)
+        return render(request, "upload.html", ctx, user=user, status=400)
+    return render(request, "upload.html", ctx, user=user)
+
+
+# ---------------------------------------------------------------- accounts
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_form(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
+    return render(request, "signup.html", {"error": None, "mode": "signup"}, user=user)
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_form(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
+    return render(request, "signup.html", {"error": None, "mode": "signin"}, user=user)
+
+
+def _signed_in(request: Request, s: Session, user: User, to: str) -> Response:
+    token = auth.start_session(s, user)
+    response = _redirect(to)
+    response.set_cookie(auth.SESSION_COOKIE, request.app.state.signer.sign_session(token), httponly=True,
+                        samesite="lax", secure=request.url.scheme == "https", max_age=auth.SESSION_DAYS * 86400,
+                        path="/")
+    return response
+
+
+@router.post("/signup")
+def signup(request: Request, csrf: str = Form(""), email: str = Form(..., max_length=320),
+           password: str = Form(..., max_length=1024), artist_name: str = Form(..., max_length=512),
+           s: Session = Depends(db_session), platform: Platform = Depends(get_platform)) -> Response:
+    check_csrf(request, csrf)
+    try:
+        artist = store.add_artist(s, artist_name, living=True)
+        user = auth.create_user(s, email, password, artist_id=artist.id)
+    except (auth.AuthError, store.RegistryError) as exc:
+        s.rollback()
+        return render(request, "signup.html", {"error": str(exc), "mode": "signup"}, user=None, status=400)
+    platform.changed()
+    return _signed_in(request, s, user, f"/artists/{artist.id}")
+
+
+@router.post("/signin")
+def signin(request: Request, csrf: str = Form(""), email: str = Form(..., max_length=320),
+           password: str = Form(..., max_length=1024), s: Session = Depends(db_session)) -> Response:
+    check_csrf(request, csrf)
+    try:
+        user = auth.authenticate(s, email, password)
+    except auth.AuthError as exc:
+        return render(request, "signup.html", {"error": str(exc), "mode": "signin"}, user=None, status=401)
+    return _signed_in(request, s, user, f"/artists/{user.artist_id}" if user.artist_id else "/")
+
+
+@router.post("/signout")
+def signout(request: Request, csrf: str = Form(""), s: Session = Depends(db_session)) -> Response:
+    check_csrf(request, csrf)
+    token = session_token(request)
+    if token:
+        auth.end_session(s, token)
+    response = _redirect("/")
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account(request: Request, s: Session = Depends(db_session), user: User | None = Depends(current_user)) -> Response:
+    if user is None:
+        return _redirect("/signin")
+    keys = s.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id)).all()
+    return render(request, "account.html", {"keys": keys, "new_key": None}, user=user)
+
+
+@router.post("/account/keys", response_class=HTMLResponse)
+def account_new_key(request: Request, csrf: str = Form(""), name: str = Form("", max_length=200),
+                    rate_per_minute: int = Form(120), s: Session = Depends(db_session),
+                    user: User | None = Depends(current_user)) -> Response:
+    check_csrf(request, csrf)
+    if user is None:
+        return _redirect("/signin")
+    try:
+        new = auth.create_api_key(s, user, name, rate_per_minute)
+    except auth.AuthError as exc:
+        raise HTTPException(400, str(exc)) from None
+    keys = s.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id)).all()
+    return render(request, "account.html", {"keys": keys, "new_key": new.secret}, user=user)
+
+
+__all__ = ["router", "Media"]
