@@ -52,7 +52,8 @@ _TRIGGER_BEFORE = re.compile(r"(?:\bby|\bstyle of|\bmanner of|\binspired by|\bà
 _TRIGGER_AFTER = re.compile(r"^\W{0,3}(?:art\s?style|style|aesthetic|inspired)\b", re.I)
 _WEIGHT_AFTER = re.compile(r"^\s*:\s*(-?\d+(?:\.\d+)?)")
 _SPAN_BY = re.compile(r"\b(?:by|style of|manner of|inspired by)\s+([^.;:\n()\[\]{}|<>]{2,160})", re.I)
-_SPAN_STYLE = re.compile(r"([^,.;:\n()\[\]{}|<>]{2,80}?)\s+(?:art\s?style|style)\b", re.I)
+_STYLE_WORD = re.compile(r"\s(?:art\s?style|style)\b", re.I)
+_SPAN_DELIMS = ",.;:\n()[]{}|<>"
 _SPAN_BRACKET = re.compile(r"[(\[{]+\s*([^()\[\]{}:\n]{2,80}?)\s*(?::\s*-?[\d.]+)?\s*[)\]}]+")
 _SEGMENT_SPLIT = re.compile(r",|&|\band\b|\bwith\b|\+", re.I)
 
@@ -151,6 +152,7 @@ class PromptGuard:
             for g in _trigrams(key):
                 self._postings.setdefault(g, []).append(k)
         self._fuzzy = lru_cache(maxsize=200_000)(self._fuzzy_uncached)
+        self._segment = lru_cache(maxsize=200_000)(self._segment_uncached)
 
     # ---- public -----------------------------------------------------------------------------
     def check(self, text: str) -> list[PromptMatch]:
@@ -159,7 +161,7 @@ class PromptGuard:
         text = text[:MAX_PROMPT_CHARS]
         norm, offsets = normalize_with_offsets(text)
         found = self._exact(text, norm, offsets)
-        if "by" in norm or "style" in norm or "of" in norm or "(" in text or "[" in text or "{" in text:
+        if "by" in norm or "style" in norm or "manner" in norm or "(" in text or "[" in text or "{" in text:
             found.extend(self._fuzzy_spans(text, found))
         found.sort(key=lambda m: m.start)
         return found
@@ -219,8 +221,10 @@ class PromptGuard:
             else:
                 weight = round(1.05 ** depth, 4)
             trigger = trigger or "weighted"
-        after_words = " ".join(normalize_with_offsets(after)[0].split())
-        technique = any(after_words.startswith(w) for w in TECHNIQUE_CONTEXTS.get(key, ()))
+        technique = False
+        if key in TECHNIQUE_CONTEXTS:
+            after_words = " ".join(normalize_with_offsets(after)[0].split())
+            technique = any(after_words.startswith(w) for w in TECHNIQUE_CONTEXTS[key])
         common = key in COMMON_WORD_NAMES and trigger not in ("by", "style")
         ambiguous = technique or common
         if ambiguous:
@@ -262,8 +266,15 @@ class PromptGuard:
         comma/and segments and checked until one segment matches nothing."""
         for m in _SPAN_BY.finditer(text):
             yield m.start(1), m.end(1), True
-        for m in _SPAN_STYLE.finditer(text):
-            yield m.start(1), m.end(1), False
+        # "X style": find the keyword, then walk back to the previous delimiter (a regex with a lazy
+        # group before the keyword would retry ~80 characters at every position of the prompt).
+        for m in _STYLE_WORD.finditer(text):
+            end = m.start()
+            start = end
+            while start > 0 and end - start < 80 and text[start - 1] not in _SPAN_DELIMS:
+                start -= 1
+            if end - start >= 2:
+                yield start, end, False
         for m in _SPAN_BRACKET.finditer(text):
             yield m.start(1), m.end(1), False
 
@@ -297,25 +308,29 @@ class PromptGuard:
         return out
 
     def _best_window(self, text: str, s: int, e: int, leading: bool) -> PromptMatch | None:
-        """Token windows of 1..4 words at the start (after "by") or end (before "style") of a span."""
-        tokens = [(t.start() + s, t.end() + s) for t in re.finditer(r"\S+", text[s:e])]
-        if not tokens:
+        hit = self._segment(text[s:e], leading)
+        if hit is None:
             return None
+        rs, re_, key_no, score = hit
+        key = self._keys[key_no]
+        idx, _kind = self._by_key[key][0]
+        return self._make(text, s + rs, s + re_, key, idx, "fuzzy", score)
+
+    def _segment_uncached(self, segment: str, leading: bool) -> tuple[int, int, int, float] | None:
+        """Best fuzzy name among token windows of 1..4 words at the start (after "by") or end (before
+        "style") of a segment: (start, end relative to the segment, key number, score). Cached per
+        segment string, since prompt datasets repeat the same fragments ("by the sea") endlessly."""
+        tokens = [(t.start(), t.end()) for t in re.finditer(r"\S+", segment)]
         best = None
         for k in range(min(4, len(tokens)), 0, -1):
             ws, we = (tokens[0][0], tokens[k - 1][1]) if leading else (tokens[-k][0], tokens[-1][1])
-            window = normalize_text(text[ws:we])
+            window = normalize_text(segment[ws:we])
             if len(window) < MIN_FUZZY_CHARS:
                 continue
             hit = self._fuzzy(window)
-            if hit and (best is None or hit[1] > best[2]):
-                best = (ws, we, hit[1], hit[0])
-        if best is None:
-            return None
-        ws, we, score, key_no = best
-        key = self._keys[key_no]
-        idx, kind = self._by_key[key][0]
-        return self._make(text, ws, we, key, idx, "fuzzy", round(score, 1))
+            if hit and (best is None or hit[1] > best[3]):
+                best = (ws, we, hit[0], round(hit[1], 1))
+        return best
 
 
 _default_guard: PromptGuard | None = None
