@@ -23,6 +23,8 @@ CASES = [
     ("Rembrandt lighting, portrait of an old man", [("Rembrandt", "exact", "warn")]),
     ("a stormy sea by Turner", [("J. M. W. Turner", "alias", "allow")]),
     ("eggs and bacon on a plate", [("Francis Bacon", "alias", "warn")]),
+    ("a pirate ship, art by N. C. Wyeth", [("N. C. Wyeth", "exact", "allow")]),
+    ("Georgia O'Keeffe flowers", [("Georgia O'Keeffe", "exact", "allow")]),
 ]
 NO_MATCH = [
     "a cat sitting on a mat by the window",

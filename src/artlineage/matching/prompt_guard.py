@@ -48,11 +48,16 @@ TECHNIQUE_CONTEXTS = {
 }
 
 _ASCII_TABLE = {i: (chr(i).lower() if chr(i).isalnum() else " ") for i in range(128)}
+_ASCII_BYTES = bytes(ord(_ASCII_TABLE[i]) for i in range(128)) + b" " * 128   # bytes.translate: ~5x str.translate
+# Trigger words, found by the same automaton pass as the names: a fuzzy name is looked for in the
+# words after "by" / "style of" and before "style".
+TRIGGERS_BEFORE = ("by", "style of", "manner of", "inspired by")
+TRIGGERS_AFTER = ("style", "art style", "artstyle")
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]+")
+_UNTIL_HARD_DELIM = re.compile(r"[^.;:\n()\[\]{}|<>]{0,160}")
 _TRIGGER_BEFORE = re.compile(r"(?:\bby|\bstyle of|\bmanner of|\binspired by|\bà la|\bfrom)\W{0,3}$", re.I)
 _TRIGGER_AFTER = re.compile(r"^\W{0,3}(?:art\s?style|style|aesthetic|inspired)\b", re.I)
 _WEIGHT_AFTER = re.compile(r"^\s*:\s*(-?\d+(?:\.\d+)?)")
-_SPAN_BY = re.compile(r"\b(?:by|style of|manner of|inspired by)\s+([^.;:\n()\[\]{}|<>]{2,160})", re.I)
-_STYLE_WORD = re.compile(r"\s(?:art\s?style|style)\b", re.I)
 _SPAN_DELIMS = ",.;:\n()[]{}|<>"
 _SPAN_BRACKET = re.compile(r"[(\[{]+\s*([^()\[\]{}:\n]{2,80}?)\s*(?::\s*-?[\d.]+)?\s*[)\]}]+")
 _SEGMENT_SPLIT = re.compile(r",|&|\band\b|\bwith\b|\+", re.I)
@@ -67,14 +72,19 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int] | None]:
     """(normalised text, offsets) where offsets[i] is the index in ``text`` of normalised char i;
     offsets is None on the ASCII path, where the mapping is the identity."""
     if text.isascii():
-        return text.translate(_ASCII_TABLE), None
+        return text.encode("ascii").translate(_ASCII_BYTES).decode("ascii"), None
     out: list[str] = []
     offsets: list[int] = []
-    for i, c in enumerate(text):
-        folded = _ASCII_TABLE[ord(c)] if c.isascii() else _fold(c)
-        for ch in folded:
-            out.append(ch if ch.isalnum() else " ")
-            offsets.append(i)
+    for run in _ASCII_RUNS.finditer(text):   # ASCII runs in C; only non-ASCII characters one by one
+        a, b = run.span()
+        if run.group().isascii():
+            out.append(run.group().encode("ascii").translate(_ASCII_BYTES).decode("ascii"))
+            offsets.extend(range(a, b))
+            continue
+        for i in range(a, b):
+            for ch in _fold(text[i]):
+                out.append(ch if ch.isalnum() else " ")
+                offsets.append(i)
     return "".join(out), offsets
 
 
@@ -135,15 +145,22 @@ class PromptGuard:
         by_key: dict[str, list[tuple[int, str]]] = {}
         for i, e in enumerate(self.entries):
             for name, kind in e.all_names():
+                # The collapsed form ("n c wyeth") and, for names with punctuation, the one-space-per-
+                # character form the prompt side produces for the name written as is ("n  c  wyeth").
                 key = normalize_text(name)
-                if len(key) >= 2 and (i, kind) not in by_key.setdefault(key, []):
-                    by_key[key].append((i, kind))
+                for k in {key, normalize_with_offsets(" ".join(name.split()))[0].strip()}:
+                    if len(k) >= 2 and (i, kind) not in by_key.setdefault(k, []):
+                        by_key[k].append((i, kind))
         self._by_key = by_key
         self._automaton = ahocorasick.Automaton()
         for key, vals in by_key.items():
             # Prefer a canonical-name hit over an alias when two artists share a string.
             vals.sort(key=lambda v: v[1] != "name")
-            self._automaton.add_word(key, (len(key), tuple(vals)))
+            self._automaton.add_word(key, (len(key), tuple(vals), None))
+        for kind, words in (("before", TRIGGERS_BEFORE), ("after", TRIGGERS_AFTER)):
+            for w in words:
+                if w not in by_key:
+                    self._automaton.add_word(w, (len(w), (), kind))
         if by_key:
             self._automaton.make_automaton()
         self._keys = list(by_key)
@@ -160,10 +177,11 @@ class PromptGuard:
             return []
         text = text[:MAX_PROMPT_CHARS]
         norm, offsets = normalize_with_offsets(text)
-        found = self._exact(text, norm, offsets)
-        if "by" in norm or "style" in norm or "manner" in norm or "(" in text or "[" in text or "{" in text:
-            found.extend(self._fuzzy_spans(text, found))
-        found.sort(key=lambda m: m.start)
+        hits, triggers = self._scan(norm)
+        found = self._exact(text, norm, offsets, hits) if hits else []
+        if triggers or "(" in text or "[" in text or "{" in text:
+            found.extend(self._fuzzy_spans(text, found, triggers, offsets))
+            found.sort(key=lambda m: m.start)
         return found
 
     def check_many(self, prompts: Iterable[str | None]) -> Iterator[list[PromptMatch]]:
@@ -172,16 +190,23 @@ class PromptGuard:
             yield check(p) if p else []
 
     # ---- exact ------------------------------------------------------------------------------
-    def _exact(self, text: str, norm: str, offsets: list[int] | None) -> list[PromptMatch]:
-        hits = []
+    def _scan(self, norm: str) -> tuple[list, list]:
+        """One automaton pass: name hits (start, end, vals) and trigger hits (start, end, kind),
+        both at word boundaries of the normalised text."""
+        hits, triggers = [], []
         n = len(norm)
-        for end, (klen, vals) in self._automaton.iter(norm):
+        for end, (klen, vals, trig) in self._automaton.iter(norm):
             start = end - klen + 1
-            if (start > 0 and norm[start - 1].isalnum()) or (end + 1 < n and norm[end + 1].isalnum()):
-                continue
-            hits.append((start, end + 1, vals))
-        if not hits:
-            return []
+            if (start > 0 and norm[start - 1] != " ") or (end + 1 < n and norm[end + 1] != " "):
+                if (start > 0 and norm[start - 1].isalnum()) or (end + 1 < n and norm[end + 1].isalnum()):
+                    continue
+            if trig is None:
+                hits.append((start, end + 1, vals))
+            else:
+                triggers.append((start, end + 1, trig))
+        return hits, triggers
+
+    def _exact(self, text: str, norm: str, offsets: list[int] | None, hits: list) -> list[PromptMatch]:
         if len(hits) > 1:   # keep the longest of overlapping hits ("alphonse mucha" over "mucha")
             hits.sort(key=lambda h: (h[0] - h[1], h[0]))
             kept: list[tuple[int, int, tuple]] = []
@@ -261,50 +286,54 @@ class PromptGuard:
             return None
         return cands[best[2]], float(best[1])
 
-    def _candidate_windows(self, text: str) -> Iterator[tuple[int, int, bool]]:
-        """(start, end, is_list) spans of text likely to hold a name; is_list spans are split into
-        comma/and segments and checked until one segment matches nothing."""
-        for m in _SPAN_BY.finditer(text):
-            yield m.start(1), m.end(1), True
-        # "X style": find the keyword, then walk back to the previous delimiter (a regex with a lazy
-        # group before the keyword would retry ~80 characters at every position of the prompt).
-        for m in _STYLE_WORD.finditer(text):
-            end = m.start()
-            start = end
-            while start > 0 and end - start < 80 and text[start - 1] not in _SPAN_DELIMS:
-                start -= 1
-            if end - start >= 2:
-                yield start, end, False
-        for m in _SPAN_BRACKET.finditer(text):
-            yield m.start(1), m.end(1), False
+    def _candidate_windows(self, text: str, triggers: list, offsets: list[int] | None
+                           ) -> Iterator[tuple[int, int, bool]]:
+        """(start, end, is_list) spans of text likely to hold a name; is_list spans (after "by") are
+        split into comma/and segments and checked until one segment matches nothing."""
+        for ts, te, kind in triggers:
+            if kind == "before":
+                pos = te if offsets is None else offsets[te - 1] + 1
+                end = _UNTIL_HARD_DELIM.match(text, pos).end()
+                if end - pos >= 2:
+                    yield pos, end, True
+            else:
+                # "X style": walk back from the keyword to the previous delimiter.
+                end = ts if offsets is None else offsets[ts]
+                lo = max(0, end - 80)
+                start = max(max(text.rfind(c, lo, end) for c in _SPAN_DELIMS) + 1, lo)
+                if end - start >= 2:
+                    yield start, end, False
+        if "(" in text or "[" in text or "{" in text:
+            for m in _SPAN_BRACKET.finditer(text):
+                yield m.start(1), m.end(1), False
 
-    def _fuzzy_spans(self, text: str, exact: list[PromptMatch]) -> list[PromptMatch]:
+    def _fuzzy_spans(self, text: str, exact: list[PromptMatch], triggers: list,
+                     offsets: list[int] | None) -> list[PromptMatch]:
         taken = [(m.start, m.end) for m in exact]
         out: list[PromptMatch] = []
-        seen: set[tuple[int, int]] = set()
-        for s, e, is_list in self._candidate_windows(text):
-            segments = []
+        for s, e, is_list in self._candidate_windows(text, triggers, offsets):
             if is_list:
+                segments = []
                 pos = s
                 for sep in _SEGMENT_SPLIT.finditer(text, s, e):
-                    segments.append((pos, sep.start(), True))
+                    segments.append((pos, sep.start()))
                     pos = sep.end()
-                segments.append((pos, e, True))
-                segments = segments[:4]
+                    if len(segments) == 4:
+                        break
+                else:
+                    segments.append((pos, e))
             else:
-                segments.append((s, e, False))
-            for ss, se, leading in segments:
-                if any(not (se <= a or ss >= b) for a, b in taken):
-                    continue  # this segment already holds an exact match
-                m = self._best_window(text, ss, se, leading)
+                segments = [(s, e)]
+            for ss, se in segments:
+                if taken and any(ss < b and se > a for a, b in taken):
+                    continue  # this segment already holds a match
+                m = self._best_window(text, ss, se, is_list)
                 if m is None:
                     if is_list:
                         break
                     continue
-                if (m.start, m.end) not in seen:
-                    seen.add((m.start, m.end))
-                    out.append(m)
-                    taken.append((m.start, m.end))
+                out.append(m)
+                taken.append((m.start, m.end))
         return out
 
     def _best_window(self, text: str, s: int, e: int, leading: bool) -> PromptMatch | None:
