@@ -69,16 +69,7 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     async def _rejected(_r: Request, exc: UploadRejected) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                    "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/robots.txt", include_in_schema=False)
     def robots(s: Session = Depends(db_session)) -> PlainTextResponse:
@@ -124,6 +115,38 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
 
 
 # ---------------------------------------------------------------- dependencies
+
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                 b"object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+)
+
+
+class SecurityHeaders:
+    """Adds the security headers a response does not set itself. A plain ASGI middleware rather than
+    ``@app.middleware("http")`` (BaseHTTPMiddleware), which costs an extra task and body stream per request."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _v in headers}
+                headers.extend((k, v) for k, v in SECURITY_HEADERS if k not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
 
 def get_platform(request: Request) -> Platform:
     return request.app.state.platform  # type: ignore[no-any-return]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import tempfile
 import threading
 import time
@@ -17,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from ..._inspect import FileReport, inspect_bytes
 from ...registry import store
@@ -94,6 +95,38 @@ class _RegistryView:
 
 # ---------------------------------------------------------------- the platform object
 
+class PlatformSession(Session):
+    """Sessions of the platform: a commit that wrote anything bumps the platform's data version (see
+    ``Platform.changed``), so every write path invalidates the caches, whether or not its handler
+    remembers to, and only once the data is visible to other connections."""
+
+
+def _mark_written(session: Session, *_args: Any) -> None:
+    session.info["wrote"] = True
+
+
+def _mark_bulk_write(state: Any) -> None:
+    if not state.is_select:
+        state.session.info["wrote"] = True
+
+
+def _bump_after_commit(session: Session) -> None:
+    if session.info.pop("wrote", False):
+        platform = session.info.get("platform")
+        if platform is not None:
+            platform.changed()
+
+
+def _forget_writes(session: Session, *_args: Any) -> None:
+    session.info.pop("wrote", None)
+
+
+event.listen(PlatformSession, "after_flush", _mark_written)
+event.listen(PlatformSession, "do_orm_execute", _mark_bulk_write)
+event.listen(PlatformSession, "after_commit", _bump_after_commit)
+event.listen(PlatformSession, "after_rollback", _forget_writes)
+
+
 @dataclass
 class Platform:
     engine: Engine
@@ -102,24 +135,40 @@ class Platform:
     max_upload_bytes: int = 20 * 1024 * 1024
     max_pixels: int = 40_000_000
     pixels: bool = True  # run pixel readers (watermarks) on uploads
-    _generation: int = 0  # bumped on every write: invalidates the caches below
+    _generation: int = 0  # bumped on every write in this process
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _optout_cache: dict[int, tuple[int, float, OptOut]] = field(default_factory=dict)
-    _gallery_cache: dict[tuple[Any, ...], tuple[int, float, Any]] = field(default_factory=dict)
-    _guard: tuple[int, Any] | None = None
+    _optout_cache: dict[int, tuple[Any, float, OptOut]] = field(default_factory=dict)
+    _gallery_cache: dict[tuple[Any, ...], tuple[Any, float, Any]] = field(default_factory=dict)
+    _guard: tuple[Any, Any] | None = None
+    _sessions: Any = None
 
     def __post_init__(self) -> None:
         self.media_dir = Path(self.media_dir)
         for sub in ("originals", "renditions"):
             (self.media_dir / sub).mkdir(parents=True, exist_ok=True)
+        self._version_file = self.media_dir / "data-version"
+        self._sessions = sessionmaker(self.engine, class_=PlatformSession, expire_on_commit=False,
+                                      info={"platform": self})
 
     # -- sessions and cache invalidation
     def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
+        return self._sessions()  # type: ignore[no-any-return]
 
     def changed(self) -> None:
+        """Invalidate every cache, in this process and in the other worker processes sharing
+        ``media_dir``: they read the version file on each cached lookup (a few microseconds). A random
+        token rather than a counter, so two processes writing at once cannot produce the same value."""
         with self._lock:
             self._generation += 1
+            _atomic_write(self._version_file, secrets.token_hex(8).encode())
+
+    def version(self) -> tuple[int, bytes]:
+        """The data version caches are keyed on: this process's write counter plus the shared file."""
+        try:
+            shared = self._version_file.read_bytes()
+        except OSError:
+            shared = b""
+        return self._generation, shared
 
     # -- permissions
     @staticmethod
@@ -134,9 +183,10 @@ class Platform:
 
     # -- opt-out per artist
     def optout(self, s: Session, artist_id: int, work_id: int | None = None, ttl: float = 30.0) -> OptOut:
+        version = self.version()
         if work_id is None:
             hit = self._optout_cache.get(artist_id)
-            if hit and hit[0] == self._generation and time.monotonic() - hit[1] < ttl:
+            if hit and hit[0] == version and time.monotonic() - hit[1] < ttl:
                 return hit[2]
         try:
             terms = store.current_terms(s, artist_id, work_id)
@@ -145,7 +195,7 @@ class Platform:
             scopes = {}
         result = optout_for(scopes, reserve_unknown=self.reserve_unknown)
         if work_id is None:
-            self._optout_cache[artist_id] = (self._generation, time.monotonic(), result)
+            self._optout_cache[artist_id] = (version, time.monotonic(), result)
         return result
 
     def allowed_artist_ids(self, s: Session) -> list[int]:
@@ -247,8 +297,9 @@ class Platform:
         if badge is not None and badge not in BADGES:
             badge = None
         key = (human_only, q, before, artist_id, badge, limit)
+        version = self.version()
         hit = self._gallery_cache.get(key)
-        if hit and hit[0] == self._generation and time.monotonic() - hit[1] < ttl:
+        if hit and hit[0] == version and time.monotonic() - hit[1] < ttl:
             return hit[2]  # type: ignore[no-any-return]
         stmt = (select(Media.work_id, Media.artist_id, Media.title, Media.badge, Media.badge_source,
                        Media.width, Media.height, Media.generator, Artist.name)
@@ -268,7 +319,7 @@ class Platform:
                   "thumb": f"/media/{r[1]}/{r[0]}/thumb", "page": f"/artists/{r[1]}/works/{r[0]}"} for r in rows]
         if len(self._gallery_cache) > 1000:
             self._gallery_cache.clear()
-        self._gallery_cache[key] = (self._generation, time.monotonic(), items)
+        self._gallery_cache[key] = (version, time.monotonic(), items)
         return items
 
     # -- prompt guard over the registry (rebuilt after writes)
@@ -278,7 +329,7 @@ class Platform:
             from ...matching.prompt_guard import PromptGuard
         except ImportError:
             return None
-        gen = self._generation
+        gen = self.version()
         if self._guard is None or self._guard[0] != gen:
             self._guard = (gen, PromptGuard(guard_entries_from_registry(_RegistryView(self.engine))))
         return self._guard[1]

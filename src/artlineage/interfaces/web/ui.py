@@ -8,6 +8,12 @@ artist carry that artist's opt-out headers and ``<meta name="robots">``.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +37,9 @@ from .platform import DECLARED_AI_USES, TRAINING_DATA, Platform
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+# Templates are compiled once per process and kept (Jinja2's own cache); without auto_reload a render
+# does not stat every template file, which mattered: the grid includes _badge.html once per card.
+templates.env.auto_reload = False
 BADGE_LABEL = {"human": "Human-made", "ai": "AI-generated", "composite": "AI composite", "unknown": "Unknown origin"}
 templates.env.globals["BADGE_LABEL"] = BADGE_LABEL
 
@@ -61,14 +70,116 @@ def _redirect(url: str) -> RedirectResponse:
 
 # ---------------------------------------------------------------- gallery
 
-@router.get("/", response_class=HTMLResponse)
-def gallery(request: Request, q: str | None = Query(default=None, max_length=200), human_only: bool = False,
-            before: int | None = None, s: Session = Depends(db_session), platform: Platform = Depends(get_platform),
-            user: User | None = Depends(current_user)) -> HTMLResponse:
-    items = platform.gallery(s, human_only=human_only, q=q, before=before)
+@dataclass(frozen=True)
+class CachedPage:
+    """A rendered page with its validators; ``response`` answers 304 when the client has it."""
+    body: bytes
+    etag: str
+    last_modified: str
+    modified_at: float
+    headers: dict[str, str]
+
+    def response(self, request: Request) -> Response:
+        headers = {**self.headers, "ETag": self.etag, "Last-Modified": self.last_modified}
+        if _not_modified(request, self.etag, self.modified_at):
+            return Response(status_code=304, headers=headers)
+        return Response(self.body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def _not_modified(request: Request, etag: str, modified_at: float) -> bool:
+    match = request.headers.get("if-none-match")
+    if match is not None:  # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2)
+        return etag in {t.strip() for t in match.split(",")} or match.strip() == "*"
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return int(modified_at) <= parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+    return False
+
+
+class PageCache:
+    """Rendered anonymous pages, keyed by their parameters and the platform's data version (bumped by
+    every committed write, in any worker process), so an entry is never served after a write. The TTL
+    bounds staleness only where the version file is not shared (several hosts on one PostgreSQL)."""
+
+    def __init__(self, max_entries: int = 2000, ttl: float = 60.0):
+        self._pages: OrderedDict[tuple[Any, ...], tuple[Any, CachedPage]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_entries, self.ttl = max_entries, ttl
+
+    def get(self, key: tuple[Any, ...], version: Any) -> CachedPage | None:
+        hit = self._pages.get(key)
+        if hit is None or hit[0] != version or time.time() - hit[1].modified_at > self.ttl:
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[Any, ...], version: Any, body: bytes, headers: dict[str, str]) -> CachedPage:
+        now = time.time()
+        page = CachedPage(body, f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"',
+                          formatdate(now, usegmt=True), now, headers)
+        with self._lock:
+            self._pages[key] = (version, page)
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.max_entries:
+                self._pages.popitem(last=False)
+        return page
+
+
+def page_cache(request: Request) -> PageCache:
+    cache = getattr(request.app.state, "page_cache", None)
+    if cache is None:
+        cache = request.app.state.page_cache = PageCache()
+    return cache  # type: ignore[no-any-return]
+
+
+def _is_anonymous(request: Request) -> bool:
+    """No session cookie and no API key: the page is the same for every such visitor."""
+    return not request.cookies.get(auth.SESSION_COOKIE) and "authorization" not in request.headers
+
+
+def _gallery_ctx(items: list[dict[str, Any]], q: str | None, human_only: bool) -> dict[str, Any]:
     nxt = items[-1]["work_id"] if len(items) == 24 else None
-    return render(request, "gallery.html", {"items": items, "q": q or "", "human_only": human_only,
-                                            "next_before": nxt}, user=user)
+    return {"items": items, "q": q or "", "human_only": human_only, "next_before": nxt}
+
+
+def _render_anonymous_gallery(platform: Platform, q: str | None, human_only: bool,
+                              before: int | None) -> tuple[bytes, dict[str, str]]:
+    with platform.session() as s:
+        items = platform.gallery(s, human_only=human_only, q=q, before=before)
+    # No request, user or CSRF token in the context: the anonymous page has no form that posts.
+    ctx = {"request": None, "user": None, "csrf": "", "optout": PLATFORM_DEFAULT, **_gallery_ctx(items, q, human_only)}
+    body = templates.get_template("gallery.html").render(ctx).encode()
+    headers = {**optout_headers(PLATFORM_DEFAULT, "/.well-known/tdm-policy.json"), "Cache-Control": "no-cache"}
+    return body, headers
+
+
+def _gallery_signed_in(request: Request, q: str | None, human_only: bool, before: int | None) -> HTMLResponse:
+    platform: Platform = request.app.state.platform
+    with platform.session() as s:
+        user = current_user(request, s)
+        items = platform.gallery(s, human_only=human_only, q=q, before=before)
+        s.commit()  # an expired session row may have been deleted
+    return render(request, "gallery.html", _gallery_ctx(items, q, human_only), user=user)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def gallery(request: Request, q: str | None = Query(default=None, max_length=200), human_only: bool = False,
+                  before: int | None = None) -> Response:
+    """Anonymous visitors get a cached rendering (ETag / Last-Modified, 304 when unchanged) straight
+    from the event loop; only a cache miss or a signed-in visitor costs a thread hop and a query."""
+    if not _is_anonymous(request):
+        return await run_in_threadpool(_gallery_signed_in, request, q, human_only, before)
+    platform: Platform = request.app.state.platform
+    cache = page_cache(request)
+    key = ("gallery", (q or "").strip()[:200], human_only, before)
+    version = platform.version()
+    page = cache.get(key, version)
+    if page is None:
+        body, headers = await run_in_threadpool(_render_anonymous_gallery, platform, q, human_only, before)
+        page = cache.put(key, version, body, headers)
+    return page.response(request)
 
 
 # ---------------------------------------------------------------- artists and works
