@@ -17,6 +17,42 @@ from .verdicts import Origin, ProvenanceVerdict, decide_provenance
 
 __version__ = "0.1.0"
 
+# The other parts load on first use, so ``import artlineage`` stays light (no SQLAlchemy,
+# pyarrow or httpx until a registry, dataset or web check is asked for).
+_LAZY = {
+    "artlineage.datasets": ("scan_directory", "ScanStore", "ScanSummary", "iter_image_files"),
+    "artlineage.datasets.consent_filter": ("filter_manifest", "FilterConfig", "FilterSummary"),
+    "artlineage.datasets.manifest": ("open_manifest",),
+    "artlineage.verdicts.consent": ("decide_consent", "ConsentVerdict", "UseDecision", "Decision"),
+    "artlineage.signals.web": ("check_url", "SafeFetcher", "FetchCache", "DEFAULT_AI_AGENTS", "USER_AGENT",
+                               "is_public_address"),
+    "artlineage.registry": ("Registry", "RegistryError", "NotFoundError", "upgrade_registry", "Lineage",
+                            "ResolvedTerms", "normalize_name"),
+    "artlineage.matching": ("hash_image_file", "hash_files", "phash", "pdq", "HammingIndex", "WorkMatcher",
+                            "match_paths", "PromptGuard", "PromptMatch", "check_prompt", "check_prompts",
+                            "load_artist_names"),
+    "artlineage.health": ("vendi_score", "VendiAccumulator", "StatisticsEmbedder", "OnnxEmbedder",
+                          "find_near_duplicates", "synthetic_shares", "guard_real_share", "build_health_report",
+                          "write_health_report"),
+    "artlineage.health.collapse": ("simulate_gaussian", "simulate_mixture", "simulate_from_embeddings"),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str):  # PEP 562: lazy re-exports
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'artlineage' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_NAMES))
+
 __all__ = [
     "FileReport", "inspect_bytes", "inspect_file",
     "Evidence", "GenerationParameters", "ImageSource", "Implication", "SignalError", "SourceOptions",
@@ -25,4 +61,5 @@ __all__ = [
     "parse_a1111_parameters", "parse_comfyui_graph", "embed_stealth_metadata", "read_novelai_stealth",
     "KNOWN_WATERMARKS", "decode_dwtdct", "detect_known_watermarks", "embed_dwtdct",
     "Origin", "ProvenanceVerdict", "decide_provenance",
+    *_LAZY_NAMES,
 ]

@@ -56,10 +56,18 @@ def _load_builtin_and_plugins() -> None:
     _LOADED = True
     import artlineage.signals as pkg
 
-    for info in pkgutil.walk_packages(pkg.__path__, prefix=pkg.__name__ + "."):
-        if info.name.rsplit(".", 1)[-1].startswith("_"):
-            continue
-        importlib.import_module(info.name)
+    # signals.web reads URLs, not files (the consent filter drives it); importing it here would
+    # only load httpx into every scan. pkgutil.walk_packages would import it to descend, so walk by hand.
+    def walk(path: list[str], prefix: str) -> None:
+        for info in pkgutil.iter_modules(path, prefix):
+            short = info.name.rsplit(".", 1)[-1]
+            if short.startswith("_") or info.name == pkg.__name__ + ".web":
+                continue
+            module = importlib.import_module(info.name)
+            if info.ispkg:
+                walk(list(module.__path__), info.name + ".")
+
+    walk(list(pkg.__path__), pkg.__name__ + ".")
     for ep in entry_points(group="artlineage.signals"):
         ep.load()
 
