@@ -23,7 +23,8 @@ app = typer.Typer(
 def _register_commands() -> None:
     from . import commands
 
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+    # The provenance commands (inspect, scan) are the core job: list them first in --help.
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: (i.name != "provenance", i.name)):
         if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{commands.__name__}.{info.name}")
