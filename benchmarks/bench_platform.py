@@ -1,11 +1,25 @@
-"""Platform load benchmark (not a test): requests/s and latency percentiles for the gallery page and the
-verdict endpoint, 50 concurrent clients against uvicorn on loopback, with 100k works bulk-seeded.
+"""Platform load benchmark (not a test): requests/s and p50/p99 latency for the gallery page and the
+verdict endpoint (with and without pixel readers), 50 concurrent clients against ``artlineage serve``
+on loopback, with 100k works bulk-seeded.
 
+    apt-get install wrk                      # the load generator (a Python fallback is used without it)
     .venv/bin/python benchmarks/bench_platform.py [--works 100000] [--clients 50] [--seconds 10]
-        [--db postgresql://...]   # default: a fresh SQLite file in a temp folder
+        [--workers 1] [--inspect-processes 0] [--generator auto|wrk|python|both]
+        [--data-dir /tmp/bp]                 # keep the seeded SQLite between runs (re-seeding takes ~10 s)
+        [--db postgresql://...]              # e.g. the URL printed by scripts/start-test-postgres.sh
 
-The load generator is asyncio + httpx in this process; the server runs in a subprocess (one uvicorn
-worker, anonymous rate limit off). Both share the machine, so numbers are a floor.
+Load generators, labelled in the output (``generator``):
+
+* ``wrk`` (C, one thread, Lua scripts for the mixed gallery URLs and the multipart verdict POST): cheap
+  enough that the server gets most of the CPU. Use these numbers.
+* ``python-httpx`` (asyncio + httpx in this process): the fallback when wrk is absent. It needs about as
+  much CPU per request as the server, so on a 2-core box it roughly halves what the server can do.
+
+The gallery mix is what a visitor does: half the first page, a quarter "human-made only", a quarter
+keyset pages (``?before=``, one of 5000 ids, so mostly cache misses: a query and a render). The server
+runs ``artlineage serve --workers N --anonymous-rate 0`` (rate limit off), pixels on; verdict is
+measured with ``?pixels=true`` (watermark decoders, ~4 ms for the 256 px test PNG) and ``?pixels=false``
+(metadata only). Client and server share the machine, so these numbers are a floor.
 """
 
 from __future__ import annotations
@@ -16,6 +30,7 @@ import io
 import json
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -99,14 +114,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: str, media: Path, port: int) -> subprocess.Popen:
-    code = ("import uvicorn; from artlineage.interfaces.web import create_app; "
-            f"uvicorn.run(create_app({db!r}, {str(media)!r}, anonymous_rate_per_minute=None, pixels=True), "
-            f"host='127.0.0.1', port={port}, log_level='warning', access_log=False)")
-    proc = subprocess.Popen([sys.executable, "-c", code])
-    for _ in range(300):
+def start_server(db: str, media: Path, port: int, workers: int = 1, inspect_processes: int = 0) -> subprocess.Popen:
+    cli = Path(sys.executable).with_name("artlineage")
+    cmd = [str(cli), "serve", "--db", db, "--media", str(media), "--port", str(port), "--workers", str(workers),
+           "--anonymous-rate", "0", "--inspect-processes", str(inspect_processes), "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    for _ in range(600):
         try:
             httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1)
+            time.sleep(1.0 if workers > 1 else 0.0)  # let every worker finish starting
             return proc
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -133,27 +149,88 @@ async def load(name: str, make_request, clients: int, seconds: float) -> dict:
         elapsed = time.perf_counter() - t0
     latencies.sort()
     q = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000  # noqa: E731
-    return {"endpoint": name, "requests": len(latencies), "errors": errors, "rps": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(q(0.50), 1), "p99_ms": round(q(0.99), 1), "mean_ms": round(statistics.mean(latencies) * 1000, 1)}
+    return {"endpoint": name, "generator": "python-httpx", "requests": len(latencies), "errors": errors,
+            "rps": round(len(latencies) / elapsed, 1), "p50_ms": round(q(0.50), 1), "p99_ms": round(q(0.99), 1),
+            "mean_ms": round(statistics.mean(latencies) * 1000, 1)}
+
+
+# wrk scripts. ``done`` prints one JSON line that run_wrk parses (latencies are in microseconds).
+WRK_DONE = r"""
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read +
+                 summary.errors.write + summary.errors.timeout
+  io.write(string.format('WRKJSON {"requests": %d, "errors": %d, "seconds": %.3f, "p50_us": %d, "p99_us": %d, "mean_us": %.1f}\n',
+    summary.requests, errors, summary.duration / 1e6, latency:percentile(50), latency:percentile(99), latency.mean))
+end
+"""
+
+WRK_GALLERY = r"""
+math.randomseed(os.time())
+local max_id = tonumber(os.getenv("MAX_ID"))
+request = function()
+  local r = math.random()
+  local path
+  if r < 0.5 then path = "/"
+  elseif r < 0.75 then path = "/?human_only=true"
+  else path = "/?before=" .. math.random(max_id - 5000, max_id) end
+  return wrk.format("GET", path)
+end
+""" + WRK_DONE
+
+WRK_VERDICT = r"""
+local f = assert(io.open(os.getenv("VERDICT_FILE"), "rb"))
+local png = f:read("*a"); f:close()
+local boundary = "----artlineagebench0123456789"
+wrk.method = "POST"
+wrk.path = "/v1/verdict" .. os.getenv("QUERY")
+wrk.body = "--" .. boundary .. "\r\n" ..
+  'Content-Disposition: form-data; name="file"; filename="v.png"\r\n' ..
+  "Content-Type: image/png\r\n\r\n" .. png .. "\r\n--" .. boundary .. "--\r\n"
+wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
+""" + WRK_DONE
+
+
+def run_wrk(name: str, base: str, script: str, env: dict[str, str], clients: int, seconds: float, tmp: Path) -> dict:
+    path = tmp / f"{name.split(' ')[0]}.lua"
+    path.write_text(script)
+    cmd = ["wrk", "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s", str(path), base]
+    out = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
+    line = next(ln for ln in out.splitlines() if ln.startswith("WRKJSON "))
+    r = json.loads(line[len("WRKJSON "):])
+    return {"endpoint": name, "generator": "wrk", "requests": r["requests"], "errors": r["errors"],
+            "rps": round(r["requests"] / r["seconds"], 1), "p50_ms": round(r["p50_us"] / 1000, 1),
+            "p99_ms": round(r["p99_us"] / 1000, 1), "mean_ms": round(r["mean_us"] / 1000, 1)}
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--db", default=None)
     ap.add_argument("--works", type=int, default=100_000)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--inspect-processes", type=int, default=0)
+    ap.add_argument("--generator", choices=("auto", "wrk", "python", "both"), default="auto")
+    ap.add_argument("--data-dir", type=Path, default=None, help="keep the SQLite file and media here")
+    ap.add_argument("--only", choices=("gallery", "verdict"), default=None)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-platform-"))
-    db = args.db or str(tmp / "bench.sqlite")
-    media = tmp / "media"
+    data = args.data_dir or tmp
+    data.mkdir(parents=True, exist_ok=True)
+    db = args.db or str(data / "bench.sqlite")
+    media = data / ("media-pg" if args.db else "media")
     seeded = seed(db, media, args.works)
     print(f"seeded {args.works} works in {seeded:.1f}s on {db.split('://')[0] if '://' in db else 'sqlite'}",
           file=sys.stderr)
+    generators = {"auto": ["wrk" if shutil.which("wrk") else "python"], "wrk": ["wrk"], "python": ["python"],
+                  "both": ["wrk", "python"]}[args.generator]
+    if "wrk" in generators and not shutil.which("wrk"):
+        raise SystemExit("wrk not found: apt-get install wrk, or use --generator python")
     port = _free_port()
-    proc = start_server(db, media, port)
+    proc = start_server(db, media, port, args.workers, args.inspect_processes)
     base = f"http://127.0.0.1:{port}"
     verdict_png = _png((120, 30, 90), {"parameters": A1111})
+    (tmp / "v.png").write_bytes(verdict_png)
     max_id = httpx.get(base + "/v1/works?limit=1").json()["items"][0]["work_id"]
 
     async def gallery(c: httpx.AsyncClient) -> httpx.Response:
@@ -164,19 +241,35 @@ def main() -> None:
             return await c.get(base + "/?human_only=true")
         return await c.get(base + f"/?before={random.randint(max_id - 5000, max_id)}")
 
-    async def verdict(c: httpx.AsyncClient) -> httpx.Response:
-        return await c.post(base + "/v1/verdict", files={"file": ("v.png", verdict_png, "image/png")})
+    def verdict(query: str):  # noqa: ANN202
+        async def post(c: httpx.AsyncClient) -> httpx.Response:
+            return await c.post(base + "/v1/verdict" + query, files={"file": ("v.png", verdict_png, "image/png")})
+        return post
 
+    cases = [("gallery", gallery, WRK_GALLERY, {"MAX_ID": str(max_id)}),
+             ("verdict pixels=true", verdict("?pixels=true"), WRK_VERDICT,
+              {"VERDICT_FILE": str(tmp / "v.png"), "QUERY": "?pixels=true"}),
+             ("verdict pixels=false", verdict("?pixels=false"), WRK_VERDICT,
+              {"VERDICT_FILE": str(tmp / "v.png"), "QUERY": "?pixels=false"})]
+    if args.only:
+        cases = [c for c in cases if c[0].startswith(args.only)]
     try:
         results = []
-        for name, fn in (("gallery", gallery), ("verdict", verdict)):
+        for name, fn, script, env in cases:
             asyncio.run(load(name, fn, 5, 1.0))  # warm-up
-            results.append(asyncio.run(load(name, fn, args.clients, args.seconds)))
+            for generator in generators:
+                if generator == "wrk":
+                    results.append(run_wrk(name, base, script, env, args.clients, args.seconds, tmp))
+                else:
+                    results.append(asyncio.run(load(name, fn, args.clients, args.seconds)))
         print(json.dumps({"db": "postgresql" if "postgres" in db else "sqlite", "works": args.works,
-                          "clients": args.clients, "cpus": os.cpu_count(), "results": results}, indent=2))
+                          "clients": args.clients, "workers": args.workers,
+                          "inspect_processes": args.inspect_processes, "cpus": os.cpu_count(),
+                          "results": results}, indent=2))
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=20)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

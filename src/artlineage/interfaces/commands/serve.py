@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import Optional
 
@@ -18,7 +20,13 @@ def serve_cmd(
     port: int = typer.Option(8000, "--port"),
     media: Optional[Path] = typer.Option(None, "--media", help="Folder for uploads (default: next to the db)."),
     example: bool = typer.Option(False, "--example", help="Seed the bundled example artists and works."),
-    workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes."),
+    workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes (about one per core)."),
+    anonymous_rate: int = typer.Option(600, "--anonymous-rate", min=0,
+                                       help="API calls per minute per address without a key, per worker (0: off)."),
+    pixels: bool = typer.Option(True, "--pixels/--no-pixels", help="Run pixel readers (watermarks) on uploads."),
+    inspect_processes: int = typer.Option(0, "--inspect-processes", min=0,
+                                          help="Run /v1/verdict in this many processes (0: threads)."),
+    log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Start the platform: gallery, artist pages, upload and the /v1 API (OpenAPI at /docs)."""
     try:
@@ -28,15 +36,30 @@ def serve_cmd(
     except ImportError as exc:
         typer.echo(f"the platform needs the server extra: pip install 'artlineage[server]' ({exc})", err=True)
         raise typer.Exit(2) from None
-    app = create_app(db, media)
+    # One secret for every worker: a cookie signed by one worker must verify in the others.
+    secret = os.environ.get("ARTLINEAGE_SECRET_KEY") or secrets.token_hex(32)
+    # Migrate (and seed) once, here; the workers then open the database without migrating.
+    app = create_app(db, media, secret_key=secret, anonymous_rate_per_minute=anonymous_rate or None, pixels=pixels,
+                     inspect_processes=inspect_processes)
+    platform = app.state.platform
     if example:
         from ..web.seed import example_seed_path, seed
         path = example_seed_path()
         if path is None:
             typer.echo("example data not found (examples/platform/seed.json)", err=True)
         else:
-            counts = seed(app.state.platform, path)
+            counts = seed(platform, path)
             typer.echo(f"example data: {counts['artists']} new artist(s), {counts['works']} work(s); "
                        "sign in as mira@example.org / example-password")
-    typer.echo(f"artlineage platform on http://{host}:{port}/  (API docs: /docs)")
-    uvicorn.run(app, host=host, port=port, workers=1 if workers == 1 else None, log_level="info")
+    typer.echo(f"artlineage platform on http://{host}:{port}/  (API docs: /docs), {workers} worker(s)")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "debug")
+        return
+    platform.engine.dispose()  # no pooled connections inherited by the workers
+    os.environ.update({"ARTLINEAGE_DB": db, "ARTLINEAGE_MEDIA": str(platform.media_dir),
+                       "ARTLINEAGE_SECRET_KEY": secret, "ARTLINEAGE_ANONYMOUS_RATE": str(anonymous_rate),
+                       "ARTLINEAGE_PIXELS": "1" if pixels else "0",
+                       "ARTLINEAGE_INSPECT_PROCESSES": str(inspect_processes), "ARTLINEAGE_UPGRADE": "0"})
+    # An import string and a factory: uvicorn spawns the workers, each builds its own app.
+    uvicorn.run("artlineage.interfaces.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, access_log=log_level == "debug")

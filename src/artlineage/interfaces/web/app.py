@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -33,16 +34,23 @@ HERE = Path(__file__).parent
 def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str | Path | None = None, *,
                secret_key: str | None = None, reserve_unknown: bool = True, anonymous_rate_per_minute: int | None = 600,
                max_upload_bytes: int = 20 * 1024 * 1024, max_pixels: int = 40_000_000, pixels: bool = True,
-               upgrade: bool = True) -> FastAPI:
+               upgrade: bool = True, inspect_processes: int = 0) -> FastAPI:
     """The platform app. ``secret_key`` signs cookies and CSRF tokens (default: ``ARTLINEAGE_SECRET_KEY``,
     else random per process, which signs everyone out on restart). ``anonymous_rate_per_minute``: token
-    bucket per client address for API calls without a key (None: no limit)."""
+    bucket per client address for API calls without a key (None: no limit). ``inspect_processes``:
+    run /v1/verdict in a pool of that many processes (0: a thread pool sized to the cores)."""
     engine = open_platform_engine(db_url, upgrade=upgrade)
     if media_dir is None:
         media_dir = Path(str(db_url)).with_suffix(".media") if "://" not in str(db_url) else Path("platform-media")
     platform = Platform(engine, Path(media_dir), reserve_unknown=reserve_unknown, max_upload_bytes=max_upload_bytes,
-                        max_pixels=max_pixels, pixels=pixels)
-    app = FastAPI(title="artlineage platform", version="1",
+                        max_pixels=max_pixels, pixels=pixels, inspect_processes=inspect_processes)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        yield
+        platform.close()
+
+    app = FastAPI(title="artlineage platform", version="1", lifespan=lifespan,
                   description="Origin, consent and lineage of images, shown before the image.")
     app.state.platform = platform
     app.state.signer = auth.Signer(secret_key or os.environ.get("ARTLINEAGE_SECRET_KEY") or secrets.token_hex(32))
@@ -112,6 +120,20 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     app.include_router(api_router)
     app.include_router(ui_router)
     return app
+
+
+def app_from_env() -> FastAPI:
+    """App factory for ``uvicorn --factory`` / ``artlineage serve --workers N``: each worker process
+    builds its app from ``ARTLINEAGE_DB``, ``ARTLINEAGE_MEDIA``, ``ARTLINEAGE_SECRET_KEY`` (must be
+    shared, or a cookie signed by one worker is refused by the next), ``ARTLINEAGE_ANONYMOUS_RATE``
+    (0: off), ``ARTLINEAGE_PIXELS`` (0: metadata only) and ``ARTLINEAGE_INSPECT_PROCESSES``. The parent
+    has run the migrations, so workers do not race to."""
+    env = os.environ
+    rate = int(env.get("ARTLINEAGE_ANONYMOUS_RATE", "600"))
+    return create_app(env.get("ARTLINEAGE_DB", "artlineage-platform.sqlite"), env.get("ARTLINEAGE_MEDIA") or None,
+                      anonymous_rate_per_minute=rate or None, pixels=env.get("ARTLINEAGE_PIXELS", "1") != "0",
+                      inspect_processes=int(env.get("ARTLINEAGE_INSPECT_PROCESSES", "0")),
+                      upgrade=env.get("ARTLINEAGE_UPGRADE", "0") == "1")
 
 
 # ---------------------------------------------------------------- dependencies
@@ -214,4 +236,4 @@ def dumps(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-__all__ = ["create_app", "db_session", "current_user", "require_user", "get_platform", "ApiKey"]
+__all__ = ["create_app", "app_from_env", "db_session", "current_user", "require_user", "get_platform", "ApiKey"]

@@ -42,6 +42,9 @@ class UploadRejected(Exception):
         self.status = status
         self.message = message
 
+    def __reduce__(self) -> tuple[Any, ...]:  # survives the trip back from a process pool
+        return (UploadRejected, (self.status, self.message))
+
 
 @dataclass(frozen=True)
 class CheckedImage:

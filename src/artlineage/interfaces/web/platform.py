@@ -9,11 +9,13 @@ upload (registry work + platform media row) is one transaction.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import secrets
 import tempfile
 import threading
 import time
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -141,6 +143,11 @@ class Platform:
     _gallery_cache: dict[tuple[Any, ...], tuple[Any, float, Any]] = field(default_factory=dict)
     _guard: tuple[Any, Any] | None = None
     _sessions: Any = None
+    # Verdicts run in a pool sized to the cores: threads by default (the pixel readers spend most of
+    # their time in numpy/Pillow, which release the GIL part of the time), or, with
+    # ``inspect_processes > 0``, that many worker processes (no GIL sharing with the event loop).
+    inspect_processes: int = 0
+    _executor: Executor | None = None
 
     def __post_init__(self) -> None:
         self.media_dir = Path(self.media_dir)
@@ -207,9 +214,37 @@ class Platform:
     def original_path(self, sha256: str, fmt: str) -> Path:
         return self.media_dir / "originals" / sha256[:2] / f"{sha256}.{EXTENSIONS[fmt].lower()}"
 
-    def inspect_upload(self, data: bytes, name: str | None) -> tuple[CheckedImage, FileReport]:
+    def inspect_upload(self, data: bytes, name: str | None,
+                       pixels: bool | None = None) -> tuple[CheckedImage, FileReport]:
+        """Check and read an upload. ``pixels=False`` skips the pixel readers (watermarks) even when the
+        platform runs them; ``pixels=True`` cannot switch them on where the platform turned them off."""
         checked = check_image(data, max_bytes=self.max_upload_bytes, max_pixels=self.max_pixels)
-        return checked, inspect_bytes(data, name=name, pixels=self.pixels)
+        return checked, inspect_bytes(data, name=name, pixels=self.pixels and pixels is not False)
+
+    def executor(self) -> Executor:
+        with self._lock:
+            if self._executor is None:
+                cores = os.cpu_count() or 1
+                if self.inspect_processes > 0:
+                    # spawn: forking a process that runs an event loop and threads is unsafe
+                    self._executor = ProcessPoolExecutor(self.inspect_processes,
+                                                         mp_context=multiprocessing.get_context("spawn"))
+                else:
+                    self._executor = ThreadPoolExecutor(cores, thread_name_prefix="artlineage-inspect")
+            return self._executor
+
+    async def verdict(self, data: bytes, name: str | None, pixels: bool = True) -> dict[str, Any]:
+        """The /v1/verdict body for an upload, computed in the pool (see ``executor``)."""
+        import asyncio
+        return await asyncio.get_running_loop().run_in_executor(
+            self.executor(), verdict_report, data, name, self.pixels and pixels, self.max_upload_bytes,
+            self.max_pixels)
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
     def add_upload(self, s: Session, user: User | None, artist_id: int, data: bytes, *, filename: str | None,
                    title: str | None = None, declared_ai_use: str = "none", tools: str | None = None,
@@ -401,6 +436,14 @@ class Platform:
                 out.setdefault(str(a.id), {"artist_id": a.id, "name": a.name,
                                            "names": [a.name] + [n.name for n in a.names]})
         return list(out.values())
+
+
+def verdict_report(data: bytes, name: str | None, pixels: bool, max_bytes: int, max_pixels: int) -> dict[str, Any]:
+    """Check an upload and read its provenance; a top-level function so a process pool can run it."""
+    checked = check_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    out = inspect_bytes(data, name=name, pixels=pixels).to_dict()
+    out["content_type"] = checked.content_type
+    return out
 
 
 def _tools(media: Media | None, generation: list[dict[str, Any]]) -> list[str]:
