@@ -54,3 +54,13 @@ def test_sha256_groups_join_clusters():
     rep = find_near_duplicates(["a", "b", "c"], [0, 2 ** 64 - 1, 0x0F0F0F0F0F0F0F0F], max_distance=2,
                                sha256=["x", None, "x"])
     assert rep.clusters == [["a", "c"]] and rep.exact_groups == 1
+
+
+def test_health_hashes_are_matchings_hashes(tmp_path):
+    from artlineage.matching.hashing import hash_image_file
+    from artlineage.health.duplicates import hash_image
+    p = tmp_path / "a.png"
+    picture(7, 200).save(p)
+    assert hash_image(p) == hash_image_file(p)[0]
+    # from the decoded thumbnail health already holds: the same pHash, within a few bits of the file's
+    assert hamming(phash64(p), hash_image_file(p)[0]) <= 4

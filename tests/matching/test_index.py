@@ -78,3 +78,19 @@ def test_accepts_digests_and_rejects_mismatches():
         idx.add([1, 2], [d])
     with pytest.raises(ValueError):
         HammingIndex(128)
+
+
+def test_near_pairs_tiled_and_indexed_paths_find_exactly_the_close_pairs():
+    from artlineage.matching.index import BRUTE_FORCE_BELOW, near_pairs
+    for n in (3000, BRUTE_FORCE_BELOW + 5000):   # tiled popcounts, then the MIH index
+        words = _random_words(n, 1)[:, 0]
+        planted = set()
+        for i in range(0, 600, 2):
+            words[i + 1] = words[i] ^ np.uint64(0b10110)   # 3 bits apart
+            planted.add((i, i + 1))
+        got = near_pairs(words, 4)
+        assert {tuple(p) for p in got.tolist()} == planted   # random 64-bit words are ~32 bits apart
+        assert (got[:, 0] < got[:, 1]).all()
+    w256 = _random_words(500, 4)
+    w256[1] = w256[0] ^ np.uint64(1)
+    assert near_pairs(w256, 10, bits=256).tolist() == [[0, 1]]

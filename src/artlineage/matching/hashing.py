@@ -125,9 +125,8 @@ def pdq(image: Image.Image) -> bytes:
     return pdq_from_luma(_luma(image))
 
 
-def hash_image(image: Image.Image) -> tuple[int, bytes]:
-    """(phash64, pdq256) of a decoded image. Larger images are first reduced to <= 512 px, as the
-    reference PDQ tool does, which changes no pHash bit in practice (the 32x32 resize dominates)."""
+def _prepared(image: Image.Image) -> tuple[Image.Image, Image.Image]:
+    """(image in L or RGB, reduced to <= 512 px and trimmed of uniform borders; its grayscale)."""
     if image.mode not in ("L", "RGB"):
         image = image.convert("RGBA").convert("RGB") if "A" in image.mode or image.mode == "P" else image.convert("RGB")
     if max(image.size) > 512:
@@ -137,10 +136,25 @@ def hash_image(image: Image.Image) -> tuple[int, bytes]:
     box = content_box(np.asarray(gray))
     if box != (0, 0, image.width, image.height):
         image, gray = image.crop(box), gray.crop(box)
+    return image, gray
+
+
+def _phash_prepared(gray: Image.Image) -> int:
     # reducing_gap: integer box reduction first, then Lanczos over the last factor of <= 3 (twice as
     # fast; `phash()` above keeps the exact imagehash resize for compatibility).
-    ph = phash_from_gray(np.asarray(gray.resize((PHASH_SIZE, PHASH_SIZE), Image.LANCZOS, reducing_gap=3.0)))
-    return ph, pdq_from_luma(_luma(image))
+    return phash_from_gray(np.asarray(gray.resize((PHASH_SIZE, PHASH_SIZE), Image.LANCZOS, reducing_gap=3.0)))
+
+
+def hash_image(image: Image.Image) -> tuple[int, bytes]:
+    """(phash64, pdq256) of a decoded image. Larger images are first reduced to <= 512 px, as the
+    reference PDQ tool does, which changes no pHash bit in practice (the 32x32 resize dominates)."""
+    image, gray = _prepared(image)
+    return _phash_prepared(gray), pdq_from_luma(_luma(image))
+
+
+def phash64(image: Image.Image) -> int:
+    """The 64-bit pHash matching uses (uniform borders trimmed), without the PDQ half of ``hash_image``."""
+    return _phash_prepared(_prepared(image)[1])
 
 
 def content_box(gray: np.ndarray, tolerance: int = 24, max_fraction: float = 0.3) -> tuple[int, int, int, int]:

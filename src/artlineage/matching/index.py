@@ -257,6 +257,39 @@ class HammingIndex:
         return idx
 
 
+def near_pairs(hashes, max_distance: int, bits: int = 64, block: int = 1024) -> np.ndarray:
+    """Row pairs (i < j) of ``hashes`` within ``max_distance`` bits, as an (m, 2) int64 array sorted by row.
+
+    Small sets are compared tile by tile (``block`` x ``block`` popcounts, bounded memory); larger ones
+    query a ``HammingIndex`` over the same rows once per row, keeping partners after the row.
+    """
+    words = as_words(hashes, bits)
+    n = len(words)
+    out: list[np.ndarray] = []
+    if n < 2:
+        return np.zeros((0, 2), np.int64)
+    if n < BRUTE_FORCE_BELOW:
+        for lo in range(0, n, block):
+            rows = words[lo:lo + block]
+            for c0 in range(lo, n, block):    # tiles of block x block: memory stays bounded
+                d = np.bitwise_count(rows[:, None, :] ^ words[None, c0:c0 + block, :]).sum(axis=2, dtype=np.int32)
+                ii, jj = np.nonzero(d <= max_distance)
+                ii, jj = ii + lo, jj + c0
+                keep = jj > ii
+                out.append(np.stack([ii[keep], jj[keep]], axis=1))
+    else:
+        idx = HammingIndex(bits)
+        idx.add(np.arange(n), words)
+        idx.merge()
+        for i in range(n):
+            found = idx.search(words[i], max_distance).ids
+            found = found[found > i]
+            if len(found):
+                out.append(np.stack([np.full(len(found), i), found], axis=1))
+    pairs = np.concatenate(out).astype(np.int64) if out else np.zeros((0, 2), np.int64)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))] if len(pairs) else pairs
+
+
 def brute_force_search(words: np.ndarray, ids: np.ndarray, query, max_distance: int, bits: int = 64) -> SearchResult:
     """Reference linear scan (tests, and tiny indexes)."""
     q = as_words([query] if not isinstance(query, np.ndarray) else query, bits)[0]
