@@ -91,3 +91,19 @@ def test_ray_backend(server, tmp_path):
                    tmp_path / "m.parquet")
     s = filter_manifest(tmp_path / "m.parquet", tmp_path / "o", _cfg(backend="ray", workers=1))
     assert s.excluded == 20
+
+
+def test_site_files_only_and_cached_rerun_agree(server, tmp_path):
+    """--no-head still honours tdmrep.json; a rerun from the cache gives the same rows without a request."""
+    expect = _manifest(server, tmp_path / "m.parquet")
+    first = filter_manifest(tmp_path / "m.parquet", tmp_path / "a", _cfg(head=False))
+    again = filter_manifest(tmp_path / "m.parquet", tmp_path / "b",
+                            _cfg(head=False, cache_path=str(tmp_path / "a" / "signals-cache.sqlite")))
+    site_level = {i for i, x in enumerate(expect) if x and i % 6 != 5}  # X-Robots-Tag rows need HEAD
+    for out in ("a", "b"):
+        excluded = pq.read_table(tmp_path / out / "excluded.parquet")
+        assert set(excluded["_row_id"].to_pylist()) == site_level
+    assert first.requests == 4 * 3 and again.requests == 0
+    rows = pq.read_table(tmp_path / "b" / "excluded.parquet").to_pylist()
+    assert {r["reason"] for r in rows} == {"robots", "tdmrep", "ai.txt"}
+    assert all(json.loads(r["evidence"]) for r in rows)

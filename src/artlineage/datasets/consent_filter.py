@@ -19,6 +19,7 @@ import asyncio
 import html as html_lib
 import json
 import os
+import re
 import time
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -33,8 +34,8 @@ import pyarrow.parquet as pq
 from .._inspect import inspect_bytes
 from ..signals._base import Evidence, Implication
 from ..signals._iptc_vocab import ALL_USES
-from ..signals.web import (FetchCache, SafeFetcher, SiteSignals, ai_agents, evaluate_url, fetch_site_signals,
-                           fetch_url_signals, origin_of)
+from ..signals.web import (SITE_FILES, FetchCache, SafeFetcher, SiteSignals, UrlEvaluator, ai_agents,
+                           build_site_signals, fetch_site_signals, fetch_url_signals, html_meta, origin_of)
 from ..verdicts.consent import ConsentVerdict, decide_consent
 from .manifest import ROW_ID, open_manifest, read_local_image, write_parquet_atomic, write_text_atomic
 
@@ -43,7 +44,7 @@ RegistryHook = Callable[[Mapping[str, Any]], Iterable[Mapping[str, Any]] | None]
 
 @dataclass
 class FilterConfig:
-    shard_size: int = 1000
+    shard_size: int = 10_000  # img2dataset's shard size; per-shard costs (files, queries) amortise
     workers: int = 1
     backend: str = "local"  # local | ray
     agents: tuple[str, ...] | None = None
@@ -90,8 +91,62 @@ class ShardFailure(RuntimeError):
 
 
 # ---------------------------------------------------------------- per-row evaluation
+_ORIGIN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+
+
 def _host(url: str | None) -> str:
     return urlsplit(url).netloc.lower() if url else "(local)"
+
+
+def _origin(url: str) -> str:
+    """``scheme://netloc`` lower-cased, like :func:`origin_of` but a regex (this runs once per row)."""
+    m = _ORIGIN.match(url)
+    return m.group(0).lower() if m else origin_of(url)
+
+
+def _is_web(url: Any) -> bool:
+    return isinstance(url, str) and url.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What the output columns need from one decision; computed once per distinct decision."""
+
+    excluded: bool
+    decision: str  # reserved / allowed / unknown
+    consent_json: str  # per-use decisions (excluded rows)
+    reason: str | None
+    rule: str | None
+    evidence_json: str
+
+
+class Decider:
+    """:func:`decide_consent` memoised on the identity of the evidence (and on the registry terms).
+
+    Web evidence objects are shared by every row a rule covers (:class:`UrlEvaluator`), so a shard
+    of thousands of rows has a handful of distinct decisions; each is decided, explained and turned
+    into JSON once. The memo keeps the evidence objects alive, so their ids cannot be reused.
+    """
+
+    def __init__(self, exclude_uses: Iterable[str]) -> None:
+        self.exclude_uses = tuple(exclude_uses)
+        self._memo: dict[tuple, tuple[tuple[Evidence, ...], RowOutcome]] = {}
+
+    def outcome(self, evidence: Iterable[Evidence], terms: list[Mapping[str, Any]] | None = None) -> RowOutcome:
+        evidence = tuple(evidence)
+        key = (tuple(map(id, evidence)), json.dumps(terms, sort_keys=True, default=str) if terms else "")
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit[1]
+        verdict = decide_consent(evidence, registry_terms=terms or ())
+        reason = _reason(verdict, self.exclude_uses)
+        outcome = RowOutcome(
+            excluded=reason is not None, decision=verdict.decision.value,
+            consent_json=json.dumps({u: d.decision.value for u, d in verdict.uses.items()}),
+            reason=reason[0] if reason else None, rule=reason[1] if reason else None,
+            evidence_json=json.dumps([e.to_dict() for e in verdict.evidence], default=str))
+        self._memo[key] = (evidence, outcome)
+        return outcome
 
 
 def _reason(verdict: ConsentVerdict, exclude_uses: Iterable[str]) -> tuple[str, str] | None:
@@ -102,14 +157,126 @@ def _reason(verdict: ConsentVerdict, exclude_uses: Iterable[str]) -> tuple[str, 
     return None
 
 
-async def _evaluate_rows(rows: list[dict], cfg: FilterConfig, cache_path: str) -> tuple[list, int]:
+def _signal_headers(headers_json: str, memo: dict[str, tuple[tuple[str, str], ...]]) -> tuple[tuple[str, str], ...]:
+    """The opt-out-relevant headers of a cached response; most responses have none (no JSON parse)."""
+    if '"x-robots-tag"' not in headers_json and '"tdm-' not in headers_json and "html" not in headers_json:
+        return ()
+    got = memo.get(headers_json)
+    if got is None:
+        got = memo[headers_json] = tuple(
+            (k, v) for k, v in json.loads(headers_json)
+            if k == "x-robots-tag" or k.startswith("tdm-") or k == "content-type")
+    return got
+
+
+def _html_headers(headers: tuple[tuple[str, str], ...]) -> bool:
+    ctype = ",".join(v for k, v in headers if k == "content-type").lower()
+    return "text/html" in ctype or "application/xhtml" in ctype
+
+
+@dataclass
+class _RunContext:
+    """What one worker process keeps between shards of a run: compiled site signals (so an origin's
+    robots.txt/ai.txt/tdmrep.json are parsed once per process, not once per shard), the evaluator's
+    and decider's memos. Bounded: it starts afresh past ``MAX_CONTEXT_ORIGINS`` origins."""
+
+    evaluator: UrlEvaluator
+    decider: Decider
+    sites: dict[str, SiteSignals] = field(default_factory=dict)
+
+
+MAX_CONTEXT_ORIGINS = 50_000
+_CONTEXTS: dict[tuple, _RunContext] = {}
+
+
+def _context(cfg: FilterConfig, cache_path: str) -> _RunContext:
     agents = ai_agents(cfg.agents) if cfg.agents is None else tuple(cfg.agents)
-    cache = FetchCache(cache_path, cfg.cache_ttl)
+    key = (cache_path, cfg.cache_ttl, agents, tuple(cfg.exclude_uses))
+    ctx = _CONTEXTS.get(key)
+    if ctx is None or len(ctx.sites) > MAX_CONTEXT_ORIGINS:
+        _CONTEXTS.clear()
+        ctx = _CONTEXTS[key] = _RunContext(UrlEvaluator(agents), Decider(cfg.exclude_uses))
+    return ctx
+
+
+def evaluate_cached(urls: list[Any], cfg: FilterConfig, cache: FetchCache, evaluator: UrlEvaluator,
+                    sites: dict[str, SiteSignals] | None = None) -> list[tuple[list[Evidence], list[str]] | None]:
+    """Web evidence for every row whose signals are all in the cache, without asyncio or HTTP.
+
+    Per shard: the site files of every origin and the HEAD responses of every URL come out of
+    the cache in bulk queries, host-level rules are compiled once per origin, and per-row work is
+    the rule matching itself. A row needing anything not cached (or image bytes for ``in_file``)
+    comes back as None, for :func:`_evaluate_rows` to fetch.
+    """
+    sites = {} if sites is None else sites
+    origins = [(_origin(u) if _is_web(u) else None) for u in urls]
+    distinct = [o for o in dict.fromkeys(origins) if o is not None and o not in sites]
+    site_urls = {o + path: (o, name) for o in distinct for name, path in SITE_FILES.items()}
+    fetched: dict[str, dict[str, Any]] = {}
+    for url, result in cache.get_many("GET", list(site_urls)).items():
+        origin, name = site_urls[url]
+        fetched.setdefault(origin, {})[name] = result
+    for o, f in fetched.items():
+        if len(f) == len(SITE_FILES):
+            sites[o] = build_site_signals(o, f, evaluator.agents)
+    site_errors = {o: [f"{k}: {v}" for k, v in sites[o].errors.items()] for o in dict.fromkeys(origins)
+                   if o is not None and o in sites}
+
+    out: list[tuple[list[Evidence], list[str]] | None] = [None] * len(urls)
+    pending: list[tuple[int, str, SiteSignals, list[Evidence]]] = []
+    for i, (url, origin) in enumerate(zip(urls, origins)):
+        if origin is None:
+            if not cfg.in_file:
+                out[i] = ([], [])
+            continue
+        site = sites.get(origin)
+        if site is None or cfg.in_file:
+            continue
+        site_ev = evaluator.site_evidence(url, site)
+        if not cfg.head or any(e.data.get("own_agent_blocked") for e in site_ev):
+            # Politeness: a URL robots.txt forbids to artlineage itself is not fetched at all.
+            out[i] = (evaluator.evaluate(url, site, site_evidence=site_ev), site_errors[origin])
+        else:
+            pending.append((i, url, site, site_ev))
+    if not pending:
+        return out
+
+    heads = cache.get_raw_many("HEAD", [p[1] for p in pending])
+    header_memo: dict[str, tuple[tuple[str, str], ...]] = {}
+    need_page: list[tuple[int, str, SiteSignals, list[Evidence], tuple, list[str]]] = []
+    for i, url, site, site_ev in pending:
+        head = heads.get(url)
+        if head is None:
+            continue
+        status, headers_json, error = head
+        if error is None and status in (405, 501):
+            continue  # HEAD refused: the GET fallback is the fetching path's business
+        headers = _signal_headers(headers_json, header_memo) if error is None else ()
+        errors = site_errors[site.origin] + ([f"response: {error}"] if error else [])
+        if cfg.html and error is None and status is not None and 200 <= status < 300 and _html_headers(headers):
+            need_page.append((i, url, site, site_ev, headers, errors))
+            continue
+        out[i] = (evaluator.evaluate(url, site, headers, site_evidence=site_ev), errors)
+    if need_page:
+        pages = cache.get_many("GET", [p[1] for p in need_page])
+        for i, url, site, site_ev, headers, errors in need_page:
+            page = pages.get(url)
+            if page is None:
+                continue
+            metas = html_meta(page.body) if page.ok else []
+            out[i] = (evaluator.evaluate(url, site, headers, metas, site_evidence=site_ev), errors)
+    return out
+
+
+async def _evaluate_rows(rows: list[dict], cfg: FilterConfig, cache: FetchCache,
+                         evaluator: UrlEvaluator) -> tuple[list[tuple[list[Evidence], list[str]]], int]:
+    """Evidence and signal errors per row, fetching what the cache lacks (the network path)."""
+    agents = evaluator.agents
     sites: dict[str, asyncio.Task[SiteSignals]] = {}
     limit = asyncio.Semaphore(cfg.concurrency)
     async with SafeFetcher(allow_private=cfg.allow_private, timeout=cfg.timeout, retries=cfg.retries,
                            per_host_concurrency=cfg.per_host_concurrency, per_host_delay=cfg.per_host_delay,
-                           cache=cache, **cfg.fetch_options) as fetcher:
+                           max_connections=max(cfg.concurrency, 1), cache=cache, **cfg.fetch_options) as fetcher:
 
         def site_for(url: str) -> asyncio.Task[SiteSignals]:
             origin = origin_of(url)
@@ -118,23 +285,24 @@ async def _evaluate_rows(rows: list[dict], cfg: FilterConfig, cache_path: str) -
                 task = sites[origin] = asyncio.ensure_future(fetch_site_signals(fetcher, origin, agents))
             return task
 
-        async def one(row: dict) -> tuple[ConsentVerdict, list[str]]:
+        async def one(row: dict) -> tuple[list[Evidence], list[str]]:
             url = row.get(cfg.url_col)
             evidence: list[Evidence] = []
             errors: list[str] = []
-            web = isinstance(url, str) and url.startswith(("http://", "https://"))
+            web = _is_web(url)
             async with limit:
                 if web:
                     site = await site_for(url)
                     errors += [f"{k}: {v}" for k, v in site.errors.items()]
-                    evidence = evaluate_url(url, site, agents)
+                    site_ev = evaluator.site_evidence(url, site)
+                    evidence = evaluator.evaluate(url, site, site_evidence=site_ev)
                     # Politeness: a URL robots.txt forbids to artlineage itself is not fetched at all.
-                    forbidden = any(e.data.get("own_agent_blocked") for e in evidence)
+                    forbidden = any(e.data.get("own_agent_blocked") for e in site_ev)
                     if cfg.head and not forbidden:
                         head, metas = await fetch_url_signals(fetcher, url, html=cfg.html)
                         if head.error:
                             errors.append(f"response: {head.error}")
-                        evidence = evaluate_url(url, site, agents, headers=head.headers, metas=metas)
+                        evidence = evaluator.evaluate(url, site, head.headers, metas, site_evidence=site_ev)
                 if cfg.in_file:
                     data = None
                     if web and not any(e.data.get("own_agent_blocked") for e in evidence):
@@ -142,6 +310,8 @@ async def _evaluate_rows(rows: list[dict], cfg: FilterConfig, cache_path: str) -
                         data = got.body if got.ok and not got.truncated else None
                         if got.error:
                             errors.append(f"image: {got.error}")
+                        elif got.truncated:
+                            errors.append(f"image: larger than {cfg.max_image_bytes} bytes, not read")
                     elif not web:
                         try:
                             data = read_local_image(row, cfg.max_image_bytes)
@@ -153,62 +323,80 @@ async def _evaluate_rows(rows: list[dict], cfg: FilterConfig, cache_path: str) -
                         evidence += [e for e in report.evidence
                                      if e.implies in (Implication.CONSENT_RESERVED, Implication.CONSENT_ALLOWED)]
                         errors += report.warnings[:5]
-            terms = list(cfg.registry_terms(row) or []) if cfg.registry_terms else []
-            return decide_consent(evidence, registry_terms=terms), errors
+            return evidence, errors
 
         results = await asyncio.gather(*(one(r) for r in rows))
         requests = fetcher.requests_sent
-    cache.close()
-    return results, requests
+    return list(results), requests
+
+
+def _string_column(values: list[str | None]) -> pa.Array:
+    return pa.array(values, type=pa.string())
 
 
 def process_shard(table: pa.Table, index: int, cfg: FilterConfig, out_dir: str) -> dict:
-    """Evaluate one shard and write its outputs atomically, done-marker last. Returns its stats."""
+    """Evaluate one shard and write its outputs atomically, done-marker last. Returns its stats.
+
+    Rows whose signals are all cached are evaluated synchronously in bulk (:func:`evaluate_cached`);
+    only the rest go through the async fetching path.
+    """
     shard_dir = Path(out_dir) / "shards"
-    rows = table.to_pylist()
+    urls = table.column(cfg.url_col).to_pylist() if cfg.url_col in table.column_names else [None] * table.num_rows
     cache_path = cfg.cache_path or str(Path(out_dir) / "signals-cache.sqlite")
-    results, requests = asyncio.run(_evaluate_rows(rows, cfg, cache_path))
-    kept_idx: list[int] = []
-    excl_idx: list[int] = []
-    kept_cols: dict[str, list] = {"consent": [], "signal_errors": []}
-    excl_cols: dict[str, list] = {"consent": [], "reason": [], "rule": [], "evidence": [], "signal_errors": []}
-    by_reason: Counter[str] = Counter()
-    by_host: Counter[str] = Counter()
-    rows_by_host: Counter[str] = Counter()
-    errors = 0
-    for i, (row, (verdict, errs)) in enumerate(zip(rows, results)):
-        host = _host(row.get(cfg.url_col))
-        rows_by_host[host] += 1
-        errors += bool(errs)
-        reason = _reason(verdict, cfg.exclude_uses)
-        if reason is None:
-            kept_idx.append(i)
-            kept_cols["consent"].append(verdict.decision.value)
-            kept_cols["signal_errors"].append(json.dumps(errs) if errs else None)
-        else:
-            excl_idx.append(i)
-            by_reason[reason[0]] += 1
-            by_host[host] += 1
-            excl_cols["consent"].append(json.dumps({u: d.decision.value for u, d in verdict.uses.items()}))
-            excl_cols["reason"].append(reason[0])
-            excl_cols["rule"].append(reason[1])
-            excl_cols["evidence"].append(json.dumps([e.to_dict() for e in verdict.evidence], default=str))
-            excl_cols["signal_errors"].append(json.dumps(errs) if errs else None)
+    ctx = _context(cfg, cache_path)
+    evaluator = ctx.evaluator
+    cache = FetchCache(cache_path, cfg.cache_ttl)
+    requests = 0
+    try:
+        results = evaluate_cached(urls, cfg, cache, evaluator, ctx.sites)
+        missing = [i for i, r in enumerate(results) if r is None]
+        if missing:
+            rows = table.take(pa.array(missing, type=pa.int64())).to_pylist()
+            fetched, requests = asyncio.run(_evaluate_rows(rows, cfg, cache, evaluator))
+            for i, r in zip(missing, fetched):
+                results[i] = r
+    finally:
+        cache.close()
+    terms_of = _registry_terms_for(table, cfg)
+    decider = ctx.decider
+    outcomes = [decider.outcome(ev, terms_of(i) if terms_of else None) for i, (ev, _errs) in enumerate(results)]
+    error_memo: dict[tuple[str, ...], str] = {}
+    error_json = [(error_memo.get(t) or error_memo.setdefault(t, json.dumps(errs))) if errs else None
+                  for _ev, errs in results for t in (tuple(errs),)]
+
+    hosts = [_origin(u).split("://", 1)[1] if _is_web(u) else _host(u) for u in urls]
+    kept_idx = [i for i, o in enumerate(outcomes) if not o.excluded]
+    excl_idx = [i for i, o in enumerate(outcomes) if o.excluded]
     kept = table.take(pa.array(kept_idx, type=pa.int64()))
-    for name, values in kept_cols.items():
-        kept = kept.append_column(name, pa.array(values, type=pa.string()))
+    kept = kept.append_column("consent", _string_column([outcomes[i].decision for i in kept_idx]))
+    kept = kept.append_column("signal_errors", _string_column([error_json[i] for i in kept_idx]))
     excluded = table.take(pa.array(excl_idx, type=pa.int64()))
-    for name, values in excl_cols.items():
-        excluded = excluded.append_column(name, pa.array(values, type=pa.string()))
+    for name, values in (("consent", [outcomes[i].consent_json for i in excl_idx]),
+                         ("reason", [outcomes[i].reason for i in excl_idx]),
+                         ("rule", [outcomes[i].rule for i in excl_idx]),
+                         ("evidence", [outcomes[i].evidence_json for i in excl_idx]),
+                         ("signal_errors", [error_json[i] for i in excl_idx])):
+        excluded = excluded.append_column(name, _string_column(values))
     stats = {"index": index, "rows": table.num_rows, "kept": len(kept_idx), "excluded": len(excl_idx),
-             "excluded_by_reason": dict(by_reason), "excluded_by_host": dict(by_host),
-             "rows_by_host": dict(rows_by_host), "signal_errors": errors, "requests": requests}
+             "excluded_by_reason": dict(Counter(outcomes[i].reason for i in excl_idx)),
+             "excluded_by_host": dict(Counter(hosts[i] for i in excl_idx)),
+             "rows_by_host": dict(Counter(hosts)), "signal_errors": sum(e is not None for e in error_json),
+             "requests": requests}
     stem = shard_dir / f"shard-{index:06d}"
     write_parquet_atomic(kept, f"{stem}.kept.parquet")
     write_parquet_atomic(excluded, f"{stem}.excluded.parquet")
     write_text_atomic(json.dumps(stats), f"{stem}.stats.json")
     write_text_atomic("done\n", f"{stem}.done")  # last: only a complete shard counts as done
     return stats
+
+
+def _registry_terms_for(table: pa.Table, cfg: FilterConfig) -> Callable[[int], list[Mapping[str, Any]]] | None:
+    """Row index -> registry terms, via ``cfg.registry_terms`` (None when no registry is wired)."""
+    hook = cfg.registry_terms
+    if hook is None:
+        return None
+    rows = table.to_pylist()
+    return lambda i: list(hook(rows[i]) or [])
 
 
 def _shard_done(out_dir: Path, index: int) -> bool:
@@ -236,6 +424,7 @@ def filter_manifest(manifest_path: str | os.PathLike[str], out_dir: str | os.Pat
     (out / "shards").mkdir(parents=True, exist_ok=True)
     _check_plan(out, str(manifest_path), cfg)
     manifest = open_manifest(manifest_path, url_col=cfg.url_col)
+    _CONTEXTS.clear()  # a new run reads site signals afresh (they may have been refetched since)
     start = time.perf_counter()
     summary = FilterSummary()
     done_now = 0

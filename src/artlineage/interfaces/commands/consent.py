@@ -38,7 +38,7 @@ def filter_cmd(
     no_head: bool = typer.Option(False, "--no-head", help="Skip per-URL headers (site files only)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes (one shard each)."),
     backend: str = typer.Option("local", "--backend", help="local or ray."),
-    shard_size: int = typer.Option(1000, "--shard-size", min=1),
+    shard_size: int = typer.Option(10_000, "--shard-size", min=1, help="Rows per shard (the unit of resume)."),
     agent: Optional[List[str]] = typer.Option(None, "--agent", help="Extra AI agent token to honour."),
     agents_file: Optional[Path] = typer.Option(None, "--agents-file", help="Replace the AI agent list (one a line)."),
     allow_private: bool = typer.Option(False, "--allow-private", help="Allow private/loopback addresses."),

@@ -79,25 +79,65 @@ def build_site_signals(origin: str, fetched: dict[str, FetchResult], agents: Ite
     return site
 
 
+class UrlEvaluator:
+    """:func:`evaluate_url` for many URLs: the agent list is prepared once and every Evidence is
+    memoised on what it depends on (the fired rule, the header values, the meta tags), never on the
+    URL. Equal inputs give the *same* Evidence objects, so a caller can memoise whole decisions on
+    evidence identity; that is what makes a cached run cost a few microseconds per row.
+    """
+
+    def __init__(self, agents: Iterable[str]) -> None:
+        self.agents = tuple(agents)
+        self._xrobots: dict[tuple[str, ...], tuple[Evidence, ...]] = {}
+        self._metas: dict[tuple[tuple[str, str], ...], tuple[Evidence, ...]] = {}
+        self._tdm: dict[tuple, tuple[Evidence, ...]] = {}
+
+    def site_evidence(self, url: str, site: SiteSignals | None) -> list[Evidence]:
+        """robots.txt and ai.txt evidence (their Evidence objects are memoised by the policies)."""
+        out: list[Evidence] = []
+        if site is not None:
+            if site.robots is not None and site.robots.groups:
+                out += site.robots.evidence(url, location=f"{site.origin}/robots.txt")
+            if site.aitxt is not None and site.aitxt.groups:
+                out += site.aitxt.evidence(url, location=f"{site.origin}/ai.txt")
+        return out
+
+    def evaluate(self, url: str, site: SiteSignals | None, headers: Iterable[tuple[str, str]] = (),
+                 metas: Iterable[tuple[str, str]] = (), *, site_evidence: list[Evidence] | None = None) -> list[Evidence]:
+        """Like :func:`evaluate_url`; pass ``site_evidence`` when :meth:`site_evidence` already ran."""
+        headers = tuple(headers)
+        metas = tuple(metas)
+        out = list(site_evidence) if site_evidence is not None else self.site_evidence(url, site)
+        xrt = tuple(v for k, v in headers if k == "x-robots-tag")
+        if xrt:
+            ev = self._xrobots.get(xrt)
+            if ev is None:
+                ev = self._xrobots[xrt] = tuple(x_robots_evidence(xrt, self.agents, location="HTTP response"))
+            out += ev
+        if metas:
+            ev = self._metas.get(metas)
+            if ev is None:
+                ev = self._metas[metas] = tuple(meta_robots_evidence(metas, self.agents, location="HTML head"))
+            out += ev
+        rule = match_rule(site.tdmrep, url) if site is not None and site.tdmrep else None
+        tdm_headers = tuple((k, v) for k, v in headers if k.startswith("tdm-"))
+        tdm_metas = tuple((k, v) for k, v in metas if k.startswith("tdm-"))
+        if rule is not None or tdm_headers or tdm_metas:
+            origin = site.origin if site is not None else ""
+            key = (origin, rule, tdm_headers, tdm_metas)
+            ev = self._tdm.get(key)
+            if ev is None:
+                ev = self._tdm[key] = tuple(tdmrep_evidence(
+                    url, rules=[rule] if rule is not None else None,
+                    rules_location=f"{origin}/.well-known/tdmrep.json", headers=tdm_headers, metas=tdm_metas))
+            out += ev
+        return out
+
+
 def evaluate_url(url: str, site: SiteSignals | None, agents: Iterable[str], *,
                  headers: Iterable[tuple[str, str]] = (), metas: Iterable[tuple[str, str]] = ()) -> list[Evidence]:
     """Every web opt-out evidence for ``url``, from already-fetched data (pure and fast)."""
-    agents = tuple(agents)
-    headers = list(headers)
-    metas = list(metas)
-    out: list[Evidence] = []
-    if site is not None:
-        if site.robots is not None:
-            out += site.robots.evidence(url, location=f"{site.origin}/robots.txt")
-        if site.aitxt is not None:
-            out += site.aitxt.evidence(url, location=f"{site.origin}/ai.txt")
-    out += x_robots_evidence((v for k, v in headers if k == "x-robots-tag"), agents, location="HTTP response")
-    if metas:
-        out += meta_robots_evidence(metas, agents, location="HTML head")
-    out += tdmrep_evidence(url, rules=site.tdmrep if site else None,
-                           rules_location=f"{site.origin if site else ''}/.well-known/tdmrep.json",
-                           headers=headers, metas=metas)
-    return out
+    return UrlEvaluator(agents).evaluate(url, site, headers, metas)
 
 
 async def fetch_site_signals(fetcher: SafeFetcher, origin: str, agents: Iterable[str]) -> SiteSignals:
@@ -157,7 +197,7 @@ def check_url(url: str, *, agents: Iterable[str] | None = None, allow_private: b
 __all__ = [
     "AiTxtPolicy", "BlockedAddressError", "DEFAULT_AI_AGENTS", "FetchCache", "FetchError", "FetchResult",
     "OWN_AGENT_TOKEN", "RobotsPolicy", "SITE_FILES", "SafeFetcher", "SiteSignals", "TdmRule", "USER_AGENT",
-    "WebCheck", "ai_agents", "build_site_signals", "check_url", "check_url_async", "evaluate_url",
+    "UrlEvaluator", "WebCheck", "ai_agents", "build_site_signals", "check_url", "check_url_async", "evaluate_url",
     "fetch_site_signals", "fetch_url_signals", "html_meta", "is_public_address", "location_matches",
     "match_rule", "meta_robots_evidence", "origin_of", "parse_aitxt", "parse_robots", "parse_tdmrep_json",
     "parse_x_robots_tag", "robots_evidence", "system_resolver", "tdmrep_evidence", "x_robots_evidence",

@@ -164,6 +164,23 @@ class FetchCache:
                                            from_cache=True)
         return out
 
+    def get_raw_many(self, method: str, urls: list[str]) -> dict[str, tuple[int | None, str, str | None]]:
+        """``url -> (status, headers JSON, error)`` of fresh cached responses, bodies left on disk.
+
+        The per-URL half of a cached filter run: one query per 900 keys (under SQLite's oldest
+        bound-variable limit), no FetchResult objects, headers still as their JSON text so callers
+        can skip parsing the common case (no opt-out header at all) with a substring test.
+        """
+        out: dict[str, tuple[int | None, str, str | None]] = {}
+        cutoff = time.time() - self.ttl
+        prefix = len(method) + 1
+        for i in range(0, len(urls), 900):
+            keys = [f"{method} {u}" for u in urls[i:i + 900]]
+            q = f"SELECT key, status, headers, error FROM responses WHERE fetched_at >= ? AND key IN ({','.join('?' * len(keys))})"
+            for key, status, headers, error in self._db.execute(q, [cutoff, *keys]):
+                out[key[prefix:]] = (status, headers, error)
+        return out
+
     def put(self, result: FetchResult) -> None:
         row = result.to_row()
         for attempt in range(5):

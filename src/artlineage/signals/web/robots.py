@@ -75,27 +75,38 @@ class RobotsPolicy:
                 key = hash(agent)
             groups.setdefault(key, []).append(agent)
         self.groups = list(groups.values())
+        # One Evidence object per (group, fired rule, location): it names no URL, so every URL a rule
+        # blocks shares it, and callers can memoise decisions on evidence identity.
+        self._memo: dict[tuple[int, str, str, str], Evidence] = {}
 
     def evidence(self, url: str, *, location: str) -> list[Evidence]:
         out: list[Evidence] = []
-        for blocked in self.groups:
+        for n, blocked in enumerate(self.groups):
             if self._allowed(url, blocked[0]):
                 continue
-            out.append(self._reserved(url, blocked, location))
+            group, rule = self._fired(url, blocked[0])
+            key = (n, group, rule, location)
+            ev = self._memo.get(key)
+            if ev is None:
+                ev = self._memo[key] = self._reserved(blocked, group, rule, location)
+            out.append(ev)
         return out
+
+    def _fired(self, url: str, agent: str) -> tuple[str, str]:
+        group, rule = _fired_rule(self.robots, url, agent)
+        if not rule:  # ai.txt matches case-insensitively too
+            group, rule = _fired_rule(self.robots, url.lower(), agent)
+        return group, rule
 
     def _allowed(self, url: str, agent: str) -> bool:
         return self.robots.can_fetch(url, agent)
 
-    def _reserved(self, url: str, blocked: list[str], location: str) -> Evidence:
+    def _reserved(self, blocked: list[str], group: str, rule: str, location: str) -> Evidence:
         """CONSENT_RESERVED for a disallowing group, naming the group and the rule.
 
         A disallow for artlineage's own agent is the strongest (we may not fetch the URL at all),
         then one in a group naming an AI agent, then one reached through ``*``.
         """
-        group, rule = _fired_rule(self.robots, url, blocked[0])
-        if not rule:  # ai.txt matches case-insensitively too
-            group, rule = _fired_rule(self.robots, url.lower(), blocked[0])
         own = any(a.lower() == OWN_AGENT_TOKEN for a in blocked)
         named = group not in ("*", "")
         strength = 0.95 if own else (0.9 if named else self.generic_strength)

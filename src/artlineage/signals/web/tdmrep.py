@@ -23,7 +23,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
-from urllib.parse import unquote, urlsplit
 
 from .._base import Evidence, Implication, SignalError, truncate
 from .._iptc_vocab import ALL_USES
@@ -109,6 +108,7 @@ def _max_bracket_run(text: str) -> int:
     return best
 
 
+_PATH_AND_QUERY = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://[^/?#]*)?([^?#]*)(?:\?([^#]*))?")
 _UNRESERVED_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 
 
@@ -134,8 +134,8 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 def location_matches(pattern: str, url_or_path: str) -> bool:
     """Does a tdmrep.json ``location`` pattern match the URL's path (+ query)?"""
-    parts = urlsplit(url_or_path)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    m = _PATH_AND_QUERY.match(url_or_path)  # urlsplit's path + query, without building a SplitResult
+    path = (m.group(1) or "/") + (f"?{m.group(2)}" if m.group(2) else "")
     # Literal special characters in the URL are compared in %-encoded form (spec, "Use of regular expressions").
     path = path.replace("$", "%24").replace("*", "%2A")
     return _compile(pattern).match(_normalise_path(path)) is not None
