@@ -157,7 +157,7 @@ async def verdict(file: UploadFile | None = File(default=None), url: str | None 
 
 @router.post("/consent", dependencies=[Depends(_content_length_guard)])
 async def consent(file: UploadFile | None = File(default=None), url: str | None = Form(default=None),
-                  platform: Platform = Depends(get_platform), s: Session = Depends(db_session),
+                  platform: Platform = Depends(get_platform), s: Session = Depends(db_session, scope="function"),
                   _user: User | None = Depends(current_user)) -> dict[str, Any]:
     """Consent for AI training / data mining: the file's own signals (XMP Data Mining, C2PA
     training-mining...) and the registry's terms for works with the same sha256; or a URL's web
@@ -201,7 +201,7 @@ def prompt(body: PromptIn, platform: Platform = Depends(get_platform),
 # ---------------------------------------------------------------- artists
 
 @router.get("/artists")
-def list_artists(q: str | None = Query(default=None, max_length=200), s: Session = Depends(db_session),
+def list_artists(q: str | None = Query(default=None, max_length=200), s: Session = Depends(db_session, scope="function"),
                  _user: User | None = Depends(current_user)) -> list[dict[str, Any]]:
     if q:  # exact (normalised) names first, else whole-word matches ("hokusai" finds "Katsushika Hokusai")
         from ...registry.names import normalize_name
@@ -212,7 +212,7 @@ def list_artists(q: str | None = Query(default=None, max_length=200), s: Session
 
 
 @router.post("/artists", status_code=201)
-def create_artist(body: ArtistIn, s: Session = Depends(db_session), user: User = Depends(require_user),
+def create_artist(body: ArtistIn, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
                   platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     """Admins add artists (e.g. historical ones); an artist's own record is made at sign-up."""
     if not user.is_admin:
@@ -224,13 +224,13 @@ def create_artist(body: ArtistIn, s: Session = Depends(db_session), user: User =
 
 
 @router.get("/artists/{artist_id}")
-def get_artist(artist_id: int, s: Session = Depends(db_session),
+def get_artist(artist_id: int, s: Session = Depends(db_session, scope="function"),
                _user: User | None = Depends(current_user)) -> dict[str, Any]:
     return {**store.get_artist(s, artist_id).to_dict(), "terms": _terms_dict(s, artist_id)["current"]}
 
 
 @router.patch("/artists/{artist_id}")
-def patch_artist(artist_id: int, body: ArtistPatch, s: Session = Depends(db_session),
+def patch_artist(artist_id: int, body: ArtistPatch, s: Session = Depends(db_session, scope="function"),
                  user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     platform.require_artist(user, artist_id)
     a = edits.update_artist(s, artist_id, body.model_dump(exclude_unset=True))
@@ -239,13 +239,13 @@ def patch_artist(artist_id: int, body: ArtistPatch, s: Session = Depends(db_sess
 
 
 @router.get("/artists/{artist_id}/terms")
-def artist_terms(artist_id: int, s: Session = Depends(db_session),
+def artist_terms(artist_id: int, s: Session = Depends(db_session, scope="function"),
                  _user: User | None = Depends(current_user)) -> dict[str, Any]:
     return _terms_dict(s, artist_id)
 
 
 @router.post("/artists/{artist_id}/terms", status_code=201)
-def set_artist_terms(artist_id: int, body: TermsIn, s: Session = Depends(db_session),
+def set_artist_terms(artist_id: int, body: TermsIn, s: Session = Depends(db_session, scope="function"),
                      user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     platform.require_artist(user, artist_id)
     row = store.set_terms(s, artist_id, None, valid_from=body.valid_from, note=body.note, source=body.source,
@@ -255,13 +255,13 @@ def set_artist_terms(artist_id: int, body: TermsIn, s: Session = Depends(db_sess
 
 
 @router.get("/artists/{artist_id}/lineage")
-def artist_lineage(artist_id: int, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session),
+def artist_lineage(artist_id: int, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session, scope="function"),
                    _user: User | None = Depends(current_user)) -> dict[str, Any]:
     return lineage(s, artist_id, depth).to_dict()
 
 
 @router.post("/artists/{artist_id}/influences", status_code=201)
-def add_artist_influence(artist_id: int, body: InfluenceIn, s: Session = Depends(db_session),
+def add_artist_influence(artist_id: int, body: InfluenceIn, s: Session = Depends(db_session, scope="function"),
                          user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     """``artist_id`` was influenced by ``target_id`` (an artist credits their own influences)."""
     platform.require_artist(user, artist_id)
@@ -275,7 +275,7 @@ def add_artist_influence(artist_id: int, body: InfluenceIn, s: Session = Depends
 @router.get("/works")
 def list_works(human_only: bool = False, q: str | None = Query(default=None, max_length=200),
                badge: str | None = None, artist_id: int | None = None, before: int | None = None,
-               limit: int = Query(default=24, ge=1, le=100), s: Session = Depends(db_session),
+               limit: int = Query(default=24, ge=1, le=100), s: Session = Depends(db_session, scope="function"),
                platform: Platform = Depends(get_platform), _user: User | None = Depends(current_user)) -> dict[str, Any]:
     items = platform.gallery(s, human_only=human_only, q=q, before=before, artist_id=artist_id, badge=badge,
                              limit=limit)
@@ -288,7 +288,7 @@ async def upload_work(file: UploadFile = File(...), artist_id: int | None = Form
                       declared_ai_use: str = Form(default="none"), tools: str | None = Form(default=None),
                       process: str | None = Form(default=None), training_data: str = Form(default="unknown"),
                       prompt: str | None = Form(default=None), credits: str | None = Form(default=None),
-                      platform: Platform = Depends(get_platform), s: Session = Depends(db_session),
+                      platform: Platform = Depends(get_platform), s: Session = Depends(db_session, scope="function"),
                       user: User = Depends(require_user)) -> dict[str, Any]:
     """Upload a work to your artist record: the provenance reader runs and its findings are kept and
     shown. ``credits``: comma-separated artist ids or names credited as influences."""
@@ -308,13 +308,13 @@ async def upload_work(file: UploadFile = File(...), artist_id: int | None = Form
 
 
 @router.get("/works/{work_id}")
-def get_work(work_id: int, s: Session = Depends(db_session),
+def get_work(work_id: int, s: Session = Depends(db_session, scope="function"),
              _user: User | None = Depends(current_user)) -> dict[str, Any]:
     return store.get_work(s, work_id).to_dict()
 
 
 @router.get("/works/{work_id}/card")
-def work_card(work_id: int, s: Session = Depends(db_session), platform: Platform = Depends(get_platform),
+def work_card(work_id: int, s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform),
               _user: User | None = Depends(current_user)) -> dict[str, Any]:
     """Origin, tools and generation parameters, training consent, influences credited, artists named in
     the prompt, and the acceptability criteria each with its reason."""
@@ -322,7 +322,7 @@ def work_card(work_id: int, s: Session = Depends(db_session), platform: Platform
 
 
 @router.patch("/works/{work_id}")
-def patch_work(work_id: int, body: WorkPatch, s: Session = Depends(db_session), user: User = Depends(require_user),
+def patch_work(work_id: int, body: WorkPatch, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
                platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     work = store.get_work(s, work_id)
     platform.require_artist(user, work.artist_id)
@@ -343,20 +343,20 @@ def patch_work(work_id: int, body: WorkPatch, s: Session = Depends(db_session), 
 
 
 @router.delete("/works/{work_id}", status_code=204)
-def delete_work(work_id: int, s: Session = Depends(db_session), user: User = Depends(require_user),
+def delete_work(work_id: int, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
                 platform: Platform = Depends(get_platform)) -> None:
     platform.delete_work(s, user, work_id)
 
 
 @router.get("/works/{work_id}/terms")
-def work_terms(work_id: int, s: Session = Depends(db_session),
+def work_terms(work_id: int, s: Session = Depends(db_session, scope="function"),
                _user: User | None = Depends(current_user)) -> dict[str, Any]:
     work = store.get_work(s, work_id)
     return _terms_dict(s, work.artist_id, work.id)
 
 
 @router.post("/works/{work_id}/terms", status_code=201)
-def set_work_terms(work_id: int, body: TermsIn, s: Session = Depends(db_session), user: User = Depends(require_user),
+def set_work_terms(work_id: int, body: TermsIn, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
                    platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     work = store.get_work(s, work_id)
     platform.require_artist(user, work.artist_id)
@@ -367,13 +367,13 @@ def set_work_terms(work_id: int, body: TermsIn, s: Session = Depends(db_session)
 
 
 @router.get("/works/{work_id}/lineage")
-def get_work_lineage(work_id: int, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session),
+def get_work_lineage(work_id: int, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session, scope="function"),
                      _user: User | None = Depends(current_user)) -> dict[str, Any]:
     return work_lineage(s, work_id, depth).to_dict()
 
 
 @router.post("/works/{work_id}/influences", status_code=201)
-def add_work_influence(work_id: int, body: InfluenceIn, s: Session = Depends(db_session),
+def add_work_influence(work_id: int, body: InfluenceIn, s: Session = Depends(db_session, scope="function"),
                        user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     """``work_id`` was influenced by work ``target_id`` (credited by the work's artist)."""
     work = store.get_work(s, work_id)
@@ -386,13 +386,13 @@ def add_work_influence(work_id: int, body: InfluenceIn, s: Session = Depends(db_
 # ---------------------------------------------------------------- API keys
 
 @router.post("/keys", status_code=201)
-def create_key(body: KeyIn, s: Session = Depends(db_session), user: User = Depends(require_user)) -> dict[str, Any]:
+def create_key(body: KeyIn, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user)) -> dict[str, Any]:
     """A new API key for your account; the secret is shown only in this response."""
     new = auth.create_api_key(s, user, body.name, body.rate_per_minute)
     return {**new.key.to_dict(), "key": new.secret}
 
 
 @router.get("/keys")
-def list_keys(s: Session = Depends(db_session), user: User = Depends(require_user)) -> list[dict[str, Any]]:
+def list_keys(s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user)) -> list[dict[str, Any]]:
     from sqlalchemy import select
     return [k.to_dict() for k in s.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id))]

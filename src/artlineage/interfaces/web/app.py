@@ -80,13 +80,13 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     app.add_middleware(SecurityHeaders)
 
     @app.get("/robots.txt", include_in_schema=False)
-    def robots(s: Session = Depends(db_session)) -> PlainTextResponse:
+    def robots(s: Session = Depends(db_session, scope="function")) -> PlainTextResponse:
         allowed = platform.allowed_artist_ids(s)
         paths = [p for a in allowed for p in (f"/artists/{a}", f"/media/{a}/")]
         return PlainTextResponse(robots_txt(paths), headers={"Cache-Control": "public, max-age=300"})
 
     @app.get("/.well-known/tdmrep.json", include_in_schema=False)
-    def tdmrep(request: Request, s: Session = Depends(db_session)) -> JSONResponse:
+    def tdmrep(request: Request, s: Session = Depends(db_session, scope="function")) -> JSONResponse:
         allowed = platform.allowed_artist_ids(s)
         locs = [p for a in allowed for p in (f"/artists/{a}", f"/artists/{a}/*", f"/media/{a}/*")]
         policy = str(request.url_for("tdm_policy"))
@@ -101,7 +101,7 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
                             headers=optout_headers(PLATFORM_DEFAULT))
 
     @app.get("/media/{artist_id}/{work_id}/{kind}", include_in_schema=False)
-    def media_file(artist_id: int, work_id: int, kind: str, s: Session = Depends(db_session)) -> FileResponse:
+    def media_file(artist_id: int, work_id: int, kind: str, s: Session = Depends(db_session, scope="function")) -> FileResponse:
         if kind not in ("thumb", "display"):
             raise HTTPException(404)
         media = s.get(Media, work_id)
@@ -175,7 +175,9 @@ def get_platform(request: Request) -> Platform:
 
 
 def db_session(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the handler returns, rolled back on error."""
+    """One transaction per request: committed when the handler returns, rolled back on error. Used as
+    ``Depends(db_session, scope="function")``, so the commit happens before the response is sent: a
+    client that got 201 can read its write back, and a failed commit is an error, not a lost 201."""
     s = request.app.state.platform.session()
     try:
         yield s
@@ -191,7 +193,7 @@ def session_token(request: Request) -> str | None:
     return request.app.state.signer.unsign_session(request.cookies.get(auth.SESSION_COOKIE))
 
 
-def current_user(request: Request, s: Session = Depends(db_session)) -> User | None:
+def current_user(request: Request, s: Session = Depends(db_session, scope="function")) -> User | None:
     """The user from an API key (``Authorization: Bearer alk_...``) or the session cookie; API
     requests are rate limited here (per key, or per client address without one)."""
     header = request.headers.get("authorization", "")

@@ -185,12 +185,12 @@ async def gallery(request: Request, q: str | None = Query(default=None, max_leng
 # ---------------------------------------------------------------- artists and works
 
 @router.get("/artists", response_class=HTMLResponse)
-def artists(request: Request, s: Session = Depends(db_session), user: User | None = Depends(current_user)) -> HTMLResponse:
+def artists(request: Request, s: Session = Depends(db_session, scope="function"), user: User | None = Depends(current_user)) -> HTMLResponse:
     return render(request, "artists.html", {"artists": store.list_artists(s)[:1000]}, user=user)
 
 
 @router.get("/artists/{artist_id}", response_class=HTMLResponse)
-def artist_page(request: Request, artist_id: int, before: int | None = None, s: Session = Depends(db_session),
+def artist_page(request: Request, artist_id: int, before: int | None = None, s: Session = Depends(db_session, scope="function"),
                 platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> HTMLResponse:
     artist = store.get_artist(s, artist_id)
     lin = lineage(s, artist_id, 2).to_dict()
@@ -205,7 +205,7 @@ def artist_page(request: Request, artist_id: int, before: int | None = None, s: 
 
 
 @router.get("/artists/{artist_id}/terms")
-def artist_terms_json(artist_id: int, s: Session = Depends(db_session),
+def artist_terms_json(artist_id: int, s: Session = Depends(db_session, scope="function"),
                       platform: Platform = Depends(get_platform)) -> JSONResponse:
     """The artist's terms as JSON: the ``tdm-policy`` URL of their pages and images."""
     opt = platform.optout(s, artist_id)
@@ -218,7 +218,7 @@ def artist_terms_json(artist_id: int, s: Session = Depends(db_session),
 def artist_terms_form(request: Request, artist_id: int, csrf: str = Form(""), ai_training: str = Form("unknown"),
                       generative_training: str = Form("unknown"), data_mining: str = Form("unknown"),
                       style_imitation: str = Form("unknown"), note: str = Form("", max_length=10_000),
-                      s: Session = Depends(db_session), platform: Platform = Depends(get_platform),
+                      s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform),
                       user: User | None = Depends(current_user)) -> Response:
     check_csrf(request, csrf)
     platform.require_artist(user, artist_id)
@@ -230,7 +230,7 @@ def artist_terms_form(request: Request, artist_id: int, csrf: str = Form(""), ai
 
 @router.post("/artists/{artist_id}/influences")
 def artist_influence_form(request: Request, artist_id: int, csrf: str = Form(""), target_id: int = Form(...),
-                          note: str = Form("", max_length=10_000), s: Session = Depends(db_session),
+                          note: str = Form("", max_length=10_000), s: Session = Depends(db_session, scope="function"),
                           platform: Platform = Depends(get_platform),
                           user: User | None = Depends(current_user)) -> Response:
     check_csrf(request, csrf)
@@ -241,7 +241,7 @@ def artist_influence_form(request: Request, artist_id: int, csrf: str = Form("")
 
 
 @router.get("/artists/{artist_id}/works/{work_id}", response_class=HTMLResponse)
-def work_page(request: Request, artist_id: int, work_id: int, s: Session = Depends(db_session),
+def work_page(request: Request, artist_id: int, work_id: int, s: Session = Depends(db_session, scope="function"),
               platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> HTMLResponse:
     card = platform.work_card(s, work_id)
     if card["artist"]["id"] != artist_id:
@@ -251,7 +251,7 @@ def work_page(request: Request, artist_id: int, work_id: int, s: Session = Depen
 
 
 @router.get("/works/{work_id}")
-def work_short(work_id: int, s: Session = Depends(db_session)) -> Response:
+def work_short(work_id: int, s: Session = Depends(db_session, scope="function")) -> Response:
     w = store.get_work(s, work_id)
     return _redirect(f"/artists/{w.artist_id}/works/{w.id}")
 
@@ -268,7 +268,7 @@ def upload_form(request: Request, user: User | None = Depends(current_user)) -> 
 async def upload_post(request: Request, file: UploadFile, csrf: str = Form(""), title: str = Form("", max_length=1024),
                       declared_ai_use: str = Form("none"), tools: str = Form(""), process: str = Form(""),
                       training_data: str = Form("unknown"), prompt: str = Form(""), credits: str = Form(""),
-                      save: str = Form(""), s: Session = Depends(db_session),
+                      save: str = Form(""), s: Session = Depends(db_session, scope="function"),
                       platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> Response:
     """Signed-in artists save the work (then see its page); anyone can check a file: the reader's
     findings are shown in full either way."""
@@ -321,7 +321,7 @@ def _signed_in(request: Request, s: Session, user: User, to: str) -> Response:
 @router.post("/signup")
 def signup(request: Request, csrf: str = Form(""), email: str = Form(..., max_length=320),
            password: str = Form(..., max_length=1024), artist_name: str = Form(..., max_length=512),
-           s: Session = Depends(db_session), platform: Platform = Depends(get_platform)) -> Response:
+           s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform)) -> Response:
     check_csrf(request, csrf)
     try:
         artist = store.add_artist(s, artist_name, living=True)
@@ -335,7 +335,7 @@ def signup(request: Request, csrf: str = Form(""), email: str = Form(..., max_le
 
 @router.post("/signin")
 def signin(request: Request, csrf: str = Form(""), email: str = Form(..., max_length=320),
-           password: str = Form(..., max_length=1024), s: Session = Depends(db_session)) -> Response:
+           password: str = Form(..., max_length=1024), s: Session = Depends(db_session, scope="function")) -> Response:
     check_csrf(request, csrf)
     try:
         user = auth.authenticate(s, email, password)
@@ -345,7 +345,7 @@ def signin(request: Request, csrf: str = Form(""), email: str = Form(..., max_le
 
 
 @router.post("/signout")
-def signout(request: Request, csrf: str = Form(""), s: Session = Depends(db_session)) -> Response:
+def signout(request: Request, csrf: str = Form(""), s: Session = Depends(db_session, scope="function")) -> Response:
     check_csrf(request, csrf)
     token = session_token(request)
     if token:
@@ -356,7 +356,7 @@ def signout(request: Request, csrf: str = Form(""), s: Session = Depends(db_sess
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account(request: Request, s: Session = Depends(db_session), user: User | None = Depends(current_user)) -> Response:
+def account(request: Request, s: Session = Depends(db_session, scope="function"), user: User | None = Depends(current_user)) -> Response:
     if user is None:
         return _redirect("/signin")
     keys = s.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id)).all()
@@ -365,7 +365,7 @@ def account(request: Request, s: Session = Depends(db_session), user: User | Non
 
 @router.post("/account/keys", response_class=HTMLResponse)
 def account_new_key(request: Request, csrf: str = Form(""), name: str = Form("", max_length=200),
-                    rate_per_minute: int = Form(120), s: Session = Depends(db_session),
+                    rate_per_minute: int = Form(120), s: Session = Depends(db_session, scope="function"),
                     user: User | None = Depends(current_user)) -> Response:
     check_csrf(request, csrf)
     if user is None:

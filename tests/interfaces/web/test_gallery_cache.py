@@ -1,0 +1,98 @@
+"""The cached anonymous gallery: invalidated by writes (also from another worker), 304 on ETag and
+Last-Modified; the verdict endpoint's metadata-only mode; the worker factory."""
+
+from __future__ import annotations
+
+from .conftest import a1111_png, make_user, png_bytes
+
+
+def _upload(client, key, title):
+    color = tuple(hash(title) % 251 for _ in range(3))  # distinct bytes: the same file twice is one work
+    r = client.post("/v1/works", headers={"Authorization": f"Bearer {key}"},
+                    files={"file": ("w.png", png_bytes(color=color), "image/png")}, data={"title": title})
+    assert r.status_code == 201, r.text
+    return r.json()["work"]["id"]
+
+
+def test_gallery_cache_is_invalidated_by_writes(client, app):
+    _aid, key = make_user(app, "a@example.org", "Alice Example")
+    _upload(client, key, "first harbour")
+    assert "first harbour" in client.get("/").text
+    work_id = _upload(client, key, "second field")
+    assert "second field" in client.get("/").text  # the upload's commit bumped the version
+    r = client.patch(f"/v1/works/{work_id}", headers={"Authorization": f"Bearer {key}"}, json={"title": "renamed"})
+    assert r.status_code == 200
+    page = client.get("/").text
+    assert "renamed" in page and "second field" not in page
+
+
+def test_write_in_another_worker_invalidates_the_cache(client, app, tmp_path):
+    from artlineage.interfaces.web import create_app
+    _aid, key = make_user(app, "a@example.org", "Alice Example")
+    _upload(client, key, "before")
+    assert "before" in client.get("/").text
+    # A second app on the same database and media folder stands for another uvicorn worker process.
+    other = create_app(tmp_path / "p.sqlite", tmp_path / "media", secret_key="test-secret", upgrade=False)
+    with other.state.platform.session() as s, s.begin():
+        from sqlalchemy import select
+
+        from artlineage.interfaces.web.models import Media
+        media = s.scalars(select(Media)).first()
+        media.title = "changed elsewhere"
+    assert "changed elsewhere" in client.get("/").text
+
+
+def test_gallery_answers_304_when_unchanged(client, app):
+    _aid, key = make_user(app, "a@example.org", "Alice Example")
+    _upload(client, key, "a work")
+    r = client.get("/")
+    etag, modified = r.headers["etag"], r.headers["last-modified"]
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-cache" and r.headers["tdm-reservation"] == "1"
+    assert client.get("/", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/", headers={"If-Modified-Since": modified}).status_code == 304
+    assert client.get("/?human_only=true", headers={"If-None-Match": etag}).status_code == 200
+    _upload(client, key, "another work")
+    assert client.get("/", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_signed_in_gallery_is_not_the_cached_page(client, app):
+    make_user(app, "a@example.org", "Alice Example")
+    assert "Sign out" not in client.get("/").text
+    import re
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/signin").text).group(1)
+    r = client.post("/signin", data={"csrf": csrf, "email": "a@example.org", "password": "correct horse battery"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    page = client.get("/")
+    assert "Sign out" in page.text and page.headers["cache-control"] == "private, no-store"
+
+
+def test_verdict_without_pixels(client, app):
+    r = client.post("/v1/verdict?pixels=false", files={"file": ("a.png", a1111_png(), "image/png")})
+    assert r.status_code == 200 and r.json()["verdict"]["origin"] == "ai_generated"
+    r = client.post("/v1/verdict?pixels=false", files={"file": ("x.svg", b"<svg onload=alert(1)>", "image/svg+xml")})
+    assert r.status_code == 415
+
+
+def test_verdict_in_a_process_pool(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from artlineage.interfaces.web import create_app
+    app = create_app(tmp_path / "p.sqlite", tmp_path / "media", pixels=False, inspect_processes=1)
+    with TestClient(app) as c:
+        r = c.post("/v1/verdict", files={"file": ("a.png", a1111_png(), "image/png")})
+        assert r.status_code == 200 and r.json()["verdict"]["origin"] == "ai_generated"
+        r = c.post("/v1/verdict", files={"file": ("t.txt", b"<html>hi</html>", "text/plain")})
+        assert r.status_code == 415  # UploadRejected survives the trip back from the worker process
+
+
+def test_app_from_env(tmp_path, monkeypatch):
+    from artlineage.interfaces.web import create_app
+    from artlineage.interfaces.web.app import app_from_env
+    create_app(tmp_path / "p.sqlite", tmp_path / "media")  # the parent migrates
+    monkeypatch.setenv("ARTLINEAGE_DB", str(tmp_path / "p.sqlite"))
+    monkeypatch.setenv("ARTLINEAGE_MEDIA", str(tmp_path / "media"))
+    monkeypatch.setenv("ARTLINEAGE_ANONYMOUS_RATE", "0")
+    monkeypatch.setenv("ARTLINEAGE_PIXELS", "0")
+    app = app_from_env()
+    assert app.state.anonymous_rate is None and app.state.platform.pixels is False
