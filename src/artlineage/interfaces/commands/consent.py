@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from ...datasets.consent_filter import FilterConfig, filter_manifest
+from ...datasets.registry_consent import RegistryConsent
 from ...signals._iptc_vocab import ALL_USES
 from ...signals.web import ai_agents, check_url
 
@@ -49,6 +50,10 @@ def filter_cmd(
     ttl: float = typer.Option(86400.0, "--cache-ttl", help="Cache lifetime, seconds."),
     use: Optional[List[str]] = typer.Option(None, "--use", help=f"Exclude when one of these uses is reserved "
                                             f"(default all: {', '.join(ALL_USES)})."),
+    registry: Optional[Path] = typer.Option(None, "--registry", help="Artists' registry (SQLite file or URL): "
+                                            "rows matching a registered work (URL/sha256) or artist get its terms."),
+    artist_col: str = typer.Option("artist", "--artist-col", help="Column naming the artist (with --registry)."),
+    sha256_col: str = typer.Option("sha256", "--sha256-col", help="Column with the image sha256 (with --registry)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Filter a dataset manifest: keep rows whose rights-holders did not reserve AI use."""
@@ -61,7 +66,9 @@ def filter_cmd(
                        agents=_agents(agent, agents_file), in_file=in_file, head=not no_head,
                        allow_private=allow_private, url_col=url_col, exclude_uses=tuple(use or ALL_USES),
                        cache_path=str(cache) if cache else None, cache_ttl=ttl, concurrency=concurrency,
-                       per_host_concurrency=per_host, per_host_delay=delay)
+                       per_host_concurrency=per_host, per_host_delay=delay,
+                       registry_terms=RegistryConsent(registry, url_col=url_col, sha256_col=sha256_col,
+                                                      artist_col=artist_col) if registry else None)
     summary = filter_manifest(manifest, out, cfg)
     if as_json:
         typer.echo((out / "report.json").read_text())

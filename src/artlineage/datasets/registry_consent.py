@@ -1,0 +1,111 @@
+"""The artists' registry as a consent source for ``artlineage filter --registry REG.sqlite``.
+
+A row matches a registered Work when its URL equals the work's ``location`` or its sha256 (a
+``sha256`` column, or the bytes of a folder manifest's file) equals the work's; a row matches an
+artist when its artist column names a registered artist or alias. Each match contributes that
+work's (or artist's) *current* terms, which :func:`decide_consent` reads as registry evidence:
+``not_allowed`` for ``ai_training`` reserves training.
+
+:class:`RegistryConsent` is the ``FilterConfig.registry_terms`` hook. It pickles into worker
+processes as just the registry location and opens the registry lazily there; lookups are memoised
+(works are indexed once per process, terms once per artist/work).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..registry import AmbiguousArtistError, Registry
+
+TERMS_SCOPES = ("ai_training", "generative_training", "data_mining")  # the scopes consent verdicts use
+
+
+class RegistryConsent:
+    def __init__(self, db: str | Path, *, url_col: str = "url", sha256_col: str = "sha256",
+                 artist_col: str | None = "artist", hash_local_files: bool = True) -> None:
+        self.db = str(db)
+        self.url_col = url_col
+        self.sha256_col = sha256_col
+        self.artist_col = artist_col
+        self.hash_local_files = hash_local_files
+        Registry(self.db).close()  # migrate (or fail on a bad path) once, here, not in every worker
+        self._state: dict[str, Any] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_state"} | {"_state": None}
+
+    # ------------------------------------------------------------ lazy per-process index
+    def _load(self) -> dict[str, Any]:
+        if self._state is None:
+            reg = Registry(self.db, upgrade=False)
+            by_location: dict[str, list[tuple[int, int]]] = {}
+            by_sha: dict[str, list[tuple[int, int]]] = {}
+            for w in reg.list_works():
+                if w.location:
+                    by_location.setdefault(w.location, []).append((w.artist_id, w.id))
+                if w.sha256:
+                    by_sha.setdefault(w.sha256.lower(), []).append((w.artist_id, w.id))
+            self._state = {"registry": reg, "by_location": by_location, "by_sha": by_sha,
+                           "artists": {}, "terms": {}}
+        return self._state
+
+    def _artist_id(self, name: str) -> int | None:
+        state = self._load()
+        key = name.strip()
+        if key not in state["artists"]:
+            try:
+                artist = state["registry"].find_artist(key)
+            except AmbiguousArtistError:
+                artist = None  # two artists share the name: no terms are better than someone else's
+            state["artists"][key] = artist.id if artist else None
+        return state["artists"][key]
+
+    def _terms(self, artist_id: int, work_id: int | None, matched_by: str) -> dict[str, Any]:
+        state = self._load()
+        key = (artist_id, work_id)
+        resolved = state["terms"].get(key)
+        if resolved is None:
+            resolved = state["terms"][key] = state["registry"].current_terms(artist_id, work_id)
+        where = f"artists' registry: artist #{artist_id}" + (f", work #{work_id}" if work_id else "")
+        terms: dict[str, Any] = {scope: resolved.value(scope) for scope in TERMS_SCOPES}
+        return terms | {"source": where, "artist_id": artist_id, "work_id": work_id, "matched_by": matched_by,
+                        "at": resolved.at.isoformat()}
+
+    def _row_sha256(self, row: Mapping[str, Any]) -> str | None:
+        value = row.get(self.sha256_col)
+        if isinstance(value, str) and len(value) == 64:
+            return value.lower()
+        path = row.get("path")
+        if self.hash_local_files and isinstance(path, str) and self._load()["by_sha"]:
+            try:
+                with open(path, "rb") as fh:
+                    return hashlib.file_digest(fh, "sha256").hexdigest()
+            except OSError:
+                return None
+        return None
+
+    # ------------------------------------------------------------ the hook
+    def __call__(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:
+        state = self._load()
+        found: dict[tuple[int, int | None], str] = {}
+        url = row.get(self.url_col)
+        if isinstance(url, str):
+            for artist_id, work_id in state["by_location"].get(url, ()):
+                found.setdefault((artist_id, work_id), "url")
+        sha = self._row_sha256(row)
+        if sha:
+            for artist_id, work_id in state["by_sha"].get(sha, ()):
+                found.setdefault((artist_id, work_id), "sha256")
+        name = row.get(self.artist_col) if self.artist_col else None
+        if isinstance(name, str) and name.strip():
+            artist_id = self._artist_id(name)
+            if artist_id is not None and not any(a == artist_id for a, _w in found):
+                found[(artist_id, None)] = "artist"
+        return [self._terms(a, w, how) for (a, w), how in found.items()]
+
+    def close(self) -> None:
+        if self._state is not None:
+            self._state["registry"].close()
+            self._state = None
