@@ -20,6 +20,25 @@ keyset pages (``?before=``, one of 5000 ids, so mostly cache misses: a query and
 runs ``artlineage serve --workers N --anonymous-rate 0`` (rate limit off), pixels on; verdict is
 measured with ``?pixels=true`` (watermark decoders, ~4 ms for the 256 px test PNG) and ``?pixels=false``
 (metadata only). Client and server share the machine, so these numbers are a floor.
+
+Measured on the 2-core dev box, 100k works, 50 clients, 8-10 s, wrk, while other test suites ran on the same
+cores (load average 4-6, so the p99 tails are mostly the server waiting for a core):
+
+    db          workers  endpoint               req/s   p50 ms   p99 ms
+    sqlite      1        gallery                 1733     21.5      214
+    sqlite      2        gallery            3483-5154   7.7-12   86-238
+    postgresql  2        gallery                 2280     17.5      281
+    sqlite      1        verdict pixels=true      231      201      460
+    sqlite      2        verdict pixels=true      347      133      321
+    postgresql  2        verdict pixels=true      390      138      360
+    sqlite      1        verdict pixels=false     705       50      260
+    sqlite      2        verdict pixels=false     944       42      329
+    postgresql  2        verdict pixels=false    1130       36      166
+    sqlite      2        gallery (python-httpx)   364       91      648   <- the generator is the bottleneck
+
+Before this work (one worker, uncached sync handlers): gallery 353 req/s, p99 458 ms (wrk) / 141 req/s,
+p99 1432 ms (python-httpx); verdict 141 req/s, p99 586 ms (wrk). ``--inspect-processes 2`` with one worker
+gave 200 req/s for verdict pixels=true: worse than two workers with threads (pickling, one event loop).
 """
 
 from __future__ import annotations
