@@ -107,3 +107,26 @@ def test_site_files_only_and_cached_rerun_agree(server, tmp_path):
     rows = pq.read_table(tmp_path / "b" / "excluded.parquet").to_pylist()
     assert {r["reason"] for r in rows} == {"robots", "tdmrep", "ai.txt"}
     assert all(json.loads(r["evidence"]) for r in rows)
+
+
+def test_report_charts_are_png_with_matplotlib_else_svg(tmp_path, monkeypatch):
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    from artlineage.datasets.consent_filter import FilterSummary, write_report
+
+    summary = FilterSummary(input_rows=100, kept=70, excluded=30, excluded_by_reason={"robots": 20, "tdmrep": 10},
+                            excluded_by_host={"a.test": 30}, rows_by_host={"a.test": 60, "b.test": 40})
+    pytest.importorskip("matplotlib")
+    write_report(tmp_path, summary)
+    pngs = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", (tmp_path / "report.html").read_text())
+    assert len(pngs) == 2
+    im = Image.open(io.BytesIO(base64.b64decode(pngs[0])))
+    assert im.format == "PNG" and im.width >= 600 and im.height >= 150
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # not installed: inline SVG instead
+    write_report(tmp_path, summary)
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("<svg") == 2 and "robots" in page and "50.0%" in page

@@ -16,7 +16,9 @@ final files are the concatenation of the shards in order.
 from __future__ import annotations
 
 import asyncio
+import base64
 import html as html_lib
+import io
 import json
 import os
 import re
@@ -536,26 +538,31 @@ def _svg_bars(title: str, data: dict[str, float]) -> str:
 
 
 def _chart(title: str, data: dict[str, float]) -> str:
+    """A bar chart as an embedded PNG when matplotlib is installed (``health`` extra), else inline SVG."""
     try:
-        import base64
-        import io
-
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import PercentFormatter
     except ImportError:
         return _svg_bars(title, data)
     items = list(data.items())[:20]
-    fig, ax = plt.subplots(figsize=(7, 0.35 * max(len(items), 1) + 0.8))
-    ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1], color="#c0392b")
+    if len(data) > len(items):
+        title = f"{title} (top {len(items)} of {len(data)})"
+    labels = [k if len(k) <= 40 else k[:39] + "…" for k, _ in items][::-1]
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * max(len(items), 1) + 1.2))
+    bars = ax.barh(labels, [v for _, v in items][::-1], color="#c0392b")
+    ax.bar_label(bars, labels=[f"{v:.1%}" for _, v in items][::-1], padding=3, fontsize=9)
     ax.set_title(title)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, max((v for _, v in items), default=0) * 1.15 or 1)
+    ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     buf = io.BytesIO()
-    fig.savefig(buf, format="svg")
+    fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
-    return f'<img alt="{html_lib.escape(title)}" src="data:image/svg+xml;base64,{base64.b64encode(buf.getvalue()).decode()}">'
+    return f'<img alt="{html_lib.escape(title)}" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
 def write_report(out: Path, summary: FilterSummary) -> None:
