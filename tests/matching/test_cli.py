@@ -67,3 +67,26 @@ def test_prompt_check_and_scan_use_registry_terms(tmp_path):
     assert len((tmp_path / "flagged.jsonl").read_text().splitlines()) == 120
     res = runner.invoke(app, ["prompt", "scan", str(tmp_path / "p.parquet"), "--column", "nope"])
     assert res.exit_code != 0
+
+
+def test_match_reads_parquet_and_csv_manifests_with_a_process_pool(tmp_path):
+    db, originals = _registry(tmp_path)
+    assert (tmp_path / "reg.sqlite.index" / "meta.json").is_file()   # written by `work add`
+    data = tmp_path / "dataset"
+    data.mkdir()
+    names = []
+    for i in range(40):   # enough for several chunks per worker
+        im = variants(originals[i % 5])["resize50"] if i < 5 else synthetic_image(1000 + i, (128, 96))
+        im.save(data / f"img{i:02d}.png")
+        names.append(f"dataset/img{i:02d}.png")
+    pq.write_table(pa.table({"url": ["http://x"] * 40, "local_path": names}), tmp_path / "m.parquet")
+    (tmp_path / "m.csv").write_text("url,file\n" + "".join(f"http://x,{n}\n" for n in names))
+    for manifest, extra in (("m.parquet", ["--workers", "2"]), ("m.csv", []),
+                            ("m.parquet", ["--path-column", "local_path"])):
+        res = runner.invoke(app, ["match", str(tmp_path / manifest), "--registry", str(db), "--json", *extra])
+        assert res.exit_code == 0, res.output
+        out = json.loads(res.output)
+        assert out["index"] == "loaded" and out["hashed"] == 40
+        assert sorted(m["title"] for m in out["matches"]) == ["w0", "w1", "w2", "w3", "w4"]
+    res = runner.invoke(app, ["match", str(tmp_path / "m.parquet"), "--registry", str(db), "--path-column", "nope"])
+    assert res.exit_code == 2 and "local_path" in res.output   # the error lists the columns there are

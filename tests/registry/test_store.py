@@ -135,3 +135,21 @@ def test_deleting_an_artist_cascades(registry):
         assert s.scalar(select(func.count()).select_from(Work)) == 0
         assert s.scalar(select(func.count()).select_from(ConsentTerms)) == 0
     assert list(registry.all_artist_names()) == []
+
+
+def test_work_hash_stats_count_and_largest_id_of_hashed_works(registry):
+    assert registry.work_hash_stats() == (0, 0)
+    registry.add_artist("Stat Artist")
+    registry.add_work("Stat Artist", title="a", phash64=1 << 63)
+    registry.add_work("Stat Artist", title="unhashed")
+    w = registry.add_work("Stat Artist", title="c", phash64=5)
+    assert registry.work_hash_stats() == (2, w.id)
+
+
+def test_match_index_folder_defaults_next_to_a_sqlite_file(tmp_path):
+    from artlineage.registry.api import Registry, default_match_index_dir
+    assert default_match_index_dir(f"sqlite:///{tmp_path}/r.sqlite") == tmp_path / "r.sqlite.index"
+    assert default_match_index_dir("sqlite://") is None
+    assert default_match_index_dir("postgresql+psycopg://u@h/db") is None
+    with Registry(tmp_path / "r.sqlite", match_index=tmp_path / "elsewhere") as reg:
+        assert reg.match_index_dir == tmp_path / "elsewhere"

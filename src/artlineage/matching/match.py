@@ -11,16 +11,21 @@ one, at ~96% recall: the two hashes err on different images.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+from collections import deque
+from collections.abc import Sized
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
 from .artist_names import ArtistEntry, load_artist_names, merge_entries
-from .hashing import hash_files, iter_image_files, pdq_to_words
-from .index import HammingIndex
+from .hashing import IMAGE_SUFFIXES, hash_files
+from .work_index import WorkIndex, WorkRows, load_or_build
 
 DEFAULT_MAX_DISTANCE = 14        # pHash bits of 64 (tests/matching/test_match.py prints the P/R it gives)
 DEFAULT_MAX_COMBINED = 0.48      # phash_d / 64 + pdq_d / 256
@@ -67,64 +72,170 @@ def _pdq_bytes(value: bytes | str | None) -> bytes | None:
 
 
 class WorkMatcher:
-    """Hamming indexes over registered works' hashes (built once, queried per image)."""
+    """Hamming index over registered works' hashes (built once or loaded, queried per image).
 
-    def __init__(self, works: Iterable[RegisteredWork]):
-        self.works = [w for w in works if w.phash64 is not None]
-        self.phash_index = HammingIndex(64)
-        self.phash_index.add(np.arange(len(self.works)), [w.phash64 for w in self.works])
-        self.phash_index.merge()
-        self._pdq = np.zeros((len(self.works), 4), dtype=np.uint64)
-        self._has_pdq = np.zeros(len(self.works), dtype=bool)
-        for i, w in enumerate(self.works):
-            if w.pdq256:
-                self._pdq[i] = pdq_to_words(_pdq_bytes(w.pdq256))
-                self._has_pdq[i] = True
+    ``WorkMatcher(works)`` indexes a list of ``RegisteredWork``; ``WorkMatcher.from_registry(reg)``
+    loads the registry's persisted index (``work_index``) and describes only the works it finds.
+    """
+
+    def __init__(self, works: Iterable[RegisteredWork] = (), *, index: WorkIndex | None = None,
+                 describe: Callable[[int], RegisteredWork] | None = None):
+        if index is None:
+            known = {w.work_id: w for w in works if w.phash64 is not None}
+            index = WorkIndex(WorkRows.from_hashes((w.work_id, w.artist_id, w.phash64, w.pdq256)
+                                                   for w in known.values()))
+            describe = known.__getitem__
+        if describe is None:
+            raise ValueError("an index needs a describe(work_id) function")
+        self.index = index
+        self._describe = describe
+        self._described: dict[int, RegisteredWork] = {}
+        self.how = "built"
+
+    @classmethod
+    def from_registry(cls, registry, index_dir: str | os.PathLike[str] | None = None) -> "WorkMatcher":
+        """The registry's persisted index when current, else rebuilt (``.how`` says which)."""
+        index, how = load_or_build(registry, index_dir)
+        matcher = cls(index=index, describe=describe_from_registry(registry))
+        matcher.how = how
+        return matcher
 
     def __len__(self) -> int:
-        return len(self.works)
+        return len(self.index)
+
+    def work(self, work_id: int) -> RegisteredWork:
+        w = self._described.get(work_id)
+        if w is None:
+            w = self._described[work_id] = self._describe(work_id)
+        return w
 
     def lookup(self, phash: int, pdq_words: np.ndarray | None, max_distance: int = DEFAULT_MAX_DISTANCE,
                max_combined: float = DEFAULT_MAX_COMBINED,
                max_distance_without_pdq: int = DEFAULT_MAX_DISTANCE_WITHOUT_PDQ,
                ) -> list[tuple[RegisteredWork, int, int | None]]:
         """(work, pHash distance, PDQ distance or None) of every registered work this image matches."""
-        res = self.phash_index.search(np.uint64(phash), max_distance)
-        out = []
-        for row, d in zip(res.ids.tolist(), res.distances.tolist()):
-            pd = None
-            if pdq_words is not None and self._has_pdq[row]:
-                pd = int(np.bitwise_count(self._pdq[row] ^ pdq_words).sum())
-                if d / 64 + pd / 256 > max_combined:
-                    continue
-            elif d > max_distance_without_pdq:
-                continue
-            out.append((self.works[row], d, pd))
-        return out
+        return [(self.work(wid), d, pd) for wid, d, pd in
+                self.index.lookup(phash, pdq_words, max_distance, max_combined, max_distance_without_pdq)]
+
+
+# ---- datasets: folders, scan databases, manifests ------------------------------------------------
+
+PATH_COLUMNS = ("path", "local_path", "filepath", "file_path", "file", "filename")
+MANIFEST_SUFFIXES = frozenset({".parquet", ".csv", ".tsv"})
+
+
+@dataclass
+class DatasetPaths:
+    """Image paths of a dataset, streamed; ``total`` when known without reading everything."""
+
+    paths: Iterable[str]
+    total: int | None
+    kind: str
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+
+def _walk_images(folder: Path) -> Iterator[str]:
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            if Path(name).suffix.lower() in IMAGE_SUFFIXES:
+                yield os.path.join(root, name)
+
+
+def _manifest_paths(path: Path, column: str | None) -> DatasetPaths:
+    from ..datasets.manifest import open_manifest
+    manifest = open_manifest(path)
+    first = next(iter(manifest.iter_batches(1)), None)
+    names = list(first.schema.names) if first is not None else []
+    col = column or next((c for c in PATH_COLUMNS if c in names), None)
+    if col is None or col not in names:
+        raise ValueError(f"{path}: no local path column ({column or ' / '.join(PATH_COLUMNS)}); "
+                         f"columns: {', '.join(names)}")
+    total = None
+    if manifest.kind == "parquet":
+        import pyarrow.parquet as pq
+        total = sum(pq.ParquetFile(p).metadata.num_rows for p in manifest.paths)
+    root = path.parent if path.is_file() else path
+
+    def gen() -> Iterator[str]:
+        for batch in manifest.iter_batches(65_536):
+            for value in batch.column(batch.schema.get_field_index(col)).to_pylist():
+                if value:
+                    p = Path(value)
+                    yield str(p if p.is_absolute() else root / p)
+    return DatasetPaths(gen(), total, manifest.kind)
+
+
+def open_dataset(dataset: str | os.PathLike[str], path_column: str | None = None) -> DatasetPaths:
+    """Image paths of a folder (recursively), of a Parquet/CSV/TSV manifest's local path column
+    (a file, or a folder of shards when ``path_column`` is given; relative paths are taken from the
+    manifest's folder), or of a scan database's rows."""
+    p = Path(dataset)
+    if p.is_dir():
+        if path_column is not None:      # a folder of manifest shards
+            return _manifest_paths(p, path_column)
+        return DatasetPaths(_walk_images(p), None, "folder")
+    if p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES:
+        return _manifest_paths(p, path_column)
+    if "://" in str(dataset) or p.is_file():
+        from ..datasets.scan_store import ScanStore
+        return DatasetPaths((row.path for row in ScanStore(dataset).rows() if not row.error), None, "scan")
+    raise FileNotFoundError(f"{dataset}: neither a folder, a manifest nor a scan database")
 
 
 def dataset_paths(dataset: str | os.PathLike[str]) -> list[str]:
-    """Image paths of a folder, or of the rows of a scan database made by ``artlineage scan``."""
-    p = Path(dataset)
-    if p.is_dir():
-        return [str(x) for x in iter_image_files(p)]
-    if "://" in str(dataset) or p.is_file():
-        from ..datasets.scan_store import ScanStore
-        return [row.path for row in ScanStore(dataset).rows() if not row.error]
-    raise FileNotFoundError(f"{dataset}: neither a folder nor a scan database")
+    """Image paths of a folder, a manifest or a scan database, as a list."""
+    return list(open_dataset(dataset))
 
 
-def match_paths(paths: Sequence[str], matcher: WorkMatcher, *, max_distance: int = DEFAULT_MAX_DISTANCE,
+# ---- hashing many files ---------------------------------------------------------------------------
+
+def _chunks(paths: Iterable[str], size: int) -> Iterator[list[str]]:
+    it = iter(paths)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def iter_hashed(paths: Iterable[str], workers: int = 1, chunk: int = CHUNK
+                ) -> Iterator[tuple[list[str], np.ndarray, np.ndarray, np.ndarray]]:
+    """(chunk of paths, phash, pdq words, ok) per chunk, in input order. With ``workers > 1`` the
+    chunks are hashed in a process pool with at most ``2 * workers`` chunks in flight, so memory
+    stays bounded however long the input is."""
+    chunks = _chunks(paths, chunk)
+    if workers <= 1:
+        for c in chunks:
+            yield (c, *hash_files(c))
+        return
+    # spawn, not fork: the caller may hold database connections and threads.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pending: deque = deque()
+        for c in chunks:
+            pending.append((c, pool.submit(hash_files, c)))
+            if len(pending) >= 2 * workers:
+                c0, fut = pending.popleft()
+                yield (c0, *fut.result())
+        while pending:
+            c0, fut = pending.popleft()
+            yield (c0, *fut.result())
+
+
+def match_paths(paths: Iterable[str], matcher: WorkMatcher, *, max_distance: int = DEFAULT_MAX_DISTANCE,
                 max_combined: float = DEFAULT_MAX_COMBINED, artist: str | None = None,
                 terms_for: Callable[[RegisteredWork], dict | None] | None = None,
-                progress: Callable[[int, int], None] | None = None) -> MatchReport:
-    """Hash ``paths`` in chunks and report every registered work found (optionally one artist's only)."""
+                progress: Callable[[int, int | None], None] | None = None, workers: int = 1,
+                total: int | None = None) -> MatchReport:
+    """Hash ``paths`` (streamed, in chunks, optionally in ``workers`` processes) and report every
+    registered work found (optionally one artist's only). ``progress(done, total)`` after each chunk;
+    ``total`` defaults to ``len(paths)`` for sequences, else None (unknown)."""
     report = MatchReport()
     want = artist.casefold() if artist else None
     terms_cache: dict[tuple, dict | None] = {}
-    for lo in range(0, len(paths), CHUNK):
-        chunk = paths[lo:lo + CHUNK]
-        ph, pq, ok = hash_files(chunk)
+    if total is None and isinstance(paths, Sized):
+        total = len(paths)
+    done = 0
+    for chunk, ph, pq, ok in iter_hashed(paths, workers):
         for i, path in enumerate(chunk):
             if not ok[i]:
                 report.errors.append(f"{path}: not decodable as an image")
@@ -141,13 +252,28 @@ def match_paths(paths: Sequence[str], matcher: WorkMatcher, *, max_distance: int
                     terms = terms_cache[key]
                 report.matches.append(WorkMatch(path, work.work_id, work.artist_id, work.artist, work.title,
                                                 d, pd, terms))
+        done += len(chunk)
         if progress:
-            progress(min(lo + CHUNK, len(paths)), len(paths))
+            progress(done, total)
     report.matches.sort(key=lambda m: (m.path, m.distance))
     return report
 
 
 # ---- registry wiring (artlineage.registry) -----------------------------------------------------
+
+def describe_from_registry(registry) -> Callable[[int], RegisteredWork]:
+    """work id -> RegisteredWork read from the registry (artist names cached)."""
+    from ..registry.models import phash_from_db
+    names: dict[int, str] = {}
+
+    def describe(work_id: int) -> RegisteredWork:
+        w = registry.get_work(work_id)
+        if w.artist_id not in names:
+            names[w.artist_id] = registry.get_artist(w.artist_id).name
+        return RegisteredWork(w.id, w.artist_id, names[w.artist_id], phash_from_db(w.phash64),
+                              _pdq_bytes(w.pdq256), w.title)
+    return describe
+
 
 def works_from_registry(registry) -> list[RegisteredWork]:
     """Registered works with a pHash, from an open ``artlineage.registry.Registry``."""

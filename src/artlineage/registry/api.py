@@ -39,6 +39,25 @@ def _matching_hasher() -> Callable[[str], Any] | None:
     return hash_image_file  # type: ignore[no-any-return]
 
 
+def _match_index_hooks() -> Any | None:
+    """``artlineage.matching.work_index`` (keeps the persisted match index current), or None."""
+    try:
+        from artlineage.matching import work_index
+    except ImportError:
+        return None
+    return work_index
+
+
+def default_match_index_dir(url: str) -> Path | None:
+    """``<registry file>.index/`` for a SQLite file registry; None (no persisted index unless one
+    is given) for an in-memory or server database."""
+    from sqlalchemy.engine import make_url
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" and "mode=memory" not in url:
+        return Path(u.database + ".index")
+    return None
+
+
 def _hash_values(result: Any) -> tuple[int | None, Any]:
     """(phash64, pdq256) from what the matching hasher returns: a (phash, pdq) pair or a mapping."""
     if isinstance(result, dict):
@@ -79,11 +98,15 @@ class AddedWork:
 class Registry:
     """The artists' registry in a SQLite file (a path) or any SQLAlchemy URL (PostgreSQL:
     ``postgresql://...`` is run through psycopg 3). The schema is migrated on open unless
-    ``upgrade=False``."""
+    ``upgrade=False``. ``match_index`` is the folder of the persisted perceptual-match index
+    (default: ``<file>.index`` next to a SQLite file; none for server databases unless given), kept
+    current by ``add_work_files`` when ``artlineage.matching`` is installed."""
 
-    def __init__(self, db: str | Path = "registry.sqlite", *, upgrade: bool = True):
+    def __init__(self, db: str | Path = "registry.sqlite", *, upgrade: bool = True,
+                 match_index: str | Path | None = None):
         self.url = registry_url(db)
         self.engine = make_registry_engine(db)
+        self.match_index_dir = Path(match_index) if match_index else default_match_index_dir(self.url)
         if upgrade:
             upgrade_registry(self.engine)
 
@@ -170,6 +193,9 @@ class Registry:
                                       location=str(f.resolve()), sha256=digest, phash64=phash, pdq256=pdq,
                                       origin=origin, verdict=verdict)
                 added.append(AddedWork(work, True, warning))
+        hooks = _match_index_hooks() if self.match_index_dir else None
+        if hooks is not None:
+            hooks.works_added(self, [a.work for a in added if a.created])
         return added
 
     def get_work(self, work_id: int) -> Work:
@@ -182,7 +208,11 @@ class Registry:
 
     def set_work_hashes(self, work_id: int, **hashes: Any) -> Work:
         with self.session() as s:
-            return store.set_work_hashes(s, work_id, **hashes)
+            work = store.set_work_hashes(s, work_id, **hashes)
+        hooks = _match_index_hooks() if self.match_index_dir else None
+        if hooks is not None:
+            hooks.invalidate(self.match_index_dir)   # a changed hash is invisible to the stale check
+        return work
 
     def set_work_provenance(self, work_id: int, origin: str | None, verdict: dict[str, Any] | None) -> Work:
         with self.session() as s:
@@ -191,6 +221,11 @@ class Registry:
     def works_with_hashes(self) -> list[store.WorkHashes]:
         with self.session() as s:
             return list(store.works_with_hashes(s))
+
+    def work_hash_stats(self) -> tuple[int, int]:
+        """(works with a pHash, largest such work id): the persisted match index's staleness key."""
+        with self.session() as s:
+            return store.work_hash_stats(s)
 
     # -------------------------------------------------------- consent
     def set_terms(self, artist: store.ArtistRef, work: int | None = None, **kw: Any) -> ConsentTerms:

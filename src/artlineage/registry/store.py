@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from .models import (SCOPES, Artist, ArtistInfluence, ArtistName, ConsentTerms, NameKind, Permission, Work,
@@ -309,6 +309,14 @@ def works_with_hashes(session: Session) -> Iterator[WorkHashes]:
          .where(or_(Work.phash64.is_not(None), Work.pdq256.is_not(None))).order_by(Work.id))
     for wid, aid, ph, pdq in session.execute(q).yield_per(5000):
         yield WorkHashes(wid, aid, phash_from_db(ph), pdq)
+
+
+def work_hash_stats(session: Session) -> tuple[int, int]:
+    """(number of works with a pHash, their largest id): what a persisted match index is checked
+    against to tell whether it is stale."""
+    count, top = session.execute(select(func.count(Work.id), func.max(Work.id))
+                                 .where(Work.phash64.is_not(None))).one()
+    return int(count or 0), int(top or 0)
 
 
 # ---------------------------------------------------------------- consent terms

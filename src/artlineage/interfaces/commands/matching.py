@@ -13,9 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ...matching.artist_names import ArtistEntry, load_artist_names, merge_entries
-from ...matching.match import (DEFAULT_MAX_COMBINED, DEFAULT_MAX_DISTANCE, WorkMatcher, dataset_paths,
-                               guard_entries_from_registry, match_paths, open_registry, terms_from_registry,
-                               works_from_registry)
+from ...matching.match import (DEFAULT_MAX_COMBINED, DEFAULT_MAX_DISTANCE, WorkMatcher, guard_entries_from_registry,
+                               match_paths, open_dataset, open_registry, terms_from_registry)
 from ...matching.prompt_guard import PromptGuard, overall_decision
 
 DECISION_STYLE = {"block": "bold red", "credit_required": "bold yellow", "warn": "yellow", "allow": "green"}
@@ -41,8 +40,16 @@ def _existing_registry(registry: str) -> str:
 
 
 def match_cmd(
-    dataset: Path = typer.Argument(..., exists=True, help="Image folder, or a scan database from `artlineage scan`."),
+    dataset: Path = typer.Argument(..., exists=True, help="Image folder, Parquet/CSV manifest with a local path "
+                                                          "column, or a scan database from `artlineage scan`."),
     registry: str = typer.Option(..., "--registry", envvar="ARTLINEAGE_REGISTRY", help="Registry file or URL."),
+    index: Optional[Path] = typer.Option(None, "--index", envvar="ARTLINEAGE_REGISTRY_INDEX",
+                                         help="Persisted match index folder (default: <registry>.index for a "
+                                              "SQLite file; rebuilt when stale)."),
+    path_column: Optional[str] = typer.Option(None, "--path-column",
+                                              help="Manifest column with local image paths (default: path, "
+                                                   "local_path, filepath, ...)."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, max=256, help="Hashing processes."),
     max_distance: int = typer.Option(DEFAULT_MAX_DISTANCE, "--max-distance", min=0, max=32,
                                      help="Largest pHash Hamming distance (of 64 bits) counted as a match."),
     max_combined: float = typer.Option(DEFAULT_MAX_COMBINED, "--max-combined", min=0.0, max=1.0,
@@ -53,25 +60,27 @@ def match_cmd(
 ) -> None:
     """Find the registry's works in a dataset (resized, recompressed, cropped or framed copies included)."""
     with open_registry(_existing_registry(registry)) as reg:
-        works = works_from_registry(reg)
-        if artist:
-            wanted = artist.casefold()
-            works = [w for w in works if w.artist.casefold() == wanted]
-        matcher = WorkMatcher(works)
-        paths = dataset_paths(dataset)
+        matcher = WorkMatcher.from_registry(reg, index)
+        try:
+            source = open_dataset(dataset, path_column)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="DATASET") from exc
         t0 = time.perf_counter()
         progress = _progress("hashing", quiet or as_json)
         with progress:
-            task = progress.add_task("hash", total=len(paths), rate="")
+            task = progress.add_task("hash", total=source.total, rate="")
 
-            def on_progress(done: int, total: int) -> None:
+            def on_progress(done: int, total: Optional[int]) -> None:
                 el = time.perf_counter() - t0
                 progress.update(task, completed=done, total=total, rate=f"{done / el:,.0f} img/s" if el else "")
 
-            report = match_paths(paths, matcher, max_distance=max_distance, max_combined=max_combined,
-                                 terms_for=terms_from_registry(reg), progress=on_progress)
+            report = match_paths(source, matcher, max_distance=max_distance, max_combined=max_combined,
+                                 artist=artist, terms_for=terms_from_registry(reg), progress=on_progress,
+                                 workers=workers, total=source.total)
+    images = report.hashed + len(report.errors)
     if as_json:
-        typer.echo(json.dumps({"registered_works": len(matcher), "images": len(paths), "hashed": report.hashed,
+        typer.echo(json.dumps({"registered_works": len(matcher), "index": matcher.how, "images": images,
+                               "hashed": report.hashed,
                                "matches": [m.to_dict() for m in report.matches], "errors": report.errors}, indent=2))
         return
     out = Console()
