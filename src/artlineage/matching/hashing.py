@@ -106,10 +106,24 @@ def _pdq_axis_matrix(old: int) -> np.ndarray:
     return _pdq_dct_matrix() @ m[picks]
 
 
+# Largest m * n * k of one matrix product: OpenBLAS runs gemm single-threaded up to 65536 * 4
+# (interface/gemm.c, SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD). Above it, a 16 x 366 x 512
+# product went multi-threaded and took 2.3-10 ms instead of 0.45 ms on a busy 2-core box (spin-waiting
+# BLAS threads). Cutting the product into row blocks under the threshold keeps every call
+# single-threaded without threadpoolctl (whose per-call limit costs 1.4 ms, more than the hash).
+_GEMM_SINGLE_THREAD_MNK = 262_144
+
+
 def pdq_from_luma(luma: np.ndarray) -> bytes:
     """256-bit PDQ-style hash (32 bytes) of a 2-D luminance array of any size >= 1x1."""
     h, w = luma.shape
-    coeffs = _pdq_axis_matrix(h) @ luma.astype(np.float64) @ _pdq_axis_matrix(w).T
+    right_t = _pdq_axis_matrix(w).T                        # (w, 16)
+    luma = np.asarray(luma, dtype=np.float64)
+    step = max(1, _GEMM_SINGLE_THREAD_MNK // (16 * w))
+    half = np.empty((h, 16))
+    for r in range(0, h, step):                           # luma @ B.T, row block by row block
+        np.matmul(luma[r:r + step], right_t, out=half[r:r + step])
+    coeffs = _pdq_axis_matrix(h) @ half                   # (16, h) @ (h, 16): small
     return np.packbits(coeffs.ravel() > np.median(coeffs)).tobytes()
 
 
@@ -216,22 +230,6 @@ def hash_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[np.ndarray, np.
     """Hash many files. Returns (phash uint64[n], pdq uint64[n, 4], ok bool[n]); rows of files
     that failed to decode are zero with ok False (callers report them, one bad file stops nothing)."""
     paths = list(paths)
-    with _single_threaded_blas():
-        return _hash_files(paths)
-
-
-def _single_threaded_blas():
-    """Per-image matrices are tiny; a multi-threaded BLAS only adds spin-wait overhead (measured
-    5-10x slower on a busy 2-core box), and callers parallelise across files instead."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it we are merely slower
-        import contextlib
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
-
-
-def _hash_files(paths: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ph = np.zeros(len(paths), dtype=np.uint64)
     pq = np.zeros((len(paths), 4), dtype=np.uint64)
     ok = np.zeros(len(paths), dtype=bool)
