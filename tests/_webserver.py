@@ -42,6 +42,7 @@ class LoopbackServer:
     def __init__(self, *, separate_process: bool = False) -> None:
         self.routes: dict[tuple[str, str], Route] = {}
         self.hits: list[tuple[str, str, str]] = []  # (method, host, path)
+        self.connections = 0  # TCP connections accepted (keep-alive checks)
         self.separate_process = separate_process
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -87,6 +88,7 @@ class LoopbackServer:
 
     # ------------------------------------------------------------ serving
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while True:
                 try:

@@ -125,3 +125,21 @@ def test_check_url_against_live_server_hostile_files():
         result = run(go())
         assert {e.reader for e in result.evidence} == {"robots", "x-robots-tag", "meta-robots"}
         assert set(result.errors) == {"tdmrep.json", "ai.txt"}
+
+
+def test_head_and_get_reuse_connections():
+    with LoopbackServer() as s:
+        s.route("127.0.0.1", "*", headers={"Content-Type": "image/jpeg"}, body=b"\xff\xd8")
+
+        async def go():
+            async with SafeFetcher(allow_private=True, per_host_concurrency=2) as f:
+                sem = asyncio.Semaphore(2)
+
+                async def one(i):
+                    async with sem:
+                        return await f.fetch(s.url("127.0.0.1", f"/{i}.jpg"), method="HEAD" if i % 2 else "GET")
+                return await asyncio.gather(*(one(i) for i in range(30)))
+
+        results = run(go())
+        assert all(r.status == 200 for r in results) and len(s.hits) == 30
+        assert s.connections <= 2  # keep-alive: not a TCP connect per request

@@ -299,13 +299,15 @@ class SafeFetcher:
                 chunks: list[bytes] = []
                 size = 0
                 truncated = False
-                if method != "HEAD":
-                    async for chunk in response.aiter_bytes():
-                        chunks.append(chunk)
-                        size += len(chunk)
-                        if size > max_bytes:  # stop reading: a hostile server cannot make us buffer more
-                            truncated = True
-                            break
+                # HEAD too (it yields nothing): reading to the end of the message is what lets
+                # httpcore put the connection back in the pool; an unread response closes it, which
+                # cost a TCP connect per URL.
+                async for chunk in response.aiter_bytes():
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size > max_bytes:  # stop reading: a hostile server cannot make us buffer more
+                        truncated = True
+                        break
                 body = b"".join(chunks)[:max_bytes]
                 return response, body, truncated
 
