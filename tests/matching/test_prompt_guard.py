@@ -104,3 +104,46 @@ def test_hostile_prompt_is_bounded():
     t0 = time.perf_counter()
     res = check_prompt(("by " + "a" * 50 + " (") * 2000)
     assert time.perf_counter() - t0 < 2.0 and res == []
+
+
+# Misspelt names as bare comma-list items, no trigger word: found through the trigram candidates.
+BARE_MISSPELLINGS = [
+    ("portrait, greg rutkowsky, artstation, 8k", "Greg Rutkowski", "greg rutkowsky"),
+    ("alphonse mucah, art nouveau, poster", "Alphonse Mucha", "alphonse mucah"),
+    ("anime city, makoto shinkay, 4k wallpaper", "Makoto Shinkai", "makoto shinkay"),
+    ("old man, rembrant, dramatic", "Rembrandt", "rembrant"),
+    ("dark surreal ruins, beksinsky", "Zdzisław Beksiński", "beksinsky"),
+    ("castle, greg_rutkowsky 8k", "Greg Rutkowski", "greg_rutkowsky"),
+    ("Greg Rutkowsky, Alphonse Mucah", "Greg Rutkowski", "Greg Rutkowsky"),
+]
+
+
+@pytest.mark.parametrize("prompt,artist,text", BARE_MISSPELLINGS)
+def test_misspelt_names_in_bare_lists_are_found(prompt, artist, text):
+    found = check_prompt(prompt)
+    assert found and found[0].artist == artist and found[0].matched_as == "fuzzy" and found[0].text == text
+    assert prompt[found[0].start:found[0].end] == text
+
+
+def test_two_misspellings_in_one_bare_list():
+    assert [m.artist for m in check_prompt("Greg Rutkowsky, Alphonse Mucah")] == ["Greg Rutkowski", "Alphonse Mucha"]
+
+
+def test_50k_generated_prompts_without_artists_match_nothing():
+    import random
+    words = ("castle hill portrait young woman cyberpunk city night old fisherman dragon mountains still life fruit "
+             "forest spirit spaceship interior cat wearing crown lighthouse storm samurai rain cozy library highly "
+             "detailed golden hour octane render trending artstation volumetric light sharp focus concept art oil "
+             "canvas matte painting cinematic bokeh sea surrounded flowers soft lighting intricate unreal engine "
+             "dramatic sky sergeant general monetary moneyed darkness landscape photography watercolor sketch "
+             "illustration character design fantasy medieval futuristic neon glowing ethereal dreamy atmosphere "
+             "masterpiece best quality ultra realistic photorealistic hyperrealistic studio ghibli inspired "
+             "wallpaper background foreground composition symmetrical centered closeup wide angle lens "
+             "depth field mist fog sunrise sunset twilight reflections water river ocean waves beach desert "
+             "jungle temple ruins statue marble bronze silver emerald crimson azure violet amber ivory").split()
+    rnd = random.Random(5)
+    guard = PromptGuard(load_artist_names())
+    prompts = [", ".join(" ".join(rnd.sample(words, rnd.randint(1, 3))) for _ in range(rnd.randint(2, 7)))
+               for _ in range(50_000)]
+    flagged = [(p, [m.text for m in found]) for p, found in zip(prompts, guard.check_many(prompts)) if found]
+    assert flagged == []
