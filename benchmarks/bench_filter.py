@@ -4,7 +4,11 @@ The server (tests/_webserver.py, asyncio, keep-alive) runs in its own process, s
 the clients' GIL; every name resolves to 127.0.0.1. All numbers come from one run and one process
 per client (``workers=1``), so "rows/s" is also "rows/s per core" (the server takes the other core).
 
-Two manifests:
+Three manifests:
+
+* ``latency``: 3,000 rows over 300 hosts, every response delayed 20 ms by the server (a network,
+  not loopback), site files and per-URL headers both checked. Sequential clients pay the
+  latency per request; this is the realistic comparison of a cold run.
 
 * ``headers``: N URLs on one host; every 7th answers ``X-Robots-Tag: noai``, every 11th
   ``tdm-reservation: 1``. This is datadiligence's own job (per-URL response headers).
@@ -24,7 +28,7 @@ What each client does:
 * artlineage cached: the same run again, every signal from the on-disk cache (asserted: zero
   requests); the whole command (manifest read, evaluation, Parquet, report) is timed.
 
-Run: ``.venv/bin/python benchmarks/bench_filter.py [N_HEADERS] [M_LAION]``.
+Run: ``.venv/bin/python benchmarks/bench_filter.py [N_HEADERS] [M_LAION] [N_LATENCY]`` (about a minute).
 """
 
 from __future__ import annotations
@@ -49,8 +53,8 @@ HOSTS = 300
 PATHS = ["/private/{i}.jpg", "/img/{i}.jpg", "/a/{i}.png", "/ok/{i}.jpg"]
 
 
-def build_server() -> LoopbackServer:
-    s = LoopbackServer(separate_process=True)
+def build_server(latency: float = 0.0) -> LoopbackServer:
+    s = LoopbackServer(separate_process=True, latency=latency)
     s.route("*", "*", headers={"Content-Type": "image/jpeg"}, body=b"\xff\xd8")
     for path in ("/robots.txt", "/ai.txt", "/.well-known/tdmrep.json"):
         s.route("*", path, status=404)
@@ -70,13 +74,13 @@ def build_server() -> LoopbackServer:
     return s
 
 
-def datadiligence_rate(urls: list[str]) -> tuple[float, int, int] | None:
+def datadiligence_rate(urls: list[str], sample_size: int = DD_SAMPLE) -> tuple[float, int, int] | None:
     try:
         from datadiligence.evaluators.http import HttpEvaluator
     except ImportError:
         return None
     ev = HttpEvaluator()
-    sample = urls[:DD_SAMPLE]
+    sample = urls[:sample_size]
     real_getaddrinfo = socket.getaddrinfo
 
     def loopback_getaddrinfo(host, *args, **kwargs):  # the virtual hosts, for requests/urllib3
@@ -108,8 +112,28 @@ def artlineage_rates(manifest: Path, out: Path, n: int, head: bool) -> dict[str,
             "artlineage cached (0 requests)": (warm_rate, warm.excluded, n)}
 
 
-def main(n_headers: int = 5000, m_laion: int = 200_000) -> None:
+def report(title: str, results: dict[str, tuple[float, int, int]]) -> None:
+    dd = next((v for k, v in results.items() if k.startswith("datadiligence")), None)
+    print(f"\n== {title}")
+    for label, (rate, blocked, rows) in results.items():
+        ratio = f"  {rate / dd[0]:6.1f}x datadiligence" if dd else ""
+        print(f"{label:45s} {rate:10,.0f} rows/s  ({blocked}/{rows} excluded){ratio}")
+
+
+def main(n_headers: int = 5000, m_laion: int = 200_000, n_latency: int = 3000, latency: float = 0.02) -> None:
     tmp = Path(tempfile.mkdtemp())
+    with build_server(latency) as s:
+        # A realistic network: every response takes ``latency`` seconds, rows over 300 hosts, per-URL
+        # headers and site files both checked. Latency, not CPU, bounds a sequential client here.
+        urls = [s.url(f"h{i % HOSTS}.test", PATHS[(i // HOSTS) % 4].format(i=i)) for i in range(n_latency)]
+        pq.write_table(pa.table({"url": urls}), tmp / "latency.parquet")
+        results = {}
+        dd = datadiligence_rate(urls, 200)
+        if dd:
+            results["datadiligence HttpEvaluator (sequential)"] = dd
+        results.update(artlineage_rates(tmp / "latency.parquet", tmp / "latency", len(urls), True))
+        report(f"latency: {n_latency} rows over 300 hosts, {latency * 1000:.0f} ms per response, "
+               "site files + per-URL headers", results)
     with build_server() as s:
         header_urls = [s.url("127.0.0.1", f"/img/{i}.jpg") for i in range(n_headers)]
         laion_urls = [s.url(f"h{i % HOSTS}.test", PATHS[(i // HOSTS) % 4].format(i=i)) for i in range(m_laion)]
@@ -123,12 +147,10 @@ def main(n_headers: int = 5000, m_laion: int = 200_000) -> None:
             if dd:
                 results["datadiligence HttpEvaluator (sequential)"] = dd
             results.update(artlineage_rates(manifest, tmp / name, len(urls), head))
-            print(f"\n== {name}: {len(urls)} rows" + (" (per-URL headers)" if head else " over 300 hosts (site files only)"))
-            for label, (rate, blocked, rows) in results.items():
-                ratio = f"  {rate / dd[0]:6.1f}x datadiligence" if dd else ""
-                print(f"{label:45s} {rate:10,.0f} rows/s  ({blocked}/{rows} excluded){ratio}")
+            report(f"{name}: {len(urls)} rows" + (" on one host, per-URL headers, no latency" if head
+                                                  else " over 300 hosts, site files only, no latency"), results)
     shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]))
+    main(*(int(a) for a in sys.argv[1:4]))

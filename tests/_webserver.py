@@ -39,7 +39,8 @@ def _reason(status: int) -> str:
 
 
 class LoopbackServer:
-    def __init__(self, *, separate_process: bool = False) -> None:
+    def __init__(self, *, separate_process: bool = False, latency: float = 0.0) -> None:
+        self.latency = latency  # seconds added before each response (a distant server, for benchmarks)
         self.routes: dict[tuple[str, str], Route] = {}
         self.hits: list[tuple[str, str, str]] = []  # (method, host, path)
         self.connections = 0  # TCP connections accepted (keep-alive checks)
@@ -112,6 +113,8 @@ class LoopbackServer:
                 if not self.separate_process:
                     self.hits.append((method, host, target))
                 head, body = self._response(host, target)
+                if self.latency:
+                    await asyncio.sleep(self.latency)
                 writer.write(head if method == "HEAD" else head + body)
                 if headers.get("connection", "").lower() == "close":
                     await writer.drain()
