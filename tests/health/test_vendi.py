@@ -39,3 +39,22 @@ def test_rejects_mismatched_widths():
     acc = VendiAccumulator().update(np.ones((3, 4)))
     with pytest.raises(ValueError):
         acc.update(np.ones((3, 5)))
+
+
+def test_every_input_layout_gives_the_same_score_and_bad_values_fail_clearly():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(600, 24)) + 0.2
+    expected = vendi_score_kernel(x)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    assert vendi_score(x, chunk=170) == pytest.approx(expected, rel=1e-10)  # float64 stays float64 (dsyrk)
+    assert vendi_score(x.astype(np.float32), chunk=170) == pytest.approx(expected, rel=1e-5)  # ssyrk
+    assert vendi_score(unit.astype(np.float32)) == pytest.approx(expected, rel=1e-5)  # unit rows: no scaling copy
+    assert vendi_score(np.asfortranarray(x)) == pytest.approx(expected, rel=1e-10)
+    ints = np.round(x * 100).astype(np.int32)
+    assert vendi_score(ints) == pytest.approx(vendi_score_kernel(ints.astype(np.float64)), rel=1e-5)
+    with_zero = np.vstack([x, np.zeros((1, 24))])  # a zero row has no direction: it adds nothing
+    assert vendi_score(with_zero) == pytest.approx(vendi_score_kernel(with_zero), rel=1e-8)
+    bad = x.copy()
+    bad[5, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        vendi_score(bad)
