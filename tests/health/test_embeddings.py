@@ -63,3 +63,45 @@ def test_bad_specs_and_missing_models_fail_clearly(tmp_path):
         embedder_from_spec("nope")
     with pytest.raises(FileNotFoundError):
         OnnxEmbedder(tmp_path / "missing.onnx")
+
+
+def _resized_copies(img, n):
+    from PIL import Image
+
+    return [img.resize((int(s), int(s)), Image.Resampling.BICUBIC) for s in np.linspace(40, 200, n)]
+
+
+@pytest.mark.parametrize("n", [5, 12])
+def test_distinct_images_score_near_their_count_and_resized_copies_collapse(n):
+    from artlineage.health.vendi import vendi_score
+
+    emb = StatisticsEmbedder()
+    distinct = vendi_score(emb.embed([picture(i) for i in range(n)]))
+    copies = vendi_score(emb.embed(_resized_copies(picture(50), n)))
+    assert distinct >= 0.7 * n
+    assert copies < 1.5
+
+
+def test_builtin_standardiser_is_the_documented_one_and_other_params_fit_their_own(monkeypatch):
+    import hashlib
+    import json
+
+    from artlineage.health import _statistics_reference as ref
+    from artlineage.health.embeddings import DEFAULT_STATISTICS_PARAMS
+
+    doc = json.loads(ref.BUILTIN_PATH.read_text())
+    assert tuple(doc["params"]) == DEFAULT_STATISTICS_PARAMS == StatisticsEmbedder().params
+    assert doc["sha256"] == hashlib.sha256((doc["mean"] + doc["transform"]).encode()).hexdigest()
+    st = ref.standardiser_for(DEFAULT_STATISTICS_PARAMS)
+    assert st.transform.shape == (153, 153) and np.isfinite(st.transform).all()
+
+    monkeypatch.setattr(ref, "REFERENCE_COUNT", 300)  # a small reference keeps the test fast
+    ref.standardiser_for.cache_clear()
+    try:
+        emb = StatisticsEmbedder(colour_bins=3, orientations=8)
+        x = emb.embed([picture(i) for i in range(6)] + _resized_copies(picture(50), 3))
+        assert x.shape == (9, emb.dim) == (9, 27 + 9 + 32 + 16)
+        sims = x @ x.T
+        assert sims[6:, 6:].min() > 0.9 and np.abs(sims[:6, :6][np.triu_indices(6, 1)]).mean() < 0.5
+    finally:
+        ref.standardiser_for.cache_clear()

@@ -4,8 +4,9 @@
 
 * ``StatisticsEmbedder`` (default): deterministic image statistics, no weights to download. Colour
   (joint RGB histogram + channel moments), texture (gradient-orientation histograms on a 2×2 grid) and
-  frequency (DCT energy in radial bands). Each block is L2-normalised, then the whole vector, so the
-  blocks weigh equally and cosine similarity is meaningful. It sees style and composition statistics,
+  frequency (DCT energy in radial bands). Each block is L2-normalised, then the vector is centred and
+  whitened with a fixed map learned from generated images and L2-normalised, so unrelated images are
+  near-orthogonal and cosine similarity (and Vendi) is meaningful. It sees style and composition statistics,
   not semantics: near-identical renders score as near-identical, different subjects with the same
   palette may too. Use a learned model for semantic diversity.
 * ``OnnxEmbedder(path)``: any image model exported to ONNX that the user has on disk (onnxruntime).
@@ -102,9 +103,30 @@ def _frequency_features(gray: np.ndarray, bands: int) -> np.ndarray:
     return _l2(np.log1p(energy))
 
 
-class StatisticsEmbedder:
-    """Deterministic, weight-free image statistics (colour, texture, frequency), L2-normalised.
+DEFAULT_STATISTICS_PARAMS = (4, 16, 16, 64)  # colour_bins, orientations, bands, side
 
+
+def raw_statistics(image: ImageLike, colour_bins: int = 4, orientations: int = 16, bands: int = 16,
+                   side: int = 64) -> np.ndarray:
+    """The unstandardised feature vector: colour, texture and frequency blocks, each L2-normalised."""
+    img = load_thumbnail(image)
+    small = img.resize((side, side), Image.Resampling.BILINEAR)
+    rgb = np.asarray(small, dtype=np.uint8)
+    gray = np.asarray(small.convert("L"), dtype=np.float64) / 255.0
+    return np.concatenate([
+        _colour_features(rgb, colour_bins),
+        _texture_features(gray, orientations),
+        _frequency_features(gray, bands),
+    ])
+
+
+class StatisticsEmbedder:
+    """Deterministic, weight-free image statistics (colour, texture, frequency), standardised, L2-normalised.
+
+    The raw statistics are all non-negative and correlated, so raw cosine similarities are all high
+    and Vendi scores compressed. Each vector is therefore centred and whitened with a fixed map learned
+    once from generated reference images (see ``_statistics_reference``): unrelated images come out
+    near-orthogonal, copies stay together, and an image's embedding does not depend on the dataset.
     Dimension: ``colour_bins**3 + 9 + 4*orientations + bands`` (153 with the defaults).
     """
 
@@ -114,25 +136,23 @@ class StatisticsEmbedder:
         self.colour_bins, self.orientations, self.bands, self.side = colour_bins, orientations, bands, side
 
     @property
+    def params(self) -> tuple[int, int, int, int]:
+        return (self.colour_bins, self.orientations, self.bands, self.side)
+
+    @property
     def dim(self) -> int:
         return self.colour_bins ** 3 + 9 + 4 * self.orientations + self.bands
 
     def embed_one(self, image: ImageLike) -> np.ndarray:
-        img = load_thumbnail(image)
-        small = img.resize((self.side, self.side), Image.Resampling.BILINEAR)
-        rgb = np.asarray(small, dtype=np.uint8)
-        gray = np.asarray(small.convert("L"), dtype=np.float64) / 255.0
-        vec = np.concatenate([
-            _colour_features(rgb, self.colour_bins),
-            _texture_features(gray, self.orientations),
-            _frequency_features(gray, self.bands),
-        ])
-        return _l2(vec).astype(np.float32)
+        return self.embed([image])[0]
 
     def embed(self, images: Sequence[ImageLike]) -> np.ndarray:
         if len(images) == 0:
             return np.zeros((0, self.dim), np.float32)
-        return np.stack([self.embed_one(im) for im in images])
+        from ._statistics_reference import standardiser_for
+
+        raw = np.stack([raw_statistics(im, *self.params) for im in images])
+        return _l2(standardiser_for(self.params).apply(raw)).astype(np.float32)
 
 
 class OnnxEmbedder:
