@@ -166,6 +166,11 @@ def build_health_report(records: Sequence[Record], *, pixels: bool = True, embed
     return report
 
 
+# Rules of thumb for the recommendations (stated in the report next to the numbers).
+LOW_DIVERSITY_PER_ITEM = 0.35  # a group whose items behave like fewer than 35% as many distinct ones
+LOW_DIVERSITY_MIN_ITEMS = 10
+
+
 def recommendations(report: dict[str, Any]) -> list[str]:
     """Plain-language actions drawn from the numbers (thresholds are rules of thumb, stated as such)."""
     out = []
@@ -181,12 +186,24 @@ def recommendations(report: dict[str, Any]) -> list[str]:
     if dup and dup.get("duplicate_rate", 0) > 0.05:
         out.append(f"{dup['duplicate_rate']:.1%} of items are near-duplicate copies in {dup['clusters']} cluster(s); "
                    "deduplicating reduces memorisation and wasted compute.")
-    div = report.get("diversity", {}).get("by_origin_class", {})
+    diversity = report.get("diversity", {})
+    div = diversity.get("by_origin_class", {})
     s, h = div.get("synthetic", {}), div.get("human", {})
     if s.get("vendi_per_item") and h.get("vendi_per_item") and s["n"] >= 20 and h["n"] >= 20:
-        if s["vendi"] < 0.8 * h["vendi"] and s["n"] >= 0.8 * h["n"]:
-            out.append(f"Synthetic items are less diverse than verified-human ones (Vendi {s['vendi']:.1f} vs "
-                       f"{h['vendi']:.1f}), an early sign of mode collapse in the generators used.")
+        # Vendi grows with n while Vendi per item shrinks with it, so compare the way that favours the
+        # synthetic group: per item when it is the smaller one, in total when it is the larger one.
+        less = (s["vendi_per_item"] < 0.8 * h["vendi_per_item"]) if s["n"] <= h["n"] else (s["vendi"] < 0.8 * h["vendi"])
+        if less:
+            out.append(f"Synthetic items are less diverse than verified-human ones (Vendi {s['vendi']:.1f} over "
+                       f"{s['n']} vs {h['vendi']:.1f} over {h['n']}), an early sign of mode collapse in the "
+                       "generators used.")
+    low = [(f"{kind} '{name}'", v) for kind, key in (("generator", "by_generator"), ("source", "by_source"))
+           for name, v in diversity.get(key, {}).items()
+           if v.get("vendi") and v["n"] >= LOW_DIVERSITY_MIN_ITEMS and v["vendi"] / v["n"] < LOW_DIVERSITY_PER_ITEM]
+    for label, v in sorted(low, key=lambda kv: kv[1]["vendi"] / kv[1]["n"])[:5]:
+        out.append(f"{label}: {v['n']} items behave like {v['vendi']:.1f} distinct ones (Vendi per item "
+                   f"{v['vendi'] / v['n']:.2f} < {LOW_DIVERSITY_PER_ITEM}); look for repeated prompts, seeds or "
+                   "templates and sample it down.")
     if prov.get("errors"):
         out.append(f"{prov['errors']} file(s) could not be read; they are excluded from every share.")
     if not out:
@@ -229,7 +246,7 @@ def section(title: str, body: str, anchor: str = "") -> str:
 
 _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
         "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}"
-        "th{background:#f3f3f3}td:first-child{text-align:left}img{max-width:100%}.params{color:#555;font-size:.9em}"
+        "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.key td{text-align:left}.key td:last-child{font-weight:600}img{max-width:100%}.params{color:#555;font-size:.9em}"
         "section{margin-bottom:2em}li{margin:.3em 0}")
 
 
@@ -254,19 +271,23 @@ _CLASS_COLOURS = {"synthetic": "#d62728", "human": "#2ca02c", "unknown": "#9e9e9
 def _shares_chart(prov: dict[str, Any]) -> bytes:
     plt = _plt()
     rows = [("all", prov)] + sorted(prov.get("by_source", {}).items())[:30]
-    fig, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.2))
-    labels = [name for name, _ in rows]
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.4))
+    labels = [f"{name} (n={r['total'] - r.get('errors', 0)})" for name, r in rows]
     left = np.zeros(len(rows))
-    for cls, key in (("synthetic", "synthetic_share"), ("human", "verified_human_share"),
+    for cls, key in (("synthetic", "synthetic_share"), ("verified human", "verified_human_share"),
                      ("algorithmic", "algorithmic_share"), ("unknown", "unknown_share")):
         vals = np.array([r.get(key, 0.0) for _, r in rows])
-        ax.barh(labels, vals, left=left, color=_CLASS_COLOURS[cls], label=cls)
+        ax.barh(labels, vals, left=left, color=_CLASS_COLOURS[cls.split()[-1]], label=cls)
+        for i, v in enumerate(vals):
+            if v >= 0.06:  # label segments wide enough to hold the text
+                ax.text(left[i] + v / 2, i, f"{v:.0%}", ha="center", va="center", fontsize=8, color="white")
         left += vals
     ax.set_xlim(0, 1)
     ax.invert_yaxis()
     ax.set_xlabel("share of readable items")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("Provenance shares (unknown is never counted as human)")
+    ax.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.3 / len(rows)), ncol=4, fontsize=8, frameon=False)
+    ax.set_title("Provenance shares by source (unknown is never counted as human)", fontsize=10)
     return figure_png(fig)
 
 
@@ -275,13 +296,20 @@ def _vendi_chart(div: dict[str, Any]) -> bytes:
     items = [(f"class:{k}", v) for k, v in div.get("by_origin_class", {}).items()]
     items += [(f"gen:{k}", v) for k, v in list(div.get("by_generator", {}).items())[:15]]
     items = [(k, v) for k, v in items if v.get("vendi")]
-    fig, ax = plt.subplots(figsize=(8, 0.35 * max(1, len(items)) + 1.2))
-    ax.barh([k for k, _ in items], [v["vendi"] for _, v in items], color="#1f77b4")
-    for i, (_, v) in enumerate(items):
-        ax.text(v["vendi"], i, f" n={v['n']}", va="center", fontsize=8)
+    fig, ax = plt.subplots(figsize=(8, 0.4 * max(1, len(items)) + 1.5))
+    labels = [k for k, _ in items]
+    sizes = [v.get("sampled", {}).get("sample_size", v["n"]) for _, v in items]  # the most Vendi can reach
+    ax.barh(labels, sizes, color="#dddddd", label="items scored (the maximum Vendi)")
+    ax.barh(labels, [v["vendi"] for _, v in items], color="#1f77b4", label="Vendi (effective distinct items)")
+    for i, ((_, v), size) in enumerate(zip(items, sizes)):
+        ax.text(size, i, f" {v['vendi']:.1f} of {size} ({v['vendi'] / size:.0%})", va="center", fontsize=8)
+    ax.set_xlim(0, max(sizes) * 1.3)
     ax.invert_yaxis()
-    ax.set_xlabel(f"Vendi score (effective number of distinct items), embedder={div.get('embedder')}")
-    ax.set_title("Diversity by group")
+    ax.set_xlabel("effective number of distinct items")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -1.3 / max(1, len(items))), ncol=2, fontsize=8,
+              frameon=False)
+    ax.set_title(f"Diversity by group: Vendi score, cosine kernel, q=1; embedder {div.get('embedder')}, "
+                 f"d={div.get('dim')}", fontsize=10)
     return figure_png(fig)
 
 
@@ -312,17 +340,38 @@ def duplicates_section(dup: dict[str, Any]) -> str:
     ])
     body += f"<p class='params'>perceptual hash 64-bit, clusters join pairs within Hamming distance ≤ {dup['max_distance']}</p>"
     if dup.get("largest_clusters"):
-        body += "<h3>Largest clusters</h3><ol>" + "".join(
-            "<li>" + html.escape(", ".join(c[:6])) + (f" … (+{len(c) - 6})" if len(c) > 6 else "") + "</li>"
-            for c in dup["largest_clusters"][:10]) + "</ol>"
+        clusters = dup["largest_clusters"][:10]
+        root = _common_folder([p for c in clusters for p in c])
+        body += (f"<h3>Largest clusters</h3><p class='params'>keep one file per cluster; paths relative to "
+                 f"<code>{html.escape(root)}</code></p><ol>" + "".join(
+                     f"<li><b>{len(c)} files</b>: " + html.escape(", ".join(os.path.relpath(p, root) for p in c[:6]))
+                     + (f" … (+{len(c) - 6})" if len(c) > 6 else "") + "</li>" for c in clusters) + "</ol>")
     return section("Near duplicates", body, "duplicates")
+
+
+def _common_folder(paths: Sequence[str]) -> str:
+    try:
+        root = os.path.commonpath([os.path.dirname(p) for p in paths]) if paths else ""
+    except ValueError:  # mixed absolute and relative paths
+        root = ""
+    return root or "."
 
 
 def diversity_section(div: dict[str, Any], charts: bool = True) -> str:
     o = div["overall"]
-    body = (f"<p>Vendi score <b>{o.get('vendi')}</b> over {o['n']} item(s) "
-            f"(1 = all alike, n = all orthogonal); embedder <code>{html.escape(str(div['embedder']))}</code>, "
-            f"d={div['dim']}.</p>")
+    if o.get("vendi") is None:
+        return section("Diversity", "<p>No decodable images.</p>", "diversity")
+    scored = o.get("sampled", {}).get("sample_size", o["n"])
+    sampled = (f" (mean of {o['sampled']['repeats']} random samples of {scored}, ±{o['vendi_std']:.1f})"
+               if o.get("sampled") else "")
+    body = (f"<p>The {o['n']} decodable item(s) behave like <b>{o['vendi']:.1f}</b> distinct ones{sampled}: "
+            f"Vendi per item <b>{o['vendi'] / scored:.2f}</b> (1 = every item unlike the others, "
+            f"1/n = all alike). Groups far below the others are where repeated prompts, seeds or templates "
+            f"concentrate; a group under {LOW_DIVERSITY_PER_ITEM} per item (with ≥{LOW_DIVERSITY_MIN_ITEMS} "
+            f"items) is listed under “What to do”.</p>"
+            f"<p class='params'>Vendi score (Friedman &amp; Dieng 2023), cosine kernel, order q=1; embedder "
+            f"<code>{html.escape(str(div['embedder']))}</code>, d={div['dim']}. Scores from different embedders "
+            f"are not comparable.</p>")
     if charts and any(v.get("vendi") for v in div.get("by_origin_class", {}).values()):
         body += img_tag(_vendi_chart(div), "diversity by group")
     for key, title in (("by_origin_class", "By origin class"), ("by_source", "By source"),
@@ -342,9 +391,35 @@ def guard_section(g: dict[str, Any]) -> str:
     return section("Real-data guard", body, "guard")
 
 
+def key_numbers(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """The handful of numbers to read first, as (label, value) rows."""
+    prov = report["provenance"]
+    rows = [("items", f"{report['items']} ({prov['errors']} unreadable)" if prov["errors"] else str(report["items"])),
+            ("synthetic share", f"{prov['synthetic_share']:.1%}"),
+            ("verified-human share", f"{prov['verified_human_share']:.1%}"),
+            ("unknown provenance", f"{prov['unknown_share']:.1%}")]
+    dup = report.get("duplicates")
+    if dup:
+        rows.append(("near-duplicate rate", f"{dup['duplicate_rate']:.1%} ({dup['redundant_files']} redundant "
+                                            f"copies in {dup['clusters']} clusters)"))
+    o = report.get("diversity", {}).get("overall", {})
+    if o.get("vendi") is not None:
+        scored = o.get("sampled", {}).get("sample_size", o["n"])
+        rows.append(("diversity (Vendi)", f"{o['vendi']:.1f} effective distinct of {scored} ({o['vendi'] / scored:.0%})"))
+    g = report.get("guard")
+    if g:
+        rows.append(("real-data guard", f"kept {g['kept']}, dropped {g['dropped']}; verified-human share "
+                                        f"{g['real_share_after']:.1%} (minimum {g['min_real_share']:.1%})"))
+    return rows
+
+
 def health_sections(report: dict[str, Any], charts: bool = True) -> list[str]:
     """HTML sections of a health report dict (reusable inside other reports)."""
-    out = [section("What to do", "<ul>" + "".join(f"<li>{html.escape(r)}</li>" for r in report["recommendations"])
+    source = (f"<p class='params'>source: <code>{html.escape(report['source'])}</code></p>"
+              if report.get("source") else "")
+    out = [section("Key numbers", source + html_table(["measure", "value"], key_numbers(report))
+                   .replace("<table>", "<table class='key'>", 1), "summary"),
+           section("What to do", "<ul>" + "".join(f"<li>{html.escape(r)}</li>" for r in report["recommendations"])
                    + "</ul>", "actions"),
            provenance_section(report["provenance"], charts)]
     if "duplicates" in report:
