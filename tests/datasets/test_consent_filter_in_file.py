@@ -78,3 +78,16 @@ def test_in_file_signals_from_a_folder_via_cli(images, tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["excluded"] == 2
     _assert_in_file_outcome(tmp_path / "out", "path")
+
+
+def test_local_files_are_read_by_default_and_not_with_no_in_file(images, tmp_path):
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for name, data in images.items():
+        (folder / name).write_bytes(data)
+    default = CliRunner().invoke(app, ["filter", str(folder), "--out", str(tmp_path / "out"), "--json"])
+    assert default.exit_code == 0, default.output
+    assert json.loads(default.output)["excluded"] == 2
+    _assert_in_file_outcome(tmp_path / "out", "path")
+    off = CliRunner().invoke(app, ["filter", str(folder), "--out", str(tmp_path / "off"), "--no-in-file", "--json"])
+    assert json.loads(off.output)["excluded"] == 0

@@ -50,7 +50,9 @@ class FilterConfig:
     workers: int = 1
     backend: str = "local"  # local | ray
     agents: tuple[str, ...] | None = None
-    in_file: bool = False  # also read C2PA / IPTC consent inside the image bytes
+    # C2PA / IPTC consent inside the image bytes. None (default): read it for local files, which
+    # costs a file read, but download no web image; True: download web images too; False: never.
+    in_file: bool | None = None
     head: bool = True  # per-URL response headers
     html: bool = True  # meta tags of HTML pages
     allow_private: bool = False
@@ -228,11 +230,11 @@ def evaluate_cached(urls: list[Any], cfg: FilterConfig, cache: FetchCache, evalu
     pending: list[tuple[int, str, SiteSignals, list[Evidence]]] = []
     for i, (url, origin) in enumerate(zip(urls, origins)):
         if origin is None:
-            if not cfg.in_file:
+            if cfg.in_file is False:
                 out[i] = ([], [])
             continue
         site = sites.get(origin)
-        if site is None or cfg.in_file:
+        if site is None or cfg.in_file is True:
             continue
         site_ev = evaluator.site_evidence(url, site)
         if not cfg.head or any(e.data.get("own_agent_blocked") for e in site_ev):
@@ -305,7 +307,7 @@ async def _evaluate_rows(rows: list[dict], cfg: FilterConfig, cache: FetchCache,
                         if head.error:
                             errors.append(f"response: {head.error}")
                         evidence = evaluator.evaluate(url, site, head.headers, metas, site_evidence=site_ev)
-                if cfg.in_file:
+                if (cfg.in_file is True) if web else (cfg.in_file is not False):
                     data = None
                     if web and not any(e.data.get("own_agent_blocked") for e in evidence):
                         got = await fetcher.fetch(url, max_bytes=cfg.max_image_bytes, use_cache=False)

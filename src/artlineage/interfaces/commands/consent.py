@@ -34,8 +34,9 @@ def filter_cmd(
                                     "WebDataset .tar (or folder of .tar), or a folder of images."),
     out: Path = typer.Option(..., "--out", help="Output folder (kept.parquet, excluded.parquet, report.*)."),
     url_col: str = typer.Option("url", "--url-col", help="URL column (img2dataset convention: url)."),
-    in_file: bool = typer.Option(False, "--in-file", help="Also read C2PA/IPTC consent inside the images "
-                                 "(downloads image bytes)."),
+    in_file: Optional[bool] = typer.Option(None, "--in-file/--no-in-file", help="Read C2PA/IPTC consent "
+                                           "inside the images. Default: for local files only; --in-file also "
+                                           "downloads web images."),
     no_head: bool = typer.Option(False, "--no-head", help="Skip per-URL headers (site files only)."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes (one shard each)."),
     backend: str = typer.Option("local", "--backend", help="local or ray."),
