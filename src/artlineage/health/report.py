@@ -523,6 +523,8 @@ def mixture_figure(replace: Any, accumulate: Any) -> bytes:
         for g, colour in ((last // 3, "#1f77b4"), (last, "#d62728")):
             ax.hist(res.samples[g], bins=60, density=True, alpha=0.45, color=colour, label=f"generation {g}")
         ax.set_title(f"GMM refitted with EM, {name}", fontsize=10)
+        ax.set_xlabel("x (sample value)")
+        ax.set_ylabel("density")
         ax.legend(fontsize=8)
     g = np.arange(len(replace.tail_mass))
     axes[2].plot(g, replace.tail_mass, color="#d62728", label="tail mass, replace")
@@ -534,6 +536,7 @@ def mixture_figure(replace: Any, accumulate: Any) -> bytes:
     axes[2].set_ylabel("share of samples")
     axes[2].legend(fontsize=7)
     axes[2].set_title("Tails (beyond true 1%/99%) and minority mode", fontsize=10)
+    fig.tight_layout()  # keeps the third panel's y label off the second panel
     fig.text(0.01, -0.03, "params: " + p.label().replace(f"mode={p.mode}, ", ""), fontsize=8)
     return figure_png(fig)
 
