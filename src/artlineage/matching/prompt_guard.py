@@ -16,15 +16,19 @@ Names that are also ordinary words ("Turner", "Bacon", "Hopper") or that name a 
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Iterable, Iterator, Sequence
 
 import ahocorasick
+import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import LCSseq
 
 from .artist_names import ArtistEntry, load_artist_names
 
@@ -37,11 +41,18 @@ MIN_FUZZY_CHARS = 5
 BARE_CUTOFF = 88.0
 BARE_MIN_WORD_CHARS = 8
 BARE_MAX_TOKENS = 6           # longer segments are descriptions, not list items
+# ratio = 200 LCS / (|w| + |k|) >= BARE_CUTOFF needs LCS >= _LCS_NEED (|w| + |k|), so |k| / |w| within
+# [_LEN_LO, _LEN_HI] (LCS <= the shorter length); bounds widened by a hair against float rounding.
+_LCS_NEED = BARE_CUTOFF / 200 - 1e-9
+_LEN_LO = BARE_CUTOFF / (200 - BARE_CUTOFF) - 1e-9     # 0.7857
+_LEN_HI = (200 - BARE_CUTOFF) / BARE_CUTOFF + 1e-9     # 1.2727
 _WORDS = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")        # _WORDS on lowercased ASCII
 # What any acceptable bare window needs: a word of >= 8 letters, or two letter-only words in a row.
 # One C-level search rejects most segments ("8k", "seed 42", "cat") before any Python work.
 _BARE_CANDIDATE = re.compile(r"[^\W\d_]{8}|(?<![^\W_])[^\W\d_]+[\s_\-.']+[^\W\d_]+(?![^\W_])")
 _BARE_CACHE_MAX = 200_000
+_BATCH_PROMPTS = 256         # prompts per automaton pass in check_many
 
 ALLOW, WARN, BLOCK, CREDIT = "allow", "warn", "block", "credit_required"
 
@@ -181,6 +192,10 @@ class PromptGuard:
         for k, key in enumerate(self._keys):
             for g in _trigrams(key):
                 self._postings.setdefault(g, []).append(k)
+        # Keys a bare window (>= MIN_FUZZY_CHARS) could reach BARE_CUTOFF against, for _bare_viable_keys.
+        self._bare_keys = [k for k in self._keys if len(k) * _LEN_HI >= MIN_FUZZY_CHARS]
+        self._bare_key_len = np.array([len(k) for k in self._bare_keys], dtype=np.int32)
+        self._bare_key_need = self._bare_key_len * _LEN_LO - 1e-6
         self._fuzzy = lru_cache(maxsize=200_000)(self._fuzzy_uncached)
         self._segment = lru_cache(maxsize=200_000)(self._segment_uncached)
         self._bare_negative: set[str] = set()                       # list items holding no name
@@ -192,7 +207,64 @@ class PromptGuard:
             return []
         text = text[:MAX_PROMPT_CHARS]
         norm, offsets = normalize_with_offsets(text)
-        hits, triggers = self._scan(norm)
+        return self._check_scanned(text, norm, offsets, self._scan(norm, self._automaton.iter(norm)))
+
+    def check_many(self, prompts: Iterable[str | None]) -> Iterator[list[PromptMatch]]:
+        """Like ``check`` per prompt, with the automaton run once over a batch of ASCII prompts joined
+        by newlines: most prompts then cost a bisect-free skip plus a set look-up (``_check_batch``)."""
+        if not self._keys:
+            for _ in prompts:
+                yield []
+            return
+        batch: list[str | None] = []
+        for p in prompts:
+            batch.append(p)
+            if len(batch) == _BATCH_PROMPTS:
+                yield from self._check_batch(batch)
+                batch = []
+        if batch:
+            yield from self._check_batch(batch)
+
+    def _check_batch(self, batch: list[str | None]) -> Iterator[list[PromptMatch]]:
+        texts = [p[:MAX_PROMPT_CHARS] if p else "" for p in batch]
+        ascii_ok = [t.isascii() for t in texts]
+        starts: list[int] = []
+        pos = 0
+        for t, ok in zip(texts, ascii_ok):
+            starts.append(pos)
+            pos += (len(t) if ok else 0) + 1
+        # The separator becomes a space like any punctuation, so a word boundary at each prompt's
+        # edge is seen exactly as in a lone prompt; a hit running across two prompts is dropped.
+        norm = "\n".join(t if ok else "" for t, ok in zip(texts, ascii_ok)).encode("ascii") \
+            .translate(_ASCII_BYTES).decode("ascii")
+        outputs: dict[int, list] = {}
+        i, next_start = 0, (starts[1] if len(starts) > 1 else pos + 1)
+        for end, val in self._automaton.iter(norm):
+            if end >= next_start:   # outputs come in order of end: move to the prompt holding this end
+                i = bisect_right(starts, end) - 1
+                next_start = starts[i + 1] if i + 1 < len(starts) else pos + 1
+            base = starts[i]
+            if end - val[0] + 1 >= base:
+                outputs.setdefault(i, []).append((end - base, val))
+        for i, t in enumerate(texts):
+            if not t:
+                yield []
+            elif not ascii_ok[i]:
+                yield self.check(t)
+            elif i in outputs:
+                local = norm[starts[i]:starts[i] + len(t)]
+                yield self._check_scanned(t, local, None, self._scan(local, outputs[i]))
+            else:                    # the common case: no name and no trigger word anywhere
+                found = self._fuzzy_spans(t, [], [], None) if ("(" in t or "[" in t or "{" in t) else []
+                bare = self._bare_list(t, found)
+                if bare:
+                    found.extend(bare)
+                    found.sort(key=lambda m: m.start)
+                yield found
+
+    def _check_scanned(self, text: str, norm: str, offsets: list[int] | None,
+                       scanned: tuple[list, list]) -> list[PromptMatch]:
+        hits, triggers = scanned
         found = self._exact(text, norm, offsets, hits) if hits else []
         if triggers or "(" in text or "[" in text or "{" in text:
             found.extend(self._fuzzy_spans(text, found, triggers, offsets))
@@ -203,18 +275,14 @@ class PromptGuard:
             found.sort(key=lambda m: m.start)
         return found
 
-    def check_many(self, prompts: Iterable[str | None]) -> Iterator[list[PromptMatch]]:
-        check = self.check
-        for p in prompts:
-            yield check(p) if p else []
-
     # ---- exact ------------------------------------------------------------------------------
-    def _scan(self, norm: str) -> tuple[list, list]:
-        """One automaton pass: name hits (start, end, vals) and trigger hits (start, end, kind),
-        both at word boundaries of the normalised text."""
+    @staticmethod
+    def _scan(norm: str, outputs: Iterable) -> tuple[list, list]:
+        """Name hits (start, end, vals) and trigger hits (start, end, kind) among the automaton's
+        outputs (end, value) over ``norm``, keeping those at word boundaries of the normalised text."""
         hits, triggers = [], []
         n = len(norm)
-        for end, (klen, vals, trig) in self._automaton.iter(norm):
+        for end, (klen, vals, trig) in outputs:
             start = end - klen + 1
             if (start > 0 and norm[start - 1] != " ") or (end + 1 < n and norm[end + 1] != " "):
                 if (start > 0 and norm[start - 1].isalnum()) or (end + 1 < n and norm[end + 1].isalnum()):
@@ -384,27 +452,26 @@ class PromptGuard:
     def _bare_list(self, text: str, found: list[PromptMatch]) -> list[PromptMatch]:
         """Fuzzy names that are whole items of a comma list, with or without a trigger word.
 
-        Cheap because the per-segment answer is cached (datasets repeat "8k", "artstation" ...) and
-        an uncached segment only reaches rapidfuzz through the trigram index, for windows with no
-        digits that are long enough (``_bare_uncached``)."""
+        Cheap because every item found to hold no name is remembered (datasets repeat "8k",
+        "masterpiece", "trending on artstation" ...), so a prompt made only of known items costs one
+        C-level ``issuperset``; a new item reaches rapidfuzz only through the length-bounded trigram
+        pre-check and the trigram index (``_bare_uncached``)."""
         segs = text.split(",")
         negative = self._bare_negative
-        todo = [i for i, seg in enumerate(segs) if seg not in negative]   # usually empty: ~0.3 us
         out: list[PromptMatch] = []
-        if not todo:
+        if negative.issuperset(segs):
             return out
         hits = self._bare_hits
         candidate = _BARE_CANDIDATE.search
-        for i in todo:
-            seg = segs[i]
+        for i, seg in enumerate(segs):
+            if seg in negative:
+                continue
             hit = hits.get(seg)
             if hit is None:
-                if not candidate(seg):
-                    continue      # not remembered: unique fragments ("seed 1234") would flood the cache
-                if len(negative) + len(hits) >= _BARE_CACHE_MAX:
+                if len(negative) + len(hits) >= _BARE_CACHE_MAX:   # bounded: unique items would grow it
                     negative.clear()
                     hits.clear()
-                hit = self._bare_uncached(seg)
+                hit = self._bare_uncached(seg) if candidate(seg) else None
                 if hit is None or hit[3] >= 100.0:   # an exact name: the automaton pass reports it
                     negative.add(seg)
                     continue
@@ -419,23 +486,56 @@ class PromptGuard:
 
     def _bare_uncached(self, segment: str) -> tuple[int, int, int, float] | None:
         """Best (start, end, key number, score) among windows of 1..4 words of a short segment."""
-        tokens = [(m.start(), m.end(), m.group()) for m in _WORDS.finditer(segment)]
+        if segment.isascii():
+            # ASCII: a window's normal form is its lowercased words joined by single spaces, so the
+            # words are found once; no per-window normalisation.
+            low = segment.lower()
+            tokens = [(m.start(), m.end(), m.group()) for m in _ASCII_WORD.finditer(low)]
+        else:
+            tokens = [(m.start(), m.end(), m.group()) for m in _WORDS.finditer(segment)]
         if not tokens or len(tokens) > BARE_MAX_TOKENS:
             return None
+        ok_lens = self._bare_window_lengths(tokens) if segment.isascii() else None
+        if ok_lens is not None and not ok_lens:
+            return None
+        alpha = [w[2].isalpha() for w in tokens]
         best = None
         for k in range(min(4, len(tokens)), 0, -1):
             for i in range(len(tokens) - k + 1):
-                words = tokens[i:i + k]
-                if any(not w[2].isalpha() for w in words):
+                if not all(alpha[i:i + k]):
                     continue   # "8k", "seed 42", "1.2": names have no digits
+                words = tokens[i:i + k]
                 ws, we = words[0][0], words[-1][1]
-                window = normalize_text(segment[ws:we])
+                window = normalize_text(segment[ws:we]) if ok_lens is None else " ".join(w[2] for w in words)
                 if len(window) < (BARE_MIN_WORD_CHARS if k == 1 else MIN_FUZZY_CHARS):
                     continue
+                if ok_lens is not None and len(window) not in ok_lens:
+                    continue   # no key can score >= BARE_CUTOFF against a window of this length here
                 hit = self._fuzzy(window)
                 if hit and hit[1] >= BARE_CUTOFF and (best is None or hit[1] > best[3]):
                     best = (ws, we, hit[0], round(hit[1], 1))
         return best
+
+    def _bare_window_lengths(self, tokens: list[tuple[int, int, str]]) -> set[int]:
+        """Window lengths that could reach BARE_CUTOFF against some key, given the segment's words.
+
+        fuzz.ratio is 200 * LCS / (|w| + |k|), so window w reaches the cutoff against key k only if
+        LCS(w, k) >= 0.44 (|w| + |k|), which needs |w| / |k| within [0.786, 1.273]; and as w is a
+        substring of the segment's words, LCS(w, k) <= LCS(segment, k). One multi-key LCS call
+        (rapidfuzz cdist, in C) bounds every window of the segment at once; most segments ("a young
+        castle on a hill") leave no length at all, and the rest only reach ``_fuzzy`` for windows of
+        the lengths kept here."""
+        joined = " ".join(t[2] for t in tokens)
+        if len(joined) < MIN_FUZZY_CHARS:
+            return set()
+        lcs = process.cdist([joined], self._bare_keys, scorer=LCSseq.similarity, dtype=np.int32)[0]
+        lengths: set[int] = set()
+        for j in np.flatnonzero(lcs >= self._bare_key_need).tolist():
+            lk, common = int(self._bare_key_len[j]), int(lcs[j])
+            lo = max(math.ceil(lk * _LEN_LO), MIN_FUZZY_CHARS)
+            hi = min(math.floor(lk * _LEN_HI), math.floor(common / _LCS_NEED) - lk)
+            lengths.update(range(lo, hi + 1))
+        return lengths
 
 
 _default_guard: PromptGuard | None = None
