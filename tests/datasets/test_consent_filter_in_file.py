@@ -91,3 +91,25 @@ def test_local_files_are_read_by_default_and_not_with_no_in_file(images, tmp_pat
     _assert_in_file_outcome(tmp_path / "out", "path")
     off = CliRunner().invoke(app, ["filter", str(folder), "--out", str(tmp_path / "off"), "--no-in-file", "--json"])
     assert json.loads(off.output)["excluded"] == 0
+
+
+def test_health_lands_in_the_same_audit_report(images, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for name in ("xmp-prohibited.jpg", "c2pa-not-allowed.jpg"):
+        (folder / name).write_bytes(images[name])
+    base = Image.effect_noise((96, 96), 60).convert("RGB")
+    base.save(folder / "kept_a.png")
+    base.resize((80, 80)).save(folder / "kept_a_small.png")  # a near duplicate of kept_a
+    result = CliRunner().invoke(app, ["filter", str(folder), "--out", str(tmp_path / "out"), "--health", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["excluded"] == 2 and report["kept"] == 2
+    health = report["health"]
+    assert health["not_measured_rows"] == 0
+    assert health["provenance"]["total"] == 2
+    assert health["duplicates"]["redundant_files"] == 1
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "Consent filter report" in page and "Dataset health of the kept rows" in page

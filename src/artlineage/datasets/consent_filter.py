@@ -27,7 +27,7 @@ from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import pyarrow as pa
@@ -541,6 +541,8 @@ def _svg_bars(title: str, data: dict[str, float]) -> str:
 
 def _chart(title: str, data: dict[str, float]) -> str:
     """A bar chart as an embedded PNG when matplotlib is installed (``health`` extra), else inline SVG."""
+    if not any(data.values()):
+        return "<p>None: no row was excluded.</p>"
     try:
         import matplotlib
 
@@ -567,11 +569,13 @@ def _chart(title: str, data: dict[str, float]) -> str:
     return f'<img alt="{html_lib.escape(title)}" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
-def write_report(out: Path, summary: FilterSummary) -> None:
+def write_report(out: Path, summary: FilterSummary, *, extra: dict[str, Any] | None = None,
+                 extra_sections: Sequence[str] = ()) -> None:
+    """report.json and report.html; ``extra`` / ``extra_sections`` add other parts of the audit (health)."""
     total = max(summary.input_rows, 1)
     report = asdict(summary) | {"rows_per_second": round(summary.rows_per_second, 1),
-                                "excluded_share": summary.excluded / total}
-    write_text_atomic(json.dumps(report, indent=2), out / "report.json")
+                                "excluded_share": summary.excluded / total} | (extra or {})
+    write_text_atomic(json.dumps(report, indent=2, default=str), out / "report.json")
     by_reason = {k: v / total for k, v in summary.excluded_by_reason.items()}
     by_host = {h: summary.excluded_by_host.get(h, 0) / n for h, n in summary.rows_by_host.items() if n}
     by_host = dict(sorted(by_host.items(), key=lambda kv: -kv[1]))
@@ -586,5 +590,5 @@ def write_report(out: Path, summary: FilterSummary) -> None:
 <table><tr><th>host</th><th>rows</th><th>excluded</th></tr>
 {''.join(f"<tr><td>{html_lib.escape(h)}</td><td>{n}</td><td>{summary.excluded_by_host.get(h, 0)}</td></tr>"
          for h, n in list(summary.rows_by_host.items())[:200])}
-</table></body></html>"""
+</table>{''.join(extra_sections)}</body></html>"""
     write_text_atomic(page, out / "report.html")

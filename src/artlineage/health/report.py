@@ -244,7 +244,7 @@ def section(title: str, body: str, anchor: str = "") -> str:
     return f"<section{a}><h2>{html.escape(title)}</h2>{body}</section>"
 
 
-_CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+REPORT_CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}"
         "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}"
         "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}.key td{text-align:left}.key td:last-child{font-weight:600}img{max-width:100%}.params{color:#555;font-size:.9em}"
         "section{margin-bottom:2em}li{margin:.3em 0}")
@@ -252,7 +252,7 @@ _CSS = ("body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;
 
 def render_page(title: str, sections: Sequence[str]) -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body><h1>{html.escape(title)}</h1>{''.join(sections)}</body></html>")
+            f"<style>{REPORT_CSS}</style></head><body><h1>{html.escape(title)}</h1>{''.join(sections)}</body></html>")
 
 
 def _plt():

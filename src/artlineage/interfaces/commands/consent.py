@@ -55,6 +55,10 @@ def filter_cmd(
                                             "rows matching a registered work (URL/sha256) or artist get its terms."),
     artist_col: str = typer.Option("artist", "--artist-col", help="Column naming the artist (with --registry)."),
     sha256_col: str = typer.Option("sha256", "--sha256-col", help="Column with the image sha256 (with --registry)."),
+    health: bool = typer.Option(False, "--health", help="Add dataset health of the kept local files (synthetic "
+                                "share, near duplicates, diversity) to the same report."),
+    scan_db: Optional[Path] = typer.Option(None, "--scan-db", help="With --health: take provenance from this "
+                                           "`artlineage scan` database instead of inspecting the files."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Filter a dataset manifest: keep rows whose rights-holders did not reserve AI use."""
@@ -71,6 +75,12 @@ def filter_cmd(
                        registry_terms=RegistryConsent(registry, url_col=url_col, sha256_col=sha256_col,
                                                       artist_col=artist_col) if registry else None)
     summary = filter_manifest(manifest, out, cfg)
+    if health:
+        from ...datasets.audit import health_of_kept, health_sections_for_audit
+        from ...datasets.consent_filter import write_report
+
+        report = health_of_kept(out, scan_db=scan_db, workers=workers)
+        write_report(out, summary, extra={"health": report}, extra_sections=health_sections_for_audit(report))
     if as_json:
         typer.echo((out / "report.json").read_text())
         return
