@@ -29,8 +29,11 @@ def test_guard_never_lets_real_share_fall_below_lambda(origins, lam):
     if res.kept:
         assert Fraction(res.human_kept, len(res.kept)) >= exact_share(lam)
         assert res.real_share >= lam
-    # Minimal: putting back any one dropped item would break the bound.
-    if res.dropped:
+    # Unreadable items are always dropped; none is kept.
+    assert not any(r.origin == "error" for r in res.kept)
+    assert sum(r.origin == "error" for r in res.dropped) == origins.count("error")
+    # Minimal: putting back any one dropped readable item would break the bound.
+    if any(r.origin != "error" for r in res.dropped):
         assert Fraction(human, len(res.kept) + 1) < exact_share(lam)
     assert len(res.kept) + len(res.dropped) == len(records)
 

@@ -3,8 +3,10 @@
 Iteratively retraining on a model's own output is stable only while enough real data stays in the
 mix (Bertrand et al., ICLR 2024; Gerstgrasser et al., 2024). The guard drops the fewest items that
 restore the share, in a fixed order of suspicion: AI-generated, then AI-edited, then algorithmic,
-then unreadable (unusable anyway), then unknown. Within a class the most confidently non-human go first, then by path,
-so the result is deterministic. Verified-human items (camera, human_declared) are never dropped.
+then unknown. Within a class the most confidently non-human go first, then by path, so the result
+is deterministic. Verified-human items (camera, human_declared) are never dropped. Unreadable files
+are always dropped (nothing can be trained on them), so the share is over readable items, as in
+the provenance section of the health report.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from typing import Any, Sequence
 from .synthetic import VERIFIED_HUMAN_ORIGINS, Record
 
 # Lower rank is dropped first.
-DROP_ORDER = {"ai_generated": 0, "ai_edited": 1, "algorithmic": 2, "error": 3, "unknown": 4}
+DROP_ORDER = {"ai_generated": 0, "ai_edited": 1, "algorithmic": 2, "unknown": 3}
+UNREADABLE = "error"
 
 
 class GuardError(ValueError):
@@ -71,7 +74,8 @@ def guard_real_share(records: Sequence[Record], min_real_share: float) -> GuardR
     if not 0.0 <= min_real_share <= 1.0 or math.isnan(min_real_share):
         raise GuardError(f"--min-real-share must be within [0, 1], got {min_real_share}")
     human = [r for r in records if r.origin in VERIFIED_HUMAN_ORIGINS]
-    others = [r for r in records if r.origin not in VERIFIED_HUMAN_ORIGINS]
+    unreadable = [r for r in records if r.origin == UNREADABLE]
+    others = [r for r in records if r.origin not in VERIFIED_HUMAN_ORIGINS and r.origin != UNREADABLE]
     log: list[str] = []
     if min_real_share > 0 and not human:
         raise GuardError(
@@ -79,18 +83,22 @@ def guard_real_share(records: Sequence[Record], min_real_share: float) -> GuardR
             "verified human (camera or human_declared). Unknown items are not counted as human; add verified real "
             "data, or lower --min-real-share.")
     allowed = len(others) if min_real_share == 0 else min(len(others), max_non_human(len(human), min_real_share))
-    share_before = len(human) / len(records) if records else 0.0
-    log.append(f"{len(human)} verified-human and {len(others)} other item(s); share {share_before:.2%}, "
+    readable = len(human) + len(others)
+    share_before = len(human) / readable if readable else 0.0
+    log.append(f"{len(human)} verified-human and {len(others)} other readable item(s); share {share_before:.2%}, "
                f"target ≥ {min_real_share:.2%}: keeping at most {allowed} non-human item(s)")
     # Most suspicious first; within a class higher confidence in that (non-human) origin first.
-    ranked = sorted(others, key=lambda r: (DROP_ORDER.get(r.origin, 4), -r.confidence, r.path))
+    ranked = sorted(others, key=lambda r: (DROP_ORDER.get(r.origin, 3), -r.confidence, r.path))
     n_drop = len(others) - allowed
-    dropped, kept_others = ranked[:n_drop], ranked[n_drop:]
+    dropped = ranked[:n_drop]
+    for r in unreadable:
+        log.append(f"drop {r.path}: unreadable, nothing to train on")
     for r in dropped:
         log.append(f"drop {r.path}: {r.origin}" + (f" ({r.generator})" if r.generator else "")
                    + f", confidence {r.confidence:.2f}")
     if n_drop == 0:
-        log.append("nothing to drop: the share already meets the target")
+        log.append("no readable item to drop: the share already meets the target")
+    dropped = unreadable + dropped
     dropped_set = {id(r) for r in dropped}
     kept = [r for r in records if id(r) not in dropped_set]
     result = GuardResult(min_real_share, kept, dropped, log)
