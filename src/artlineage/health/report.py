@@ -568,7 +568,9 @@ def collapse_sections(data: dict[str, Any], figures: dict[str, bytes]) -> list[s
                 "geometrically in expectation, E[σ²ₜ] = σ²₀((n−1)/n)ᵗ, and almost surely collapses; keeping all "
                 "data (accumulate) bounds it.</p>")
         body += html_table(["loop", "mean σ² at last generation", "median", "theory (replace)", "mean W₂"], [
-            (k, v["final_variance_mean"], v["final_variance_median"], v["theory_variance_replace_lambda0"],
+            (k, v["final_variance_mean"], v["final_variance_median"],
+             # The closed form holds for the replace loop only; accumulate has no such line.
+             v["theory_variance_replace_lambda0"] if k == "replace" else "—",
              v["final_w2_mean"]) for k, v in g.items()])
         if "gaussian" in figures:
             body += img_tag(figures["gaussian"], "gaussian collapse")
