@@ -87,6 +87,18 @@ _SPAN_BRACKET = re.compile(r"[(\[{]+\s*([^()\[\]{}:\n]{2,80}?)\s*(?::\s*-?[\d.]+
 _SEGMENT_SPLIT = re.compile(r",|&|\band\b|\bwith\b|\+", re.I)
 
 
+def _list_segments(text: str, s: int, e: int) -> Iterator[tuple[int, int]]:
+    """Up to 4 comma / "and" segments of text[s:e], lazily: the caller usually stops at the first
+    ("by the sea, 8k, ..." holds no name, so the rest of the list is never split)."""
+    pos = s
+    for n, sep in enumerate(_SEGMENT_SPLIT.finditer(text, s, e), 1):
+        yield pos, sep.start()
+        pos = sep.end()
+        if n == 4:
+            return
+    yield pos, e
+
+
 def _fold(c: str) -> str:
     d = unicodedata.normalize("NFKD", c)
     return "".join(ch for ch in d if not unicodedata.combining(ch)).casefold()
@@ -399,19 +411,7 @@ class PromptGuard:
         taken = [(m.start, m.end) for m in exact]
         out: list[PromptMatch] = []
         for s, e, is_list in self._candidate_windows(text, triggers, offsets):
-            if is_list:
-                segments = []
-                pos = s
-                for sep in _SEGMENT_SPLIT.finditer(text, s, e):
-                    segments.append((pos, sep.start()))
-                    pos = sep.end()
-                    if len(segments) == 4:
-                        break
-                else:
-                    segments.append((pos, e))
-            else:
-                segments = [(s, e)]
-            for ss, se in segments:
+            for ss, se in (_list_segments(text, s, e) if is_list else ((s, e),)):
                 if taken and any(ss < b and se > a for a, b in taken):
                     continue  # this segment already holds a match
                 m = self._best_window(text, ss, se, is_list)
