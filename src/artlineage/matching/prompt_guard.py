@@ -499,9 +499,14 @@ class PromptGuard:
         if ok_lens is not None and not ok_lens:
             return None
         alpha = [w[2].isalpha() for w in tokens]
+        ends = [0]                     # ends[i] = letters in the first i words: window lengths, no join
+        for w in tokens:
+            ends.append(ends[-1] + len(w[2]))
         best = None
         for k in range(min(4, len(tokens)), 0, -1):
             for i in range(len(tokens) - k + 1):
+                if ok_lens is not None and ends[i + k] - ends[i] + k - 1 not in ok_lens:
+                    continue   # no key can score >= BARE_CUTOFF against a window of this length here
                 if not all(alpha[i:i + k]):
                     continue   # "8k", "seed 42", "1.2": names have no digits
                 words = tokens[i:i + k]
@@ -509,8 +514,6 @@ class PromptGuard:
                 window = normalize_text(segment[ws:we]) if ok_lens is None else " ".join(w[2] for w in words)
                 if len(window) < (BARE_MIN_WORD_CHARS if k == 1 else MIN_FUZZY_CHARS):
                     continue
-                if ok_lens is not None and len(window) not in ok_lens:
-                    continue   # no key can score >= BARE_CUTOFF against a window of this length here
                 hit = self._fuzzy(window)
                 if hit and hit[1] >= BARE_CUTOFF and (best is None or hit[1] > best[3]):
                     best = (ws, we, hit[0], round(hit[1], 1))
