@@ -463,20 +463,28 @@ class PromptGuard:
             return out
         hits = self._bare_hits
         candidate = _BARE_CANDIDATE.search
-        for i, seg in enumerate(segs):
-            if seg in negative:
+        missing = set(segs).difference(negative)     # in C: usually one new item ("seed 1234", a subject)
+        if len(negative) + len(hits) + len(missing) >= _BARE_CACHE_MAX:   # bounded: unique items grow it
+            negative.clear()
+            hits.clear()
+        named = False
+        for seg in missing:
+            if seg in hits:
+                named = True
                 continue
+            hit = self._bare_uncached(seg) if candidate(seg) else None
+            if hit is None or hit[3] >= 100.0:   # an exact name: the automaton pass reports it
+                negative.add(seg)
+            else:
+                hits[seg] = hit
+                named = True
+        if not named:
+            return out
+        for i, seg in enumerate(segs):              # rare: only prompts with an item holding a name
             hit = hits.get(seg)
             if hit is None:
-                if len(negative) + len(hits) >= _BARE_CACHE_MAX:   # bounded: unique items would grow it
-                    negative.clear()
-                    hits.clear()
-                hit = self._bare_uncached(seg) if candidate(seg) else None
-                if hit is None or hit[3] >= 100.0:   # an exact name: the automaton pass reports it
-                    negative.add(seg)
-                    continue
-                hits[seg] = hit
-            start = sum(len(x) for x in segs[:i]) + i      # rare: only segments holding a name
+                continue
+            start = sum(len(x) for x in segs[:i]) + i
             s, e = start + hit[0], start + hit[1]
             if any(s < m.end and e > m.start for m in found) or any(s < m.end and e > m.start for m in out):
                 continue   # already matched (exactly, or by the trigger / bracket spans)
