@@ -34,6 +34,7 @@ import c2pa as c2pa_lib
 from ._ai_tools import match_ai_tool
 from ._base import Evidence, Implication, SignalError, truncate
 from ._iptc_vocab import lookup_digital_source_type
+from ._json import load_json
 from ._registry import register_reader
 from ._source import ImageSource
 
@@ -189,15 +190,8 @@ def read_c2pa_manifest(source_or_bytes: ImageSource | bytes | bytearray | memory
 
 def parse_manifest_store_json(raw: str) -> C2paManifest:
     """Turn c2pa-rs' manifest-store JSON into a :class:`C2paManifest` (pure; bounded)."""
-    if len(raw) > MAX_MANIFEST_JSON:
-        raise SignalError(f"C2PA manifest store JSON is {len(raw)} characters, above the "
-                          f"{MAX_MANIFEST_JSON} limit")
-    try:
-        store = json.loads(raw)
-    except RecursionError as exc:
-        raise SignalError("C2PA manifest store is nested too deeply") from exc
-    except ValueError as exc:
-        raise SignalError(f"C2PA manifest store JSON is malformed: {exc}") from exc
+    # No fixed depth bound: assertions carry arbitrary CBOR; Python's recursion limit is the guard.
+    store = load_json(raw, "C2PA manifest store", max_chars=MAX_MANIFEST_JSON, max_depth=None)
     if not isinstance(store, dict):
         raise SignalError("C2PA manifest store JSON is not an object")
     manifests = store.get("manifests") if isinstance(store.get("manifests"), dict) else {}

@@ -3,8 +3,8 @@ import time
 import pytest
 
 from artlineage.signals._base import SignalError
-from artlineage.signals.generators._common import (MAX_JSON_CHARS, as_float, as_int, json_nesting_depth,
-                                                    load_json, parse_size)
+from artlineage.signals._json import MAX_JSON_CHARS, json_nesting_depth, load_json
+from artlineage.signals.generators._common import as_float, as_int, parse_size
 
 from ._fixtures import add_png_chunk, camera_jpeg, generator_evidence, inspect, png_with_text
 

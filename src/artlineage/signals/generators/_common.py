@@ -1,8 +1,8 @@
 """Helpers shared by the generator-metadata readers.
 
-Bounded JSON loading (size and nesting depth checked before ``json.loads`` runs), the text a tool
-left in the PNG ``parameters`` chunk or the EXIF UserComment, lenient number conversion, and the
-one way every generator reader turns parsed parameters into :class:`Evidence`.
+The text a tool left in the PNG ``parameters`` chunk or the EXIF UserComment, lenient number
+conversion, and the one way every generator reader turns parsed parameters into :class:`Evidence`.
+Bounded JSON loading lives in :mod:`artlineage.signals._json` (shared with C2PA and tdmrep).
 """
 
 from __future__ import annotations
@@ -12,14 +12,10 @@ import math
 import re
 from typing import Any
 
-import numpy as np
-
-from .._base import Evidence, GenerationParameters, Implication, SignalError, truncate
+from .._base import Evidence, GenerationParameters, Implication, truncate
 from .._source import ImageSource
 from ..exif import decode_user_comment
 
-MAX_JSON_CHARS = 8 * 1024 * 1024
-MAX_JSON_DEPTH = 100
 # A full parameter block written by the tool itself (see the strength guidance in the notes).
 GENERATOR_STRENGTH = 0.95
 EVIDENCE_VALUE_LIMIT = 2000
@@ -29,52 +25,6 @@ EXIF_IMAGE_DESCRIPTION = 0x010E
 EXIF_MAKE = 0x010F
 EXIF_MODEL = 0x0110
 EXIF_SOFTWARE = 0x0131
-
-# One JSON string, or an unterminated one running to the end of the text. Possessive quantifiers
-# keep this linear: a pattern that could fail would be retried from every later quote (quadratic).
-_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+(?:"|\\?\Z)', re.S)
-_OPEN = np.array([ord("["), ord("{")], dtype=np.uint8)
-_CLOSE = np.array([ord("]"), ord("}")], dtype=np.uint8)
-
-
-def json_nesting_depth(text: str) -> int:
-    """Deepest bracket nesting in a JSON text, computed without recursion.
-
-    ``json.loads`` recurses once per level; measuring first lets hostile input be rejected with
-    a clear message instead of a RecursionError. Strings are cut out (their brackets do not
-    count), then the remaining brackets are summed with numpy, so 8 MB takes milliseconds.
-    """
-    skeleton = _JSON_STRING.sub("", text)
-    if not skeleton:
-        return 0
-    codes = np.frombuffer(skeleton.encode("ascii", "replace"), dtype=np.uint8)
-    steps = np.isin(codes, _OPEN).astype(np.int32) - np.isin(codes, _CLOSE).astype(np.int32)
-    return int(np.cumsum(steps).max(initial=0))
-
-
-def load_json(text: str | bytes, what: str) -> Any:
-    """``json.loads`` with size and depth limits; :class:`SignalError` names ``what`` on failure."""
-    if isinstance(text, (bytes, bytearray)):
-        try:
-            text = bytes(text).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise SignalError(f"{what}: JSON is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
-    if len(text) > MAX_JSON_CHARS:
-        raise SignalError(f"{what}: JSON of {len(text)} characters is above the {MAX_JSON_CHARS} limit")
-    depth = json_nesting_depth(text)
-    if depth > MAX_JSON_DEPTH:
-        raise SignalError(f"{what}: JSON nested {depth} levels deep, above the limit of {MAX_JSON_DEPTH}")
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise SignalError(f"{what}: malformed JSON: {exc}") from None
-
-
-def load_json_object(text: str | bytes, what: str) -> dict[str, Any]:
-    value = load_json(text, what)
-    if not isinstance(value, dict):
-        raise SignalError(f"{what}: expected a JSON object, found {type(value).__name__}")
-    return value
 
 
 def looks_like_json_object(text: str) -> bool:

@@ -19,8 +19,9 @@ from typing import Any, Iterable
 from .._base import Evidence, GenerationParameters, SignalError
 from .._registry import register_reader
 from .._source import ImageSource
+from .._json import load_json_object
 from ._common import (EXIF_MAKE, EXIF_MODEL, as_float, as_int, as_text, exif_text, generation_evidence,
-                      json_safe, load_json_object, looks_like_json_object)
+                      json_safe, looks_like_json_object)
 
 MAX_NODES = 10_000
 MAX_WALK = 500  # nodes visited by one upstream walk

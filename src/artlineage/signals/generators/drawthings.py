@@ -16,8 +16,9 @@ from typing import Any, Iterable
 from .._base import Evidence, GenerationParameters
 from .._registry import register_reader
 from .._source import ImageSource
-from ._common import (as_float, as_int, as_text, generation_evidence, json_safe, load_json_object,
-                      looks_like_json_object, parse_size, user_comment)
+from .._json import load_json_object
+from ._common import (as_float, as_int, as_text, generation_evidence, json_safe, looks_like_json_object,
+                      parse_size, user_comment)
 
 _ELEMENT = re.compile(rb"<exif:UserComment\b[^>]*>(.*?)</exif:UserComment>", re.S)
 _ATTRIBUTE = re.compile(rb"""exif:UserComment\s*=\s*(?:"([^"]*)"|'([^']*)')""")

@@ -15,8 +15,9 @@ from typing import Any, Iterable
 from .._base import Evidence, GenerationParameters
 from .._registry import register_reader
 from .._source import ImageSource
+from .._json import load_json_object
 from ._common import (as_float, as_int, as_text, generation_evidence, has_parameters_slot, json_safe,
-                      load_json_object, looks_like_json_object, parameters_text, parse_size)
+                      looks_like_json_object, parameters_text, parse_size)
 
 _MAPPED = {"prompt", "negative_prompt", "base_model", "base_model_hash", "seed", "steps", "guidance_scale",
            "sampler", "scheduler", "resolution", "full_prompt", "full_negative_prompt"}

@@ -18,7 +18,8 @@ from typing import Any, Iterable
 from .._base import Evidence, GenerationParameters, SignalError
 from .._registry import register_reader
 from .._source import ImageSource
-from ._common import as_float, as_int, as_text, generation_evidence, json_safe, load_json_object
+from .._json import load_json_object
+from ._common import as_float, as_int, as_text, generation_evidence, json_safe
 
 MAX_DREAM_CHARS = 64 * 1024
 _NEGATIVE_BRACKETS = re.compile(r"\[([^\[\]]*)\]")

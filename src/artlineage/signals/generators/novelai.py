@@ -15,7 +15,8 @@ from typing import Any, Iterable, Mapping
 from .._base import Evidence, GenerationParameters
 from .._registry import register_reader
 from .._source import ImageSource
-from ._common import as_float, as_int, as_text, generation_evidence, json_safe, load_json_object
+from .._json import load_json_object
+from ._common import as_float, as_int, as_text, generation_evidence, json_safe
 
 _SOURCE = re.compile(r"(.*?)\s+([0-9A-Fa-f]{8})")
 _MAPPED = {"prompt", "uc", "steps", "scale", "seed", "sampler", "width", "height", "noise_schedule",

@@ -28,7 +28,8 @@ from PIL import Image
 from .._base import Evidence, SignalError
 from .._registry import register_reader
 from .._source import ImageSource
-from ._common import generation_evidence, load_json, looks_like_json_object
+from .._json import load_json
+from ._common import generation_evidence, looks_like_json_object
 from .a1111 import is_image_to_image, parse_a1111_parameters
 from .novelai import parse_novelai_fields
 

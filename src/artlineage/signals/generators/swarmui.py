@@ -12,8 +12,9 @@ from typing import Any, Iterable
 from .._base import Evidence, GenerationParameters, SignalError
 from .._registry import register_reader
 from .._source import ImageSource
+from .._json import load_json_object
 from ._common import (as_float, as_int, as_text, generation_evidence, has_parameters_slot, json_safe,
-                      load_json_object, looks_like_json_object, parameters_text)
+                      looks_like_json_object, parameters_text)
 
 _MAPPED = {"prompt", "negativeprompt", "model", "seed", "steps", "cfgscale", "sampler", "scheduler", "width",
            "height"}

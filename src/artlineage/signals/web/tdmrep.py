@@ -18,7 +18,6 @@ kept as INFO evidence so the report shows the whole picture.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +25,7 @@ from typing import Any, Iterable
 
 from .._base import Evidence, Implication, SignalError, truncate
 from .._iptc_vocab import ALL_USES
+from .._json import load_json
 
 MAX_TDMREP_BYTES = 256 * 1024
 MAX_RULES = 2000
@@ -72,15 +72,8 @@ def parse_tdmrep_json(data: bytes | str) -> list[TdmRule]:
         raise SignalError(f"tdmrep.json is {len(data)} bytes, above the {MAX_TDMREP_BYTES} limit")
     if isinstance(data, bytes):
         data = data.decode("utf-8-sig", errors="replace")
-    # Cheap guard before json.loads: nesting depth is bounded by the count of open brackets.
-    if data.count("[") + data.count("{") > 4 * MAX_RULES + 10 and _max_bracket_run(data) > MAX_DEPTH:
-        raise SignalError("tdmrep.json is nested too deeply")
-    try:
-        doc = json.loads(data)
-    except RecursionError as exc:
-        raise SignalError("tdmrep.json is nested too deeply") from exc
-    except ValueError as exc:
-        raise SignalError(f"tdmrep.json is not valid JSON: {exc}") from exc
+    # The bracket depth is checked before parsing; _depth below also counts a scalar leaf as a level.
+    doc = load_json(data, "tdmrep.json", max_chars=MAX_TDMREP_BYTES, max_depth=MAX_DEPTH)
     if _depth(doc, MAX_DEPTH) > MAX_DEPTH:
         raise SignalError("tdmrep.json is nested too deeply")
     if not isinstance(doc, list):
@@ -95,17 +88,6 @@ def parse_tdmrep_json(data: bytes | str) -> list[TdmRule]:
         rules.append(TdmRule(location=item["location"][:2048], reservation=_reservation(item.get("tdm-reservation")),
                              policy=policy[:2048] if isinstance(policy, str) else None, index=i))
     return rules
-
-
-def _max_bracket_run(text: str) -> int:
-    depth = best = 0
-    for ch in text:
-        if ch in "[{":
-            depth += 1
-            best = max(best, depth)
-        elif ch in "]}":
-            depth -= 1
-    return best
 
 
 _PATH_AND_QUERY = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://[^/?#]*)?([^?#]*)(?:\?([^#]*))?")
