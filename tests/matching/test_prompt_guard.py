@@ -147,3 +147,19 @@ def test_50k_generated_prompts_without_artists_match_nothing():
                for _ in range(50_000)]
     flagged = [(p, [m.text for m in found]) for p, found in zip(prompts, guard.check_many(prompts)) if found]
     assert flagged == []
+
+
+def test_check_many_batches_agree_with_check_one_by_one():
+    # check_many runs the automaton once over batches of joined prompts: a name split across two
+    # prompts ("..., greg" then "rutkowski, ...") must not match, and non-ASCII prompts, None and ""
+    # in a batch are handled as check() handles them alone.
+    base = ["castle, greg", "rutkowski, 8k", "by greg rutkowsky", None, "", "Zdzisław Beksiński, dark",
+            "portrait, (artgerm:1.2)", "alphonse mucah, poster", "a cat", "starry night, van gogh style"]
+    prompts = [base[i % len(base)] for i in range(700)]        # several batches, names at their edges
+    guard = PromptGuard(load_artist_names())
+    many = list(guard.check_many(prompts))
+    one = [PromptGuard(load_artist_names()).check(p) if p else [] for p in prompts[:len(base)]]
+    assert many[:len(base)] == one
+    assert all(many[i] == many[i % len(base)] for i in range(len(prompts)))
+    assert many[0] == [] and [m.artist for m in many[5]] == ["Zdzisław Beksiński"]
+    assert [m.text for m in many[1]] == ["rutkowski"]    # the alias alone, not "greg" from the prompt before

@@ -8,7 +8,12 @@ checks, so the cost does not grow with the number of names. Fuzzy matching (rapi
 only against names sharing character trigrams with the span (an inverted index), with results cached
 per span string, so misspellings like "greg rutkowsky" are caught without a loop over all names.
 Bare comma-list items ("portrait, greg rutkowsky, 8k") are candidates too, under a stricter cutoff;
-items known to hold no name are remembered in a set, so the common case costs one set look-up each.
+items known to hold no name are remembered in a bounded set, so a prompt made of known items costs
+one C-level ``issuperset``, and a new item is first bounded by one multi-key LCS call (fuzz.ratio is
+200 * LCS / total length), which rejects most items before any per-window work.
+
+``check_many`` runs the automaton once per batch of ASCII prompts joined by newlines; most prompts
+(no name, no trigger word) then cost the bare-list set check and nothing else.
 
 Names that are also ordinary words ("Turner", "Bacon", "Hopper") or that name a technique in context
 ("Rembrandt lighting") are reported with low confidence and decision ``warn``, never ``block``.
