@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import (JSON, BigInteger, DateTime, Float, Integer, String, Text, create_engine, event, func,
-                        select)
-from sqlalchemy.engine import Engine
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, Text, func, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from .._db import make_engine
 from .._inspect import FileReport
 
 
@@ -46,22 +45,6 @@ class ScannedFile(ScanBase):
     warnings: Mapped[list[Any]] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     scanned_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")  # a killed writer never corrupts committed batches
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.close()
-
-
-def make_engine(db: str | Path) -> Engine:
-    """A path means SQLite; anything with ``://`` is taken as a SQLAlchemy URL."""
-    url = str(db) if "://" in str(db) else f"sqlite:///{Path(db)}"
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
 
 
 @dataclass

@@ -11,50 +11,34 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
 
-from ..datasets.scan_store import make_engine
+from .._db import database_url, make_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "artlineage_registry_version"
 INITIAL_REVISION = "0001_initial"
 _INITIAL_TABLES = {"artists", "artist_names", "works", "consent_terms", "artist_influences", "work_influences"}
 
-
-def registry_url(db: str | Path) -> str:
-    """A path means SQLite; ``postgresql://`` URLs are pointed at the psycopg 3 driver."""
-    text = str(db)
-    if "://" not in text:
-        return f"sqlite:///{Path(text)}"
-    url = make_url(text)
-    if url.drivername in ("postgresql", "postgres"):
-        url = url.set(drivername="postgresql+psycopg")
-    return url.render_as_string(hide_password=False)
-
-
-def _sqlite_foreign_keys(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=ON")  # SQLite ignores ON DELETE CASCADE without it
-    cur.close()
+registry_url = database_url  # public name (re-exported by artlineage.registry)
 
 
 def make_registry_engine(db: str | Path) -> Engine:
-    engine = make_engine(registry_url(db))  # WAL for SQLite, as for the scan store
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_foreign_keys)
-    return engine
+    """Engine for a registry database: WAL and foreign keys on SQLite, psycopg 3 on PostgreSQL."""
+    return make_engine(db, foreign_keys=True)
 
 
-def alembic_config() -> Config:
+def alembic_config(script_location: Path = MIGRATIONS_DIR) -> Config:
+    """Alembic Config without an ini file (the platform passes its own migrations folder)."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("script_location", str(script_location))
     return cfg
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revision(engine: Engine, version_table: str = VERSION_TABLE) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+        return MigrationContext.configure(conn, opts={"version_table": version_table}).get_current_revision()
 
 
 def upgrade_registry(db: str | Path | Engine, revision: str = "head") -> str | None:

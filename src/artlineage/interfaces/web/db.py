@@ -6,11 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
 
-from ...registry.migrate import make_registry_engine, upgrade_registry
+from ...registry.migrate import alembic_config, current_revision, make_registry_engine, upgrade_registry
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "artlineage_platform_version"
@@ -19,8 +17,7 @@ VERSION_TABLE = "artlineage_platform_version"
 def upgrade_platform(engine: Engine, revision: str = "head") -> str | None:
     """``alembic upgrade head`` for the registry and then the platform tables; safe to repeat."""
     upgrade_registry(engine)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg = alembic_config(MIGRATIONS_DIR)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
@@ -28,8 +25,7 @@ def upgrade_platform(engine: Engine, revision: str = "head") -> str | None:
 
 
 def platform_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+    return current_revision(engine, VERSION_TABLE)
 
 
 def open_platform_engine(db: str | Path, *, upgrade: bool = True) -> Engine:
