@@ -11,11 +11,9 @@ shards, resumes and the final accounting are keyed on.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -24,6 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from .._files import write_atomic
 from .scan import IMAGE_EXTENSIONS, iter_image_files
 
 ROW_ID = "_row_id"
@@ -180,29 +179,6 @@ def read_local_image(row: dict, max_bytes: int) -> bytes | None:
     return None
 
 
-def _atomic(path: Path, write) -> None:  # type: ignore[no-untyped-def]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_parquet_atomic(table: pa.Table, path: str | os.PathLike[str]) -> None:
     """Write to a temp file in the same folder, then rename: a reader never sees half a file."""
-    _atomic(Path(path), lambda tmp: pq.write_table(table, tmp))
-
-
-def write_csv_atomic(table: pa.Table, path: str | os.PathLike[str]) -> None:
-    _atomic(Path(path), lambda tmp: pacsv.write_csv(table, tmp))
-
-
-def write_text_atomic(text: str, path: str | os.PathLike[str]) -> None:
-    def write(tmp: str) -> None:
-        with io.open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    _atomic(Path(path), write)
+    write_atomic(path, lambda tmp: pq.write_table(table, tmp))

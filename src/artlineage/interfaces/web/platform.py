@@ -12,7 +12,6 @@ import hashlib
 import multiprocessing
 import os
 import secrets
-import tempfile
 import threading
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -24,6 +23,7 @@ from sqlalchemy import event, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..._files import write_bytes_atomic
 from ..._inspect import FileReport, inspect_bytes
 from ...registry import store
 from ...registry.lineage import lineage as artist_lineage
@@ -167,7 +167,7 @@ class Platform:
         token rather than a counter, so two processes writing at once cannot produce the same value."""
         with self._lock:
             self._generation += 1
-            _atomic_write(self._version_file, secrets.token_hex(8).encode())
+            write_bytes_atomic(secrets.token_hex(8).encode(), self._version_file)
 
     def version(self) -> tuple[int, bytes]:
         """The data version caches are keyed on: this process's write counter plus the shared file."""
@@ -259,7 +259,7 @@ class Platform:
         sha = report.sha256 or hashlib.sha256(data).hexdigest()
         path = self.original_path(sha, checked.format)
         if not path.exists():
-            _atomic_write(path, data)
+            write_bytes_atomic(data, path)
         origin = report.origin.value
         verdict = report.verdict.to_dict() if report.verdict else None
         work = store.add_work(s, artist_id, title=(title or (Path(filename).stem if filename else sha[:12]))[:1024],
@@ -318,8 +318,8 @@ class Platform:
             checked = CheckedImage(media.format, media.width, media.height)
             r = make_renditions(data, checked, opt, creator=artist.name if artist else None,
                                 web_statement=f"/artists/{media.artist_id}/terms")
-            _atomic_write(base.with_name(base.name + ".thumb.webp"), r.thumb)
-            _atomic_write(base.with_name(base.name + f".display.{display_ext}"), r.display)
+            write_bytes_atomic(r.thumb, base.with_name(base.name + ".thumb.webp"))
+            write_bytes_atomic(r.display, base.with_name(base.name + f".display.{display_ext}"))
         ctype = "image/webp" if path.suffix == ".webp" else ("image/jpeg" if path.suffix == ".jpg" else "image/png")
         return path, ctype
 
@@ -526,18 +526,6 @@ def _clip(text: Any, limit: int = 10_000) -> str | None:
 def _json_safe(value: Any) -> Any:
     import json
     return json.loads(json.dumps(value, default=str))
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def artist_lineage_dict(s: Session, artist_id: int, depth: int = 2) -> dict[str, Any]:
