@@ -149,6 +149,18 @@ def _declaration(source: str, location: str, field: str, reservation: int | None
                           "tdm_policy": policy if reservation == 1 else None, "declared_policy": policy})
 
 
+def _declared(pairs: Iterable[tuple[str, str]]) -> tuple[int | None, str | None]:
+    """(tdm-reservation, tdm-policy) from header or meta name/value pairs; the last of each name wins."""
+    reservation: int | None = None
+    policy: str | None = None
+    for name, value in pairs:
+        if name == "tdm-reservation":
+            reservation = _reservation(value)
+        elif name == "tdm-policy":
+            policy = value.strip()[:2048]
+    return reservation, policy
+
+
 def tdmrep_evidence(url: str, *, rules: list[TdmRule] | None = None, rules_location: str = "/.well-known/tdmrep.json",
                     headers: Iterable[tuple[str, str]] = (), metas: Iterable[tuple[str, str]] = (),
                     header_location: str = "HTTP response", html_location: str = "HTML head") -> list[Evidence]:
@@ -160,26 +172,12 @@ def tdmrep_evidence(url: str, *, rules: list[TdmRule] | None = None, rules_locat
             found.append(("well-known file", rules_location, f"rule #{rule.index} location {rule.location!r}",
                           rule.reservation, rule.policy,
                           {"location": rule.location, "tdm-reservation": rule.reservation, "tdm-policy": rule.policy}))
-    header_res = header_pol = None
-    header_seen = False
-    for name, value in headers:
-        if name == "tdm-reservation":
-            header_seen = True
-            header_res = _reservation(value)
-        elif name == "tdm-policy":
-            header_pol = value.strip()[:2048]
-    if header_seen and header_res is not None:
+    header_res, header_pol = _declared(headers)
+    if header_res is not None:
         found.append(("HTTP header", header_location, "tdm-reservation", header_res, header_pol,
                       f"tdm-reservation: {header_res}" + (f"; tdm-policy: {header_pol}" if header_pol else "")))
-    meta_res = meta_pol = None
-    meta_seen = False
-    for name, content in metas:
-        if name == "tdm-reservation":
-            meta_seen = True
-            meta_res = _reservation(content)
-        elif name == "tdm-policy":
-            meta_pol = content.strip()[:2048]
-    if meta_seen and meta_res is not None:
+    meta_res, meta_pol = _declared(metas)
+    if meta_res is not None:
         found.append(("HTML meta", html_location, '<meta name="tdm-reservation">', meta_res, meta_pol,
                       f"tdm-reservation={meta_res}" + (f"; tdm-policy={meta_pol}" if meta_pol else "")))
     if not found:
