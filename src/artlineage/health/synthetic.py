@@ -11,7 +11,7 @@ import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 SYNTHETIC_ORIGINS = frozenset({"ai_generated", "ai_edited"})
 VERIFIED_HUMAN_ORIGINS = frozenset({"camera", "human_declared"})
@@ -171,8 +171,3 @@ def synthetic_shares(records: Sequence[Record]) -> SyntheticShares:
         per_source[r.source or "."].append(r)
     gens = Counter(r.generator for r in records if r.generator and r.origin in SYNTHETIC_ORIGINS)
     return SyntheticShares(_breakdown(records), {k: _breakdown(v) for k, v in per_source.items()}, dict(gens))
-
-
-def iter_paths(records: Sequence[Record]) -> Iterator[str]:
-    for r in records:
-        yield r.path

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -264,8 +263,3 @@ def hamming_bytes(a: bytes, b: bytes) -> int:
 
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
-
-
-def iter_image_files(folder: str | os.PathLike[str]) -> list[Path]:
-    """Image files under a folder (recursively, by extension), sorted for stable output."""
-    return sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)

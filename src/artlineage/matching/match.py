@@ -185,11 +185,6 @@ def open_dataset(dataset: str | os.PathLike[str], path_column: str | None = None
     raise FileNotFoundError(f"{dataset}: neither a folder, a manifest nor a scan database")
 
 
-def dataset_paths(dataset: str | os.PathLike[str]) -> list[str]:
-    """Image paths of a folder, a manifest or a scan database, as a list."""
-    return list(open_dataset(dataset))
-
-
 # ---- hashing many files ---------------------------------------------------------------------------
 
 def _chunks(paths: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -318,8 +313,3 @@ def open_registry(db: str | os.PathLike[str]):
     """Open the artists' registry (read-mostly: migrations are applied if the schema is behind)."""
     from ..registry.api import Registry
     return Registry(db)
-
-
-def iter_matches(report: MatchReport) -> Iterator[dict[str, Any]]:
-    for m in report.matches:
-        yield m.to_dict()
