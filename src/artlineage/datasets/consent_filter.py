@@ -40,7 +40,7 @@ from ..signals._iptc_vocab import ALL_USES
 from ..signals.web import (SITE_FILES, FetchCache, SafeFetcher, SiteSignals, UrlEvaluator, ai_agents,
                            build_site_signals, fetch_site_signals, fetch_url_signals, html_meta, origin_of)
 from ..verdicts.consent import ConsentVerdict, decide_consent
-from .manifest import ROW_ID, open_manifest, read_local_image, write_parquet_atomic
+from .manifest import open_manifest, read_local_image, write_parquet_atomic
 
 RegistryHook = Callable[[Mapping[str, Any]], Iterable[Mapping[str, Any]] | None]
 

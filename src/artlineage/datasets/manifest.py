@@ -23,7 +23,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .._files import write_atomic
-from .scan import IMAGE_EXTENSIONS, iter_image_files
+from .._files import IMAGE_EXTENSIONS, iter_image_files
 
 ROW_ID = "_row_id"
 TABLE_SUFFIXES = {".parquet": "parquet", ".csv": "csv", ".tsv": "tsv", ".txt": "txt"}

@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from .._files import iter_image_files
 from .._inspect import FileReport, inspect_file
 from ..signals._source import SourceOptions
 from .scan_store import ScanStore, StoreSummary
 
-IMAGE_EXTENSIONS = frozenset({
-    ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".tif", ".tiff", ".gif", ".bmp", ".avif", ".heic",
-})
 
 
 @dataclass
@@ -35,19 +33,6 @@ class ScanSummary:
     @property
     def files_per_second(self) -> float:
         return self.scanned / self.seconds if self.seconds > 0 else 0.0
-
-
-def iter_image_files(root: str | os.PathLike[str], *, all_files: bool = False) -> Iterator[Path]:
-    """Image files under ``root`` in a stable order (sorted per directory), symlinks not followed."""
-    root = Path(root)
-    if root.is_file():
-        yield root
-        return
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            if all_files or os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS:
-                yield Path(dirpath) / name
 
 
 def _inspect_one(args: tuple[str, int, SourceOptions]) -> tuple[FileReport, int]:

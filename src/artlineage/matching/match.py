@@ -24,7 +24,8 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 
 from .artist_names import ArtistEntry, load_artist_names, merge_entries
-from .hashing import IMAGE_SUFFIXES, hash_files
+from .._files import iter_image_files
+from .hashing import hash_files
 from .work_index import WorkIndex, WorkRows, load_or_build
 
 DEFAULT_MAX_DISTANCE = 14        # pHash bits of 64 (tests/matching/test_match.py prints the P/R it gives)
@@ -137,11 +138,7 @@ class DatasetPaths:
 
 
 def _walk_images(folder: Path) -> Iterator[str]:
-    for root, dirs, files in os.walk(folder):
-        dirs.sort()
-        for name in sorted(files):
-            if Path(name).suffix.lower() in IMAGE_SUFFIXES:
-                yield os.path.join(root, name)
+    return (str(p) for p in iter_image_files(folder))
 
 
 def _manifest_paths(path: Path, column: str | None) -> DatasetPaths:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,11 @@ from typing import Any, Callable, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .._files import iter_image_files
 from . import io, lineage as lineage_mod, store
 from .migrate import make_registry_engine, registry_url, upgrade_registry
 from .models import Artist, ArtistInfluence, ArtistName, ConsentTerms, Work, WorkInfluence
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
 MAX_FILES = 100_000
 
 
@@ -78,13 +77,10 @@ def image_files(path: Path, limit: int = MAX_FILES) -> list[Path]:
     if not path.is_dir():
         raise store.NotFoundError(f"{path} does not exist")
     found: list[Path] = []
-    for root, dirs, files in os.walk(path):
-        dirs.sort()
-        for name in sorted(files):
-            if Path(name).suffix.lower() in IMAGE_SUFFIXES:
-                found.append(Path(root) / name)
-                if len(found) > limit:
-                    raise store.RegistryError(f"more than {limit} images under {path}")
+    for file in iter_image_files(path):
+        found.append(file)
+        if len(found) > limit:
+            raise store.RegistryError(f"more than {limit} images under {path}")
     return found
 
 
