@@ -18,6 +18,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Sequence
 
+from .._files import write_atomic, write_text_atomic
 from .synthetic import VERIFIED_HUMAN_ORIGINS, Record
 
 # Lower rank is dropped first.
@@ -119,7 +120,7 @@ def write_kept(result: GuardResult, out: str | os.PathLike[str]) -> Path:
             "generator": [r.generator for r in result.kept], "confidence": [r.confidence for r in result.kept],
             "sha256": [r.sha256 for r in result.kept],
         })
-        pq.write_table(table, out)
+        write_atomic(out, lambda tmp: pq.write_table(table, tmp))
     else:
-        out.write_text("".join(f"{r.path}\n" for r in result.kept), encoding="utf-8")
+        write_text_atomic("".join(f"{r.path}\n" for r in result.kept), out)
     return out

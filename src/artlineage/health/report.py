@@ -20,6 +20,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from .._files import write_text_atomic
+
 from .duplicates import DEFAULT_MAX_DISTANCE, find_near_duplicates, phash64
 from .embeddings import Embedder, StatisticsEmbedder, load_thumbnail
 from .guard import GuardResult
@@ -437,8 +439,8 @@ def write_report(directory: str | os.PathLike[str], data: dict[str, Any], sectio
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     jpath, hpath = d / "report.json", d / "report.html"
-    jpath.write_text(json.dumps(data, indent=2, default=_json_default), encoding="utf-8")
-    hpath.write_text(render_page(title, sections), encoding="utf-8")
+    write_text_atomic(json.dumps(data, indent=2, default=_json_default), jpath)
+    write_text_atomic(render_page(title, sections), hpath)
     return jpath, hpath
 
 

@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import write_atomic, write_text_atomic
+
 SUB_BITS = 16
 _KEYS = 1 << SUB_BITS
 BRUTE_FORCE_BELOW = 20_000       # below this many rows a linear popcount beats table lookups
@@ -233,11 +235,9 @@ class HammingIndex:
         d.mkdir(parents=True, exist_ok=True)
         for name, arr in (("words", self._base_words), ("ids", self._base_ids),
                           ("perm", self._perm), ("offsets", self._offsets)):
-            tmp = d / f".{name}.tmp.npy"
-            np.save(tmp, np.asarray(arr))
-            os.replace(tmp, d / f"{name}.npy")
-        (d / "meta.json").write_text(json.dumps({"format": FORMAT_VERSION, "bits": self.bits,
-                                                 "rows": len(self._base_ids), "sub_bits": SUB_BITS}))
+            write_atomic(d / f"{name}.npy", lambda tmp, arr=arr: _save_npy(tmp, arr))
+        write_text_atomic(json.dumps({"format": FORMAT_VERSION, "bits": self.bits,
+                                      "rows": len(self._base_ids), "sub_bits": SUB_BITS}), d / "meta.json")
         return d
 
     @classmethod
@@ -297,3 +297,9 @@ def brute_force_search(words: np.ndarray, ids: np.ndarray, query, max_distance: 
     hit = np.flatnonzero(d <= max_distance)
     order = np.lexsort((ids[hit], d[hit]))
     return SearchResult(ids[hit][order], d[hit][order].astype(np.int32))
+
+
+def _save_npy(path: str, arr: object) -> None:
+    # Through a file object: np.save would append ".npy" to a temp name.
+    with open(path, "wb") as fh:
+        np.save(fh, np.asarray(arr))

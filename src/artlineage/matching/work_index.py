@@ -29,6 +29,8 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
+from .._files import write_atomic, write_text_atomic
+
 from .hashing import pdq_to_words
 from .index import HammingIndex
 
@@ -209,10 +211,7 @@ def read_meta(directory: str | os.PathLike[str]) -> dict | None:
 
 
 def _write_meta(directory: Path, meta: dict) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / ".meta.json.tmp"
-    tmp.write_text(json.dumps(meta))
-    os.replace(tmp, directory / "meta.json")
+    write_text_atomic(json.dumps(meta), directory / "meta.json")
 
 
 def invalidate(directory: str | os.PathLike[str] | None) -> None:
@@ -295,9 +294,13 @@ def works_added(registry, works: list) -> str:
             idx.save(directory, stats)
             return "compacted"
         name = f"seg-{(int(segments[-1][4:10]) + 1) if segments else 1:06d}.npz"
-        tmp = directory / f".{name}.tmp.npz"
-        np.savez(tmp, **new.as_arrays())
-        os.replace(tmp, directory / name)
+        arrays = new.as_arrays()
+
+        def save_segment(tmp: str) -> None:
+            with open(tmp, "wb") as fh:  # a file object: np.savez would append ".npz" to a temp name
+                np.savez(fh, **arrays)
+
+        write_atomic(directory / name, save_segment)
         _write_meta(directory, {**meta, "segments": segments + [name], "registry": list(stats)})
         return "appended"
 
