@@ -9,10 +9,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from ...datasets.consent_filter import FilterConfig, filter_manifest
-from ...datasets.registry_consent import RegistryConsent
 from ...signals._iptc_vocab import ALL_USES
-from ...signals.web import ai_agents, check_url
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +23,8 @@ def _agents(agent: Optional[List[str]], agents_file: Optional[Path]) -> tuple[st
         replace = [ln.strip() for ln in agents_file.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
     if replace is None and not agent:
         return None
+    from ...signals.web import ai_agents
+
     return ai_agents(replace, extra_agents=agent or ())
 
 
@@ -62,6 +61,10 @@ def filter_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Filter a dataset manifest: keep rows whose rights-holders did not reserve AI use."""
+    # Imported here so that `artlineage --help` and the other commands do not load httpx/pyarrow.
+    from ...datasets.consent_filter import FilterConfig, filter_manifest
+    from ...datasets.registry_consent import RegistryConsent
+
     if backend not in ("local", "ray"):
         raise typer.BadParameter("--backend must be local or ray")
     bad = [u for u in (use or []) if u not in ALL_USES]
@@ -97,6 +100,8 @@ def optout_cmd(
     allow_private: bool = typer.Option(False, "--allow-private"),
 ) -> None:
     """Show every web opt-out signal for one URL, with the rule that fired."""
+    from ...signals.web import check_url
+
     result = check_url(url, agents=_agents(agent, None), allow_private=allow_private)
     typer.echo(json.dumps({"url": url, "evidence": [e.to_dict() for e in result.evidence],
                            "errors": result.errors}, indent=2, default=str))
