@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import os
 import struct
-import warnings
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,21 +92,21 @@ class ImageSource:
             return self._pixels
         if not self.options.pixels:
             raise UnreadableImageError("pixel decoding is switched off (metadata-only scan)")
+        # The pixel limit is checked here, not through warnings filters: those are process-global
+        # and not thread-safe (the platform inspects uploads on a thread pool).
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                im = Image.open(io.BytesIO(self.data))
-                if im.width * im.height > self.options.max_image_pixels:
-                    raise UnreadableImageError(
-                        f"decompression bomb: {im.width}x{im.height} pixels exceeds limit"
-                    )
-                if im.format == "JPEG" and im.width * im.height > self.options.max_pixels:
-                    scale = (self.options.max_pixels / (im.width * im.height)) ** 0.5
-                    im.draft(im.mode, (max(1, int(im.width * scale)), max(1, int(im.height * scale))))
-                im.load()
+            im = Image.open(io.BytesIO(self.data))
+            if im.width * im.height > self.options.max_image_pixels:
+                raise UnreadableImageError(
+                    f"decompression bomb: {im.width}x{im.height} pixels exceeds limit"
+                )
+            if im.format == "JPEG" and im.width * im.height > self.options.max_pixels:
+                scale = (self.options.max_pixels / (im.width * im.height)) ** 0.5
+                im.draft(im.mode, (max(1, int(im.width * scale)), max(1, int(im.height * scale))))
+            im.load()
         except UnreadableImageError:
             raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        except Image.DecompressionBombError as exc:
             raise UnreadableImageError(f"decompression bomb: {exc}") from exc
         except Exception as exc:  # Pillow raises many types for corrupt data
             raise UnreadableImageError(f"cannot decode pixels: {exc}") from exc
@@ -262,9 +261,7 @@ def _decode_png_text(tname: str, body: bytes, limit: int) -> tuple[str, str]:
 
 def _open_with_pillow(data: bytes, options: SourceOptions) -> ImageSource:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
+        im = Image.open(io.BytesIO(data))  # size limit: checked by open_source against SourceOptions
     except Image.DecompressionBombError as exc:
         raise UnreadableImageError(f"decompression bomb: {exc}") from exc
     except Image.UnidentifiedImageError as exc:
