@@ -20,7 +20,7 @@ from ...registry.lineage import lineage, work_lineage
 from . import auth, edits
 from .app import current_user, db_session, get_platform, require_user
 from .media import UploadRejected
-from .models import ApiKey, Media, User
+from .models import Media, User
 from .platform import DECLARED_AI_USES, TRAINING_DATA, Platform, optional_parts
 
 router = APIRouter(prefix="/v1", tags=["v1"])
@@ -394,5 +394,15 @@ def create_key(body: KeyIn, s: Session = Depends(db_session, scope="function"), 
 
 @router.get("/keys")
 def list_keys(s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user)) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-    return [k.to_dict() for k in s.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id))]
+    """Your API keys (prefix, name, rate, revoked); secrets are never shown again."""
+    return [k.to_dict() for k in auth.list_api_keys(s, user)]
+
+
+@router.delete("/keys/{key_id}")
+def revoke_key(key_id: int, s: Session = Depends(db_session, scope="function"),
+               user: User = Depends(require_user)) -> dict[str, Any]:
+    """Revoke one of your keys: requests with it get 401 from the next one on."""
+    try:
+        return auth.revoke_api_key(s, user, key_id).to_dict()
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None

@@ -189,6 +189,22 @@ def api_key_user(session: Session, presented: str) -> tuple[ApiKey, User] | None
     return (key, user) if user is not None else None
 
 
+def list_api_keys(session: Session, user: User) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id)))
+
+
+def revoke_api_key(session: Session, user: User, key_id: int) -> ApiKey:
+    """Mark one of ``user``'s keys revoked (admins: anyone's). Keys are looked up on every request, so
+    the next request with it gets 401. ``LookupError`` for a key that is not the user's: the same
+    answer as for a key that does not exist, so ids of other accounts' keys cannot be probed."""
+    key = session.get(ApiKey, key_id)
+    if key is None or not (user.is_admin or key.user_id == user.id):
+        raise LookupError(f"no API key #{key_id} on this account")
+    key.revoked = True
+    session.flush()
+    return key
+
+
 # ---------------------------------------------------------------- rate limits
 
 class TokenBucketLimiter:

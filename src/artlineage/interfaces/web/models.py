@@ -81,7 +81,7 @@ class ApiKey(PlatformBase):
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "prefix": self.prefix, "name": self.name, "rate_per_minute": self.rate_per_minute,
-                "revoked": self.revoked}
+                "revoked": self.revoked, "created_at": self.created_at}
 
 
 class Media(PlatformBase):

@@ -22,7 +22,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...registry import store
@@ -31,7 +30,7 @@ from . import auth
 from .app import current_user, db_session, get_platform, session_token
 from .lineage_svg import lineage_svg
 from .media import UploadRejected
-from .models import ApiKey, Media, User
+from .models import Media, User
 from .optout import PLATFORM_DEFAULT, OptOut, optout_headers
 from .platform import DECLARED_AI_USES, TRAINING_DATA, Platform
 
@@ -359,8 +358,7 @@ def signout(request: Request, csrf: str = Form(""), s: Session = Depends(db_sess
 def account(request: Request, s: Session = Depends(db_session, scope="function"), user: User | None = Depends(current_user)) -> Response:
     if user is None:
         return _redirect("/signin")
-    keys = s.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id)).all()
-    return render(request, "account.html", {"keys": keys, "new_key": None}, user=user)
+    return render(request, "account.html", {"keys": auth.list_api_keys(s, user), "new_key": None}, user=user)
 
 
 @router.post("/account/keys", response_class=HTMLResponse)
@@ -374,8 +372,21 @@ def account_new_key(request: Request, csrf: str = Form(""), name: str = Form("",
         new = auth.create_api_key(s, user, name, rate_per_minute)
     except auth.AuthError as exc:
         raise HTTPException(400, str(exc)) from None
-    keys = s.scalars(select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.id)).all()
-    return render(request, "account.html", {"keys": keys, "new_key": new.secret}, user=user)
+    return render(request, "account.html", {"keys": auth.list_api_keys(s, user), "new_key": new.secret}, user=user)
+
+
+@router.post("/account/keys/{key_id}/revoke")
+def account_revoke_key(request: Request, key_id: int, csrf: str = Form(""),
+                       s: Session = Depends(db_session, scope="function"),
+                       user: User | None = Depends(current_user)) -> Response:
+    check_csrf(request, csrf)
+    if user is None:
+        return _redirect("/signin")
+    try:
+        auth.revoke_api_key(s, user, key_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return _redirect("/account")
 
 
 __all__ = ["router", "Media"]
