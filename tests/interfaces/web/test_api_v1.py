@@ -115,15 +115,6 @@ def test_api_key_rate_limit(client, app):
     assert codes[:3] == [200, 200, 200] and codes[3] == 429
 
 
-def test_token_bucket_refills():
-    from artlineage.interfaces.web.auth import TokenBucketLimiter
-    lim = TokenBucketLimiter()
-    assert [lim.allow("k", 60, now=0.0)[0] for _ in range(60)] == [True] * 60
-    ok, wait = lim.allow("k", 60, now=0.0)
-    assert not ok and 0.9 < wait <= 1.0
-    assert lim.allow("k", 60, now=1.0)[0]
-
-
 def test_consent_for_file_uses_registry_terms(client, app):
     a_id, key = make_user(app, "a@example.org", "Alice Example")
     client.post(f"/v1/artists/{a_id}/terms", headers=auth(key), json={"ai_training": "not_allowed"})

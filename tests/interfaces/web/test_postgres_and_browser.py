@@ -20,7 +20,7 @@ def test_platform_on_postgresql(fresh_postgres_url, tmp_path):
 
     from .conftest import make_user
     app = create_app(fresh_postgres_url, tmp_path / "media", secret_key="k", pixels=False)
-    assert platform_revision(app.state.platform.engine) == "p0001_platform_initial"
+    assert platform_revision(app.state.platform.engine) == "p0002_rate_buckets"
     _aid, key = make_user(app, "pg@example.org", "Pg Artist")
     with TestClient(app) as c:
         r = c.post("/v1/works", headers={"Authorization": f"Bearer {key}"},

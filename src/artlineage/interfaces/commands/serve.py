@@ -22,7 +22,7 @@ def serve_cmd(
     example: bool = typer.Option(False, "--example", help="Seed the bundled example artists and works."),
     workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes (about one per core)."),
     anonymous_rate: int = typer.Option(600, "--anonymous-rate", min=0,
-                                       help="API calls per minute per address without a key, per worker (0: off)."),
+                                       help="API calls per minute per address without a key, shared by the workers (0: off)."),
     pixels: bool = typer.Option(True, "--pixels/--no-pixels", help="Run pixel readers (watermarks) on uploads."),
     inspect_processes: int = typer.Option(0, "--inspect-processes", min=0,
                                           help="Run /v1/verdict in this many processes (0: threads)."),

@@ -27,6 +27,7 @@ from .media import UploadRejected
 from .models import ApiKey, Media, User
 from .optout import PLATFORM_DEFAULT, optout_headers, robots_txt, tdmrep_rules
 from .platform import PermissionDenied, Platform
+from .ratelimit import SharedRateLimiter, limiter_engine
 
 HERE = Path(__file__).parent
 
@@ -49,12 +50,14 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
         yield
         platform.close()
+        limiter.close()
 
     app = FastAPI(title="artlineage platform", version="1", lifespan=lifespan,
                   description="Origin, consent and lineage of images, shown before the image.")
     app.state.platform = platform
     app.state.signer = auth.Signer(secret_key or os.environ.get("ARTLINEAGE_SECRET_KEY") or secrets.token_hex(32))
-    app.state.limiter = auth.TokenBucketLimiter()
+    limiter = SharedRateLimiter(limiter_engine(engine, platform.media_dir))
+    app.state.limiter = limiter
     app.state.anonymous_rate = anonymous_rate_per_minute
 
     @app.exception_handler(store.NotFoundError)

@@ -10,8 +10,7 @@
   field (or ``X-CSRF-Token`` header for cookie-authenticated API calls) verifies and equals the cookie.
 * API keys: ``alk_<prefix>_<secret>``; the secret's sha256 is stored.
 * Rate limits: a token bucket per API key (``rate_per_minute`` of the key, burst of the same size)
-  and per client address for anonymous API calls. Kept in process memory: with several worker
-  processes each enforces its own bucket, so the effective limit is ``workers x`` the setting.
+  and per client address for anonymous API calls, shared by all worker processes (``ratelimit``).
 """
 
 from __future__ import annotations
@@ -21,8 +20,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -203,36 +200,3 @@ def revoke_api_key(session: Session, user: User, key_id: int) -> ApiKey:
     key.revoked = True
     session.flush()
     return key
-
-
-# ---------------------------------------------------------------- rate limits
-
-class TokenBucketLimiter:
-    """In-memory token buckets: ``rate`` tokens per minute, up to ``rate`` stored (the burst).
-    ``allow`` returns (allowed, seconds until a token is available). Thread-safe; old buckets are
-    pruned so a flood of distinct clients cannot grow memory without bound."""
-
-    def __init__(self, max_buckets: int = 100_000):
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-        self.max_buckets = max_buckets
-
-    def allow(self, key: str, rate_per_minute: int, now: float | None = None) -> tuple[bool, float]:
-        now = time.monotonic() if now is None else now
-        per_second = rate_per_minute / 60.0
-        with self._lock:
-            tokens, last = self._buckets.get(key, (float(rate_per_minute), now))
-            tokens = min(float(rate_per_minute), tokens + (now - last) * per_second)
-            if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
-                return True, 0.0
-            self._buckets[key] = (tokens, now)
-            if len(self._buckets) > self.max_buckets:
-                self._prune(now)
-            return False, (1.0 - tokens) / per_second
-
-    def _prune(self, now: float) -> None:
-        # Buckets idle for 10 minutes are full again: dropping them changes nothing.
-        stale = [k for k, (_t, last) in self._buckets.items() if now - last > 600]
-        for k in stale:
-            del self._buckets[k]

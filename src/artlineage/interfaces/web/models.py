@@ -119,3 +119,15 @@ class Media(PlatformBase):
     prompt: Mapped[str | None] = mapped_column(Text)
     credits: Mapped[list[Any]] = mapped_column(JSON, default=list)  # artist ids / names credited as influences
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RateBucket(PlatformBase):
+    """A token bucket (see ``ratelimit``) shared by every worker process: ``tokens`` left at
+    ``updated_at`` (Unix seconds), and whether the last request it saw was allowed."""
+
+    __tablename__ = "platform_rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)  # "key:<id>" or "ip:<address>"
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float, index=True)
+    allowed: Mapped[bool] = mapped_column(Boolean, default=True)
