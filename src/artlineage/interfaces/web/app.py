@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
@@ -26,10 +26,18 @@ from .db import open_platform_engine
 from .media import UploadRejected
 from .models import ApiKey, Media, User
 from .optout import PLATFORM_DEFAULT, optout_headers, robots_txt, tdmrep_rules
-from .platform import PermissionDenied, Platform
+from .platform import RENDITION_NAME, RENDITION_TYPES, PermissionDenied, Platform
 from .ratelimit import SharedRateLimiter, limiter_engine
 
 HERE = Path(__file__).parent
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _etag_matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return etag in tags or "*" in tags
 
 
 def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str | Path | None = None, *,
@@ -103,18 +111,43 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
                                      "published terms (/artists/{id}/terms) allow them. Contact the artist."},
                             headers=optout_headers(PLATFORM_DEFAULT))
 
-    @app.get("/media/{artist_id}/{work_id}/{kind}", include_in_schema=False)
-    def media_file(artist_id: int, work_id: int, kind: str, s: Session = Depends(db_session, scope="function")) -> FileResponse:
-        if kind not in ("thumb", "display"):
+    @app.get("/media/{artist_id}/{work_id}/{name}", include_in_schema=False)
+    def media_file(request: Request, artist_id: int, work_id: int, name: str) -> Response:
+        """A rendition under its versioned name: immutable, ETag / 304, and no database read when the
+        file exists and the artist's opt-out is in the process cache. Unversioned ``thumb``/``display``
+        (old links) and versions whose opt-out code is no longer the artist's redirect to the current one."""
+        if name in ("thumb", "display"):
+            return _redirect_to_current(artist_id, work_id, name)
+        m = RENDITION_NAME.match(name)
+        if m is None:
             raise HTTPException(404)
-        media = s.get(Media, work_id)
-        if media is None or media.artist_id != artist_id:
-            raise HTTPException(404)
-        path, ctype = platform.rendition(s, media, kind)
-        opt = platform.optout(s, artist_id)
-        headers = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff",
-                   "Content-Disposition": "inline", **optout_headers(opt, f"/artists/{artist_id}/terms")}
-        return FileResponse(path, media_type=ctype, headers=headers)
+        sha, dmi, suffix = m.groups()
+        opt = platform.artist_optout(artist_id)
+        if opt.dmi != dmi:
+            return _redirect_to_current(artist_id, work_id, suffix.split(".")[0])
+        headers = {"Cache-Control": IMMUTABLE, "ETag": f'"{sha[:32]}-{dmi}-{suffix}"',
+                   "X-Content-Type-Options": "nosniff", "Content-Disposition": "inline",
+                   **optout_headers(opt, f"/artists/{artist_id}/terms")}
+        path = platform.rendition_path(sha, artist_id, dmi, suffix)
+        if not path.exists():  # first request for this version: check the work, then make it
+            with platform.session() as s:
+                media = s.get(Media, work_id)
+                if media is None or media.artist_id != artist_id or media.sha256 != sha \
+                        or platform.rendition_suffix(suffix.split(".")[0], media.format) != suffix:
+                    raise HTTPException(404)
+                path, _ctype = platform.rendition(s, media, suffix.split(".")[0])
+        if _etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
+            return Response(status_code=304, headers=headers)
+        return FileResponse(path, media_type=RENDITION_TYPES[path.suffix], headers=headers)
+
+    def _redirect_to_current(artist_id: int, work_id: int, kind: str) -> Response:
+        with platform.session() as s:
+            media = s.get(Media, work_id)
+            if media is None or media.artist_id != artist_id:
+                raise HTTPException(404)
+            url = platform.media_url(artist_id, work_id, media.sha256, media.format,
+                                     platform.optout(s, artist_id).dmi, kind)
+        return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

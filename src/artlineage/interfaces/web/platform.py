@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import re
 import secrets
 import threading
 import time
@@ -38,6 +39,10 @@ DECLARED_BADGE = {"none": "human", "medium": "composite", "edited": "composite",
 DECLARED_AI_USES = tuple(DECLARED_BADGE)
 TRAINING_DATA = ("own", "consented", "unknown", "n/a")
 PAGE_SIZE = 24
+DISPLAY_EXT = {"JPEG": "jpg", "WEBP": "webp"}  # other formats: PNG display copies
+RENDITION_TYPES = {".webp": "image/webp", ".jpg": "image/jpeg", ".png": "image/png"}
+# The file name part of a rendition URL: sha256 of the original, opt-out code, kind and extension.
+RENDITION_NAME = re.compile(r"^([0-9a-f]{64})-(DMI-[A-Z]{1,20}(?:-[A-Z]{1,30})?)\.(thumb\.webp|display\.(?:jpg|png|webp))$")
 
 
 class PermissionDenied(Exception):
@@ -190,11 +195,11 @@ class Platform:
 
     # -- opt-out per artist
     def optout(self, s: Session, artist_id: int, work_id: int | None = None, ttl: float = 30.0) -> OptOut:
-        version = self.version()
         if work_id is None:
-            hit = self._optout_cache.get(artist_id)
-            if hit and hit[0] == version and time.monotonic() - hit[1] < ttl:
-                return hit[2]
+            hit = self._cached_optout(artist_id, ttl)
+            if hit is not None:
+                return hit
+        version = self.version()
         try:
             terms = store.current_terms(s, artist_id, work_id)
             scopes = {k: v.value for k, v in terms.scopes.items()}
@@ -204,6 +209,20 @@ class Platform:
         if work_id is None:
             self._optout_cache[artist_id] = (version, time.monotonic(), result)
         return result
+
+    def _cached_optout(self, artist_id: int, ttl: float = 30.0) -> OptOut | None:
+        hit = self._optout_cache.get(artist_id)
+        if hit and hit[0] == self.version() and time.monotonic() - hit[1] < ttl:
+            return hit[2]
+        return None
+
+    def artist_optout(self, artist_id: int) -> OptOut:
+        """The artist's opt-out from the per-process cache, opening a session only on a miss."""
+        hit = self._cached_optout(artist_id)
+        if hit is not None:
+            return hit
+        with self.session() as s:
+            return self.optout(s, artist_id)
 
     def allowed_artist_ids(self, s: Session) -> list[int]:
         """Artists whose terms allow every AI use (for robots.txt / tdmrep.json allowances)."""
@@ -301,27 +320,53 @@ class Platform:
             s.delete(media)
         s.delete(work)
         s.flush()
+        if media is not None:
+            self._drop_renditions(s, media.sha256, media.artist_id)
         self.changed()
 
     # -- served renditions (made lazily, named by content, artist and opt-out code)
+    #
+    # A rendition's bytes are fixed by the original's sha256, the artist and the opt-out code stamped in
+    # its XMP, and its file is named by them; the URL carries the same name
+    # (``/media/{artist}/{work}/{sha256}-{DMI code}.thumb.webp``), so it can be cached for a year: when the
+    # artist's terms change, pages link a new URL. The ``/media/{artist}/`` prefix is kept for the
+    # per-artist robots.txt and TDMRep rules.
+    def rendition_path(self, sha256: str, artist_id: int, dmi: str, suffix: str) -> Path:
+        """``suffix``: ``thumb.webp`` or ``display.{jpg,png,webp}``."""
+        return self.media_dir / "renditions" / sha256[:2] / f"{sha256}-a{artist_id}-{dmi}.{suffix}"
+
+    @staticmethod
+    def rendition_suffix(kind: str, fmt: str) -> str:
+        return "thumb.webp" if kind == "thumb" else f"display.{DISPLAY_EXT.get(fmt, 'png')}"
+
+    @classmethod
+    def media_url(cls, artist_id: int, work_id: int, sha256: str, fmt: str, dmi: str, kind: str) -> str:
+        return f"/media/{artist_id}/{work_id}/{sha256}-{dmi}.{cls.rendition_suffix(kind, fmt)}"
+
     def rendition(self, s: Session, media: Media, kind: str) -> tuple[Path, str]:
         """(file, content type) of the display copy or thumbnail, stamped with the artist's current
         opt-out; made on first request, so terms changes take effect without a batch job."""
         opt = self.optout(s, media.artist_id)
-        artist = s.get(Artist, media.artist_id)
-        base = self.media_dir / "renditions" / media.sha256[:2] / f"{media.sha256}-a{media.artist_id}-{opt.dmi}"
-        display_ext = {"JPEG": "jpg", "WEBP": "webp"}.get(media.format, "png")
-        path = base.with_name(base.name + (".thumb.webp" if kind == "thumb" else f".display.{display_ext}"))
+        path = self.rendition_path(media.sha256, media.artist_id, opt.dmi, self.rendition_suffix(kind, media.format))
         if not path.exists():
+            artist = s.get(Artist, media.artist_id)
             original = self.media_dir / "originals" / media.sha256[:2] / media.stored_name
             data = original.read_bytes()
             checked = CheckedImage(media.format, media.width, media.height)
             r = make_renditions(data, checked, opt, creator=artist.name if artist else None,
                                 web_statement=f"/artists/{media.artist_id}/terms")
-            write_bytes_atomic(r.thumb, base.with_name(base.name + ".thumb.webp"))
-            write_bytes_atomic(r.display, base.with_name(base.name + f".display.{display_ext}"))
-        ctype = "image/webp" if path.suffix == ".webp" else ("image/jpeg" if path.suffix == ".jpg" else "image/png")
-        return path, ctype
+            write_bytes_atomic(r.thumb, self.rendition_path(media.sha256, media.artist_id, opt.dmi, "thumb.webp"))
+            write_bytes_atomic(r.display, self.rendition_path(media.sha256, media.artist_id, opt.dmi,
+                                                              self.rendition_suffix("display", media.format)))
+        return path, RENDITION_TYPES[path.suffix]
+
+    def _drop_renditions(self, s: Session, sha256: str, artist_id: int) -> None:
+        """A deleted work's renditions go too (unless another work of the artist has the same file):
+        their URLs are served without a database lookup."""
+        if s.scalar(select(Media.work_id).where(Media.sha256 == sha256, Media.artist_id == artist_id).limit(1)):
+            return
+        for path in (self.media_dir / "renditions" / sha256[:2]).glob(f"{sha256}-a{artist_id}-*"):
+            path.unlink(missing_ok=True)
 
     # -- gallery
     def gallery(self, s: Session, *, human_only: bool = False, q: str | None = None, before: int | None = None,
@@ -337,7 +382,7 @@ class Platform:
         if hit and hit[0] == version and time.monotonic() - hit[1] < ttl:
             return hit[2]  # type: ignore[no-any-return]
         stmt = (select(Media.work_id, Media.artist_id, Media.title, Media.badge, Media.badge_source,
-                       Media.width, Media.height, Media.generator, Artist.name)
+                       Media.width, Media.height, Media.generator, Artist.name, Media.sha256, Media.format)
                 .join(Artist, Artist.id == Media.artist_id))
         if human_only or badge:
             stmt = stmt.where(Media.badge == ("human" if human_only else badge))
@@ -349,9 +394,11 @@ class Platform:
             like = f"%{q.lower().replace('%', '').replace('_', '')}%"
             stmt = stmt.where(or_(func.lower(Media.title).like(like), Artist.normalized.like(like)))
         rows = s.execute(stmt.order_by(Media.work_id.desc()).limit(limit)).all()
+        dmi = {a: self.optout(s, a).dmi for a in {r[1] for r in rows}}  # thumbnails carry the artist's opt-out
         items = [{"work_id": r[0], "artist_id": r[1], "title": r[2], "badge": r[3], "badge_source": r[4],
                   "width": r[5], "height": r[6], "generator": r[7], "artist": r[8],
-                  "thumb": f"/media/{r[1]}/{r[0]}/thumb", "page": f"/artists/{r[1]}/works/{r[0]}"} for r in rows]
+                  "thumb": self.media_url(r[1], r[0], r[9], r[10], dmi[r[1]], "thumb"),
+                  "page": f"/artists/{r[1]}/works/{r[0]}"} for r in rows]
         if len(self._gallery_cache) > 1000:
             self._gallery_cache.clear()
         self._gallery_cache[key] = (version, time.monotonic(), items)
@@ -403,6 +450,7 @@ class Platform:
             "process": media.process if media else None, "training_data": media.training_data if media else None,
         }
         criteria = acceptability(origin, declared, named, credit_artists)
+        artist_dmi = self.optout(s, artist.id).dmi  # renditions carry the artist's opt-out
         return {
             "work": work.to_dict(), "artist": {"id": artist.id, "name": artist.name},
             "origin": origin, "declared": declared, "tools": _tools(media, generation),
@@ -415,7 +463,8 @@ class Platform:
             "named_artists": named,
             "criteria": criteria, "acceptable": all(c["met"] for c in criteria),
             "evidence": verdict.get("evidence", []), "warnings": report.get("warnings", []),
-            "media": {"thumb": f"/media/{artist.id}/{work.id}/thumb", "display": f"/media/{artist.id}/{work.id}/display",
+            "media": {"thumb": self.media_url(artist.id, work.id, media.sha256, media.format, artist_dmi, "thumb"),
+                      "display": self.media_url(artist.id, work.id, media.sha256, media.format, artist_dmi, "display"),
                       "format": media.format if media else None, "width": media.width if media else None,
                       "height": media.height if media else None} if media else None,
         }
