@@ -145,7 +145,7 @@ def _gallery_ctx(items: list[dict[str, Any]], q: str | None, human_only: bool) -
 
 def _render_anonymous_gallery(platform: Platform, q: str | None, human_only: bool,
                               before: int | None) -> tuple[bytes, dict[str, str]]:
-    with platform.session() as s:
+    with platform.read_session() as s:
         items = platform.gallery(s, human_only=human_only, q=q, before=before)
     # No request, user or CSRF token in the context: the anonymous page has no form that posts.
     ctx = {"request": None, "user": None, "csrf": "", "optout": PLATFORM_DEFAULT, **_gallery_ctx(items, q, human_only)}
