@@ -21,20 +21,33 @@ runs ``artlineage serve --workers N --anonymous-rate 0`` (rate limit off), pixel
 measured with ``?pixels=true`` (watermark decoders, ~4 ms for the 256 px test PNG) and ``?pixels=false``
 (metadata only). Client and server share the machine, so these numbers are a floor.
 
-Measured on the 2-core dev box, 100k works, 50 clients, 8-10 s, wrk, while other test suites ran on the same
-cores (load average 4-6, so the p99 tails are mostly the server waiting for a core):
+Measured on the 2-core dev box, 100k works, 50 clients, 10 s, wrk, while other test suites ran on the same
+cores (load average 3-4, so the p99 tails are mostly the server waiting for a core). Latest run, after
+the PostgreSQL pool fix (pool 20+20 per worker instead of 5+10, autocommit reads for gallery misses):
 
     db          workers  endpoint               req/s   p50 ms   p99 ms
-    sqlite      1        gallery                 1733     21.5      214
-    sqlite      2        gallery            3483-5154   7.7-12   86-238
-    postgresql  2        gallery                 2280     17.5      281
-    sqlite      1        verdict pixels=true      231      201      460
-    sqlite      2        verdict pixels=true      347      133      321
-    postgresql  2        verdict pixels=true      390      138      360
-    sqlite      1        verdict pixels=false     705       50      260
-    sqlite      2        verdict pixels=false     944       42      329
-    postgresql  2        verdict pixels=false    1130       36      166
-    sqlite      2        gallery (python-httpx)   364       91      648   <- the generator is the bottleneck
+    sqlite      2        gallery                 4339      9.0      100
+    postgresql  2        gallery            3192-3377  12.6-13  125-1002   <- p99 swings run to run, see below
+    sqlite      2        verdict pixels=true      434      131      288
+    postgresql  2        verdict pixels=true      438      130      265
+    sqlite      2        verdict pixels=false     972       45      156
+    postgresql  2        verdict pixels=false    2004       22      135
+
+PostgreSQL gallery before the pool fix: 1933 req/s, p50 20 ms, p99 281-441 ms, with ~410 PostgreSQL
+sessions opened in one 10 s run (SQLAlchemy's default pool keeps 5 connections and closes every one
+above that on return, so 25 concurrent requests per worker kept forking backends); after it, ~50 (the
+pools filling once). A gallery miss (``?before=``: one keyset query + render, one thread, in process)
+costs 0.8 ms on SQLite and 1.0 ms on PostgreSQL (1.4 ms before autocommit reads dropped BEGIN/ROLLBACK);
+the query itself is an ``Index Scan Backward using pk_platform_media`` + memoized artist lookups, 0.14 ms
+execution (EXPLAIN ANALYZE). The remaining PostgreSQL p99 spikes come from the first seconds of a run (each
+worker opens its pool and fills its per-artist opt-out cache, 201 artists, while wrk's 50 connections
+arrive) and from the PostgreSQL backends sharing the 2 cores with the servers and wrk.
+
+Earlier runs (before the pool fix, in-memory rate limiter): sqlite 1 worker gallery 1733 req/s p99 214 ms;
+sqlite 2 workers gallery 3483-5154 req/s p99 86-238 ms; postgresql 2 workers gallery 2280 req/s p99 281 ms;
+verdict pixels=true 231 (1 worker) / 347 (2) req/s; pixels=false 705 (1) / 944 (2) req/s on SQLite.
+``--generator python`` (python-httpx) on sqlite, 2 workers: gallery 364 req/s, p99 648 ms: the generator is
+the bottleneck.
 
 Before this work (one worker, uncached sync handlers): gallery 353 req/s, p99 458 ms (wrk) / 141 req/s,
 p99 1432 ms (python-httpx); verdict 141 req/s, p99 586 ms (wrk). ``--inspect-processes 2`` with one worker
