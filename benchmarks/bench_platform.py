@@ -23,7 +23,7 @@ measured with ``?pixels=true`` (watermark decoders, ~4 ms for the 256 px test PN
 
 Measured on the 2-core dev box, 100k works, 50 clients, 10 s, wrk, while other test suites ran on the same
 cores (load average 3-4, so the p99 tails are mostly the server waiting for a core). Latest run, after
-the PostgreSQL pool fix (pool 20+20 per worker instead of 5+10, autocommit reads for gallery misses):
+the PostgreSQL pool fix (pool 20+10 per worker instead of 5+10, autocommit reads for gallery misses):
 
     db          workers  endpoint               req/s   p50 ms   p99 ms
     sqlite      2        gallery                 4339      9.0      100

@@ -35,14 +35,15 @@ def platform_revision(engine: Engine) -> str | None:
 def open_platform_engine(db: str | Path, *, upgrade: bool = True, pool_size: int = POOL_SIZE) -> Engine:
     """Engine for the platform database (WAL + foreign keys on SQLite, psycopg 3 on PostgreSQL).
 
-    On PostgreSQL the pool keeps ``pool_size`` connections and may open as many more, so the 40 threads
-    of the request thread pool never wait for one. SQLAlchemy's default (5 kept, 10 overflow) closed
+    On PostgreSQL the pool keeps ``pool_size`` connections and may open half as many more (at most 30
+    per worker with the default; with the rate limiter's 10, 2 workers stay under PostgreSQL's default
+    ``max_connections`` of 100: raise it, or lower ``POOL_SIZE``, for more workers). SQLAlchemy's default (5 kept, 10 overflow) closed
     every connection above 5 on return: under 50 concurrent gallery clients the benchmark opened ~400
     PostgreSQL sessions in 10 s (a fork and a handshake each, and psycopg's prepared statements lost
     with them), which was most of PostgreSQL's gallery p99."""
     url = database_url(db)
     if url.startswith("postgresql"):
-        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size // 2)
     else:
         engine = make_registry_engine(db)
     if upgrade:

@@ -55,7 +55,7 @@ def limiter_engine(platform_engine: Engine, media_dir: Path) -> Engine:
 
         RateBucket.metadata.create_all(engine, tables=[_TABLE])
         return engine
-    return create_engine(platform_engine.url, isolation_level="AUTOCOMMIT", pool_size=4, max_overflow=16)
+    return create_engine(platform_engine.url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8)
 
 
 def _take_token_statement(dialect: str) -> Any:
