@@ -27,7 +27,7 @@ the PostgreSQL pool fix (pool 20+10 per worker instead of 5+10, autocommit reads
 
     db          workers  endpoint               req/s   p50 ms   p99 ms
     sqlite      2        gallery                 4339      9.0      100
-    postgresql  2        gallery            3192-3377  12.6-13  125-1002   <- p99 swings run to run, see below
+    postgresql  2        gallery            3072-3377  12.6-14  125-1002   <- p99 swings run to run, see below
     sqlite      2        verdict pixels=true      434      131      288
     postgresql  2        verdict pixels=true      438      130      265
     sqlite      2        verdict pixels=false     972       45      156
