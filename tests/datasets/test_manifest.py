@@ -47,3 +47,19 @@ def test_folder_and_webdataset(tmp_path):
 def test_atomic_write_leaves_no_temp(tmp_path):
     write_parquet_atomic(pa.table({"a": [1]}), tmp_path / "x.parquet")
     assert [p.name for p in tmp_path.iterdir()] == ["x.parquet"]
+
+
+def test_filter_reports_progress_in_rows_against_the_parquet_row_count(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from artlineage.datasets.consent_filter import FilterConfig, filter_manifest
+
+    # Local paths that do not exist: no fetching, each row is decided (and kept) without signals.
+    pq.write_table(pa.table({"url": [None] * 25, "path": [str(tmp_path / f"missing{i}.png") for i in range(25)]}),
+                   tmp_path / "m.parquet")
+    calls = []
+    summary = filter_manifest(tmp_path / "m.parquet", tmp_path / "out", FilterConfig(shard_size=10),
+                              progress=lambda rows, total: calls.append((rows, total)))
+    assert summary.input_rows == 25 and summary.shards == 3
+    assert calls == [(10, 25), (20, 25), (25, 25)]

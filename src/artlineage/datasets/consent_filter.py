@@ -432,14 +432,17 @@ def filter_manifest(manifest_path: str | os.PathLike[str], out_dir: str | os.Pat
     _CONTEXTS.clear()  # a new run reads site signals afresh (they may have been refetched since)
     start = time.perf_counter()
     summary = FilterSummary()
-    done_now = 0
+    done_now = rows_now = 0
+    total_rows = manifest.known_rows()
 
     def finished(stats: dict) -> None:
-        nonlocal done_now
+        """``progress(rows done this run, rows in the manifest or -1 when unknown)`` after each shard."""
+        nonlocal done_now, rows_now
         done_now += 1
+        rows_now += stats.get("rows", 0)
         summary.shards += 1
         if progress:
-            progress(summary.shards, -1)
+            progress(rows_now, total_rows if total_rows is not None else -1)
         if cfg.fail_after_shards is not None and done_now >= cfg.fail_after_shards:
             raise ShardFailure(f"stopping after {done_now} shard(s) (fail_after_shards)")
 

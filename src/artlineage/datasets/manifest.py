@@ -51,6 +51,14 @@ class Manifest:
         elif self.kind == "webdataset":
             yield from _rows_to_tables((r for p in self.paths for r in iter_webdataset(p, self.url_col)), batch_size)
 
+    def known_rows(self) -> int | None:
+        """Row count when it is cheap to know (Parquet footers), else None."""
+        if self.kind != "parquet":
+            return None
+        import pyarrow.parquet as pq
+
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.paths)
+
     def iter_shards(self, shard_size: int) -> Iterator[pa.Table]:
         """Tables of exactly ``shard_size`` rows (the last may be shorter), each with ``_row_id``.
 

@@ -77,7 +77,17 @@ def filter_cmd(
                        per_host_concurrency=per_host, per_host_delay=delay,
                        registry_terms=RegistryConsent(registry, url_col=url_col, sha256_col=sha256_col,
                                                       artist_col=artist_col) if registry else None)
-    summary = filter_manifest(manifest, out, cfg)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("[bold]filtering"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),
+                   TimeElapsedColumn(), console=Console(stderr=True), disable=as_json)
+    with bar:
+        task = bar.add_task("filter", total=None)
+
+        def on_progress(rows: int, total: int) -> None:
+            bar.update(task, completed=rows, total=total if total >= 0 else None)
+
+        summary = filter_manifest(manifest, out, cfg, progress=on_progress)
     if health:
         from ...datasets.audit import health_of_kept, health_sections_for_audit
         from ...datasets.consent_filter import write_report
