@@ -58,7 +58,13 @@ def health_cmd(
     if not no_pixels:
         emb = embedder_from_spec(embedder)
         readable = [r.path for r in records if r.origin != "error"]
-        features = compute_pixel_features(readable, emb, workers=workers)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        with Progress(TextColumn("[bold]hashing and embedding"), BarColumn(), MofNCompleteColumn(),
+                      TimeRemainingColumn(), console=err, disable=as_json) as bar:
+            task = bar.add_task("features", total=len(readable))
+            features = compute_pixel_features(readable, emb, workers=workers,
+                                              progress=lambda done, total: bar.update(task, completed=done))
         if save_embeddings:
             import numpy as np
 
