@@ -11,8 +11,10 @@ with a bare ValueError; walking the chunk list lets a metadata-only scan skip ID
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
+import re
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -25,6 +27,10 @@ from ._base import UnreadableImageError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 XMP_JPEG_PREFIX = b"http://ns.adobe.com/xap/1.0/\x00"
+XMP_EXTENSION_PREFIX = b"http://ns.adobe.com/xmp/extension/\x00"
+# xmpNote:HasExtendedXMP in the main packet, as an attribute or a simple element (XMP part 3, 1.1.3.1).
+_HAS_EXTENDED_XMP = re.compile(
+    rb"HasExtendedXMP\s*=\s*[\"']([0-9A-Fa-f]{32})[\"']|HasExtendedXMP>\s*([0-9A-Fa-f]{32})\s*<")
 EXIF_IFD_POINTER = 0x8769
 
 
@@ -284,6 +290,9 @@ def _open_with_pillow(data: bytes, options: SourceOptions) -> ImageSource:
             segments.append((marker, payload))
             if marker == 0xE1 and payload.startswith(XMP_JPEG_PREFIX):
                 xmp.append(("JPEG APP1 XMP", payload[len(XMP_JPEG_PREFIX):]))
+        extended = _jpeg_extended_xmp(xmp, segments, options.max_text_bytes, warns)
+        if extended is not None:
+            xmp.append(("JPEG APP1 Extended XMP", extended))
         comment = info.get("comment")
         if isinstance(comment, bytes):
             texts.append(TextChunk("comment", comment.decode("utf-8", errors="replace"), "JPEG COM"))
@@ -307,6 +316,73 @@ def _open_with_pillow(data: bytes, options: SourceOptions) -> ImageSource:
     return ImageSource(data=data, format=fmt, width=im.width, height=im.height, mode=im.mode,
                        texts=texts, exif_bytes=exif_bytes, exif_location=exif_location,
                        xmp_packets=xmp, jpeg_segments=segments, warnings=warns, options=options)
+
+
+def extended_xmp_guid(main_packet: bytes) -> str | None:
+    """The GUID named by ``xmpNote:HasExtendedXMP`` in a main XMP packet, upper-cased, or ``None``."""
+    match = _HAS_EXTENDED_XMP.search(main_packet)
+    if not match:
+        return None
+    return (match.group(1) or match.group(2)).decode("ascii").upper()
+
+
+def assemble_extended_xmp(payloads: list[bytes], guid: str, limit: int) -> tuple[bytes | None, list[str]]:
+    """Join the JPEG extended-XMP chunks for ``guid`` (XMP spec part 3, 1.1.3.1) into one packet.
+
+    Each payload, after the ``http://ns.adobe.com/xmp/extension/\\0`` prefix, is: 32-byte GUID
+    (hex of the packet's MD5), 4-byte full length, 4-byte offset, data. Chunks of other GUIDs are
+    ignored, as the spec says. Returns ``(packet, warnings)``; the packet is ``None`` when it is
+    above ``limit``, incomplete, overlapping or inconsistent. Pure; no library reassembles these
+    (Pillow exposes only the main packet), so it is done here.
+    """
+    header = len(XMP_EXTENSION_PREFIX) + 32 + 8
+    full_length: int | None = None
+    chunks: dict[int, bytes] = {}
+    for payload in payloads:
+        if len(payload) < header:
+            return None, [f"extended XMP chunk of {len(payload)} bytes is shorter than its header"]
+        body = payload[len(XMP_EXTENSION_PREFIX):]
+        if body[:32].decode("latin-1").upper() != guid:
+            continue
+        length, offset = struct.unpack(">II", body[32:40])
+        if full_length is None:
+            full_length = length
+        elif length != full_length:
+            return None, [f"extended XMP chunks disagree on the full length ({full_length} vs {length})"]
+        if length > limit:
+            return None, [f"extended XMP of {length} bytes skipped (limit {limit})"]
+        data = body[40:]
+        if offset + len(data) > length:
+            return None, [f"extended XMP chunk at offset {offset} runs past the declared length {length}"]
+        chunks.setdefault(offset, data)
+    if full_length is None:
+        return None, [f"main XMP names extended XMP {guid} but no chunk carries it"]
+    packet = bytearray()
+    for offset in sorted(chunks):
+        if offset != len(packet):
+            kind = "gap" if offset > len(packet) else "overlap"
+            return None, [f"extended XMP {guid} is incomplete: {kind} at offset {min(offset, len(packet))}"]
+        packet += chunks[offset]
+    if len(packet) != full_length:
+        return None, [f"extended XMP {guid} is truncated: {len(packet)} of {full_length} bytes present"]
+    warns: list[str] = []
+    if hashlib.md5(packet).hexdigest().upper() != guid:  # noqa: S324 - the spec's identifier, not security
+        warns.append(f"extended XMP content does not match its GUID {guid} (MD5 differs); read anyway")
+    return bytes(packet), warns
+
+
+def _jpeg_extended_xmp(main_packets: list[tuple[str, bytes]], segments: list[tuple[int, bytes]],
+                       limit: int, warns: list[str]) -> bytes | None:
+    payloads = [p for marker, p in segments if marker == 0xE1 and p.startswith(XMP_EXTENSION_PREFIX)]
+    if not payloads:
+        return None
+    guid = next((g for _, packet in main_packets if (g := extended_xmp_guid(packet))), None)
+    if guid is None:
+        warns.append(f"{len(payloads)} extended XMP chunk(s) ignored: no main XMP packet names their GUID")
+        return None
+    packet, problems = assemble_extended_xmp(payloads, guid, limit)
+    warns.extend(problems)
+    return packet
 
 
 def _parse_exif(raw: bytes) -> dict[int, Any]:
