@@ -3,6 +3,9 @@
 SQLite (WAL mode, a commit per batch) by default, any SQLAlchemy URL otherwise. A scan killed
 at any point loses at most the uncommitted batch, which the next run simply rescans: rows are
 upserted by path, so nothing is lost and nothing is duplicated.
+
+The schema is managed by Alembic (``datasets/migrations``, version table ``artlineage_scan_version``),
+like the registry's and the platform's; opening a store brings its database up to date.
 """
 
 from __future__ import annotations
@@ -13,11 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, Text, func, select
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, Text, func, inspect, select, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .._db import make_engine
 from .._inspect import FileReport
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+VERSION_TABLE = "artlineage_scan_version"
+INITIAL_REVISION = "s0001_scan_initial"
+# The newest revision in migrations/versions (a test checks they agree): opening a store compares
+# against it with one query instead of importing Alembic on every CLI start.
+HEAD_REVISION = "s0001_scan_initial"
 
 
 class ScanBase(DeclarativeBase):
@@ -55,13 +67,49 @@ class StoreSummary:
     errors: int
 
 
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision in the version table, or None when there is none (new or pre-Alembic database)."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    except DBAPIError:  # no version table yet
+        return None
+
+
+def upgrade_scan_db(db: str | Path | Engine, revision: str = "head") -> str | None:
+    """Run ``alembic upgrade head`` on a scan database; safe to repeat. Returns the new revision.
+
+    A database whose ``scanned_files`` table was made without Alembic (``metadata.create_all``,
+    before the scan schema had migrations) is stamped with the initial revision first, so its rows
+    are kept and later migrations apply.
+    """
+    from alembic import command  # imported only when a migration may run, not on every CLI start
+
+    from ..registry.migrate import alembic_config, current_revision
+
+    engine = db if isinstance(db, Engine) else make_engine(db)
+    try:
+        cfg = alembic_config(MIGRATIONS_DIR)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            tables = set(inspect(conn).get_table_names())
+            if VERSION_TABLE not in tables and ScannedFile.__tablename__ in tables:
+                command.stamp(cfg, INITIAL_REVISION)
+            command.upgrade(cfg, revision)
+        return current_revision(engine, VERSION_TABLE)
+    finally:
+        if not isinstance(db, Engine):
+            engine.dispose()
+
+
 class ScanStore:
-    """Read and write scan rows. Safe to reopen: the schema is created if missing."""
+    """Read and write scan rows. Safe to reopen: the schema is brought up to date on open."""
 
     def __init__(self, db: str | Path):
         self.engine = make_engine(db)
         self._upsert: Any = None
-        ScanBase.metadata.create_all(self.engine)
+        if _stored_revision(self.engine) != HEAD_REVISION:
+            upgrade_scan_db(self.engine)
 
     def known_files(self) -> dict[str, tuple[int, int]]:
         """path -> (size, mtime_ns) of every stored row, to skip unchanged files on rescan."""
