@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.console import Console
 from rich.table import Table
 
@@ -48,7 +49,7 @@ def health_cmd(
         try:
             guard = guard_real_share(records, min_real_share)
         except GuardError as exc:
-            err.print(f"[bold red]refused:[/bold red] {exc}")
+            err.print(f"[bold red]refused:[/bold red] {escape(str(exc))}")
             raise typer.Exit(2)
         out = write_kept(guard, keep_list)
         err.print(f"guard: kept {len(guard.kept)} of {len(records)} item(s) "
@@ -102,7 +103,7 @@ def _print_summary(console: Console, data: dict) -> None:
         o = data["diversity"]["overall"]
         console.print(f"diversity: Vendi {o.get('vendi')} over {o['n']} item(s) ({data['diversity']['embedder']})")
     for r in data["recommendations"]:
-        console.print(f"- {r}")
+        console.print(f"- {escape(r)}")
 
 
 def collapse_simulate_cmd(

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -92,12 +93,12 @@ def match_cmd(
             t.add_column(col)
         for m in report.matches:
             terms = m.terms or {}
-            t.add_row(m.path, f"{m.work_id} {m.title or ''}".strip(), m.artist, str(m.distance),
+            t.add_row(escape(m.path), escape(f"{m.work_id} {m.title or ''}".strip()), escape(m.artist), str(m.distance),
                       "" if m.pdq_distance is None else str(m.pdq_distance),
                       terms.get("style_imitation") or "unknown", terms.get("ai_training") or "unknown")
         out.print(t)
     for e in report.errors[:20]:
-        out.print(f"[red]error[/red] {e}")
+        out.print(f"[red]error[/red] {escape(str(e))}")
 
 
 def _guard(registry: Optional[str], names: Optional[List[Path]], no_starter: bool) -> PromptGuard:
@@ -136,12 +137,12 @@ def prompt_check_cmd(
         out = Console()
         for p, r in zip(prompts, results):
             d = overall_decision(r)
-            out.print(f"[{DECISION_STYLE[d]}]{d}[/]  {p}")
+            out.print(f"[{DECISION_STYLE[d]}]{d}[/]  {escape(str(p))}")
             for m in r:
                 how = m.matched_as + (f" {m.score:.0f}" if m.matched_as == "fuzzy" else "")
-                out.print(f"    [{DECISION_STYLE[m.decision]}]{m.decision}[/] {m.text!r} -> {m.artist} ({how}"
-                          f"{', ' + m.trigger if m.trigger else ''}{f', weight {m.weight}' if m.weight else ''}, "
-                          f"confidence {m.confidence:.2f}): {m.reason}")
+                out.print(f"    [{DECISION_STYLE[m.decision]}]{m.decision}[/] " + escape(
+                    f"{m.text!r} -> {m.artist} ({how}{', ' + m.trigger if m.trigger else ''}"
+                    f"{f', weight {m.weight}' if m.weight else ''}, confidence {m.confidence:.2f}): {m.reason}"))
     if any(overall_decision(r) == "block" for r in results):
         raise typer.Exit(2)
 
@@ -210,5 +211,5 @@ def prompt_scan_cmd(
         a.add_column("artist")
         a.add_column("mentions", justify="right")
         for name, n in top.items():
-            a.add_row(name, f"{n:,}")
+            a.add_row(escape(name), f"{n:,}")
         out.print(a)

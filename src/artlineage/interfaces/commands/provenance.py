@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -93,10 +94,10 @@ def scan_cmd(
         g.add_column("generator")
         g.add_column("files", justify="right")
         for gen, n in store.by_generator.items():
-            g.add_row(gen, str(n))
+            g.add_row(escape(gen), str(n))
         out.print(g)
     for path, err in summary.error_files[:20]:
-        out.print(f"[red]error[/red] {path}: {err}")
+        out.print(f"[red]error[/red] {escape(path)}: {escape(err)}")
     if len(summary.error_files) > 20:
         out.print(f"... and {len(summary.error_files) - 20} more errors (see the database)")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, List, Optional
 
 import typer
+from rich.markup import escape
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    Console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(message))}", highlight=False)
     return typer.Exit(1)
 
 
@@ -125,7 +126,7 @@ def artist_list(
         t.add_column(col)
     for a in artists:
         years = "" if a.birth_year is None and a.death_year is None else f"{a.birth_year or '?'}-{a.death_year or ''}"
-        t.add_row(str(a.id), a.name, ", ".join(f"{n.name} ({n.kind})" for n in a.names), _living(a.living),
+        t.add_row(str(a.id), escape(a.name), escape(", ".join(f"{n.name} ({n.kind})" for n in a.names)), _living(a.living),
                   years, " ".join(a.links or []))
     Console().print(t)
 
@@ -176,7 +177,7 @@ def work_list(
     for col in ("id", "artist", "title", "sha256", "phash64", "origin", "location"):
         t.add_column(col)
     for w in works:
-        t.add_row(str(w.id), str(w.artist_id), w.title or "", (w.sha256 or "")[:12],
+        t.add_row(str(w.id), str(w.artist_id), escape(w.title or ""), (w.sha256 or "")[:12],
                   f"{w.phash:016x}" if w.phash is not None else "", w.origin or "", w.location or "")
     Console().print(t)
 
