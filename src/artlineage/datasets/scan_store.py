@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, Text, func, inspect, select, text
+from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, Text, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -83,23 +83,11 @@ def upgrade_scan_db(db: str | Path | Engine, revision: str = "head") -> str | No
     before the scan schema had migrations) is stamped with the initial revision first, so its rows
     are kept and later migrations apply.
     """
-    from alembic import command  # imported only when a migration may run, not on every CLI start
+    from .._migrate import upgrade_schema
 
-    from ..registry.migrate import alembic_config, current_revision
-
-    engine = db if isinstance(db, Engine) else make_engine(db)
-    try:
-        cfg = alembic_config(MIGRATIONS_DIR)
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            tables = set(inspect(conn).get_table_names())
-            if VERSION_TABLE not in tables and ScannedFile.__tablename__ in tables:
-                command.stamp(cfg, INITIAL_REVISION)
-            command.upgrade(cfg, revision)
-        return current_revision(engine, VERSION_TABLE)
-    finally:
-        if not isinstance(db, Engine):
-            engine.dispose()
+    return upgrade_schema(db, script_location=MIGRATIONS_DIR, version_table=VERSION_TABLE,
+                          legacy_tables=[ScannedFile.__tablename__], initial_revision=INITIAL_REVISION,
+                          make_engine=make_engine, revision=revision)
 
 
 class ScanStore:

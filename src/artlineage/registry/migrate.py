@@ -6,16 +6,15 @@ No ``alembic.ini`` is needed: the Config is built here with ``script_location`` 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
+from .. import _migrate
 from .._db import database_url, make_engine
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -32,21 +31,12 @@ def make_registry_engine(db: str | Path) -> Engine:
 
 
 def alembic_config(script_location: Path = MIGRATIONS_DIR) -> Config:
-    """Alembic Config without an ini file (the platform passes its own migrations folder)."""
-    from alembic.config import Config  # imported when migrating, not on every CLI start
-
-    # stdout passed at call time: Config's default is bound when alembic is first imported, which
-    # may be inside a captured stream (a CLI test runner) that is closed later.
-    cfg = Config(stdout=sys.stdout)
-    cfg.set_main_option("script_location", str(script_location))
-    return cfg
+    """Alembic Config for the registry's migrations (or another folder)."""
+    return _migrate.alembic_config(script_location)
 
 
 def current_revision(engine: Engine, version_table: str = VERSION_TABLE) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn, opts={"version_table": version_table}).get_current_revision()
+    return _migrate.current_revision(engine, version_table)
 
 
 def upgrade_registry(db: str | Path | Engine, revision: str = "head") -> str | None:
@@ -55,18 +45,6 @@ def upgrade_registry(db: str | Path | Engine, revision: str = "head") -> str | N
     A database whose registry tables were made without Alembic (``metadata.create_all``) is stamped
     with the initial revision first, so its data is kept and later migrations apply.
     """
-    from alembic import command
-
-    engine = db if isinstance(db, Engine) else make_registry_engine(db)
-    try:
-        cfg = alembic_config()
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            tables = set(inspect(conn).get_table_names())
-            if VERSION_TABLE not in tables and _INITIAL_TABLES <= tables:
-                command.stamp(cfg, INITIAL_REVISION)
-            command.upgrade(cfg, revision)
-        return current_revision(engine)
-    finally:
-        if not isinstance(db, Engine):
-            engine.dispose()
+    return _migrate.upgrade_schema(db, script_location=MIGRATIONS_DIR, version_table=VERSION_TABLE,
+                                   legacy_tables=_INITIAL_TABLES, initial_revision=INITIAL_REVISION,
+                                   make_engine=make_registry_engine, revision=revision)

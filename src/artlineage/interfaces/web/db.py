@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from ..._db import database_url
-
-from ...registry.migrate import alembic_config, current_revision, make_registry_engine, upgrade_registry
+from ..._migrate import current_revision, upgrade_schema
+from ...registry.migrate import make_registry_engine, upgrade_registry
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "artlineage_platform_version"
@@ -21,11 +20,9 @@ POOL_SIZE = 20  # kept PostgreSQL connections per worker process (each worker al
 def upgrade_platform(engine: Engine, revision: str = "head") -> str | None:
     """``alembic upgrade head`` for the registry and then the platform tables; safe to repeat."""
     upgrade_registry(engine)
-    cfg = alembic_config(MIGRATIONS_DIR)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
-    return platform_revision(engine)
+    # The platform's tables always had migrations: no legacy create_all tables to adopt.
+    return upgrade_schema(engine, script_location=MIGRATIONS_DIR, version_table=VERSION_TABLE, legacy_tables=(),
+                          initial_revision="", make_engine=make_registry_engine, revision=revision)
 
 
 def platform_revision(engine: Engine) -> str | None:
