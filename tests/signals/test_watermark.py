@@ -176,3 +176,22 @@ def test_detection_thresholds_follow_the_binomial_bound():
     assert wm.detection_threshold(32) == pytest.approx(30 / 32)
     assert wm.detection_threshold(48) == pytest.approx(41 / 48)
     assert wm.detection_threshold(136) == pytest.approx(96 / 136)
+
+
+def test_decoding_ll_band_equals_pywavelets_haar_ll():
+    """The decoder's shortcut (2x2 sums / 2) is the Haar LL band pywt.dwt2 computes, on every shape."""
+    import pywt
+
+    from artlineage.signals.watermark import _haar_ll
+
+    rng = np.random.default_rng(7)
+    for shape in [(512, 512), (257, 391), (8, 12), (3, 9)]:
+        plane = (rng.random(shape) * 255).astype(np.uint8)
+        ll, nby, nbx = _haar_ll(plane)
+        h4, w4 = shape[0] // 4 * 4, shape[1] // 4 * 4
+        if h4 and w4:
+            expected = pywt.dwt2(plane[:h4, :w4], "haar")[0]
+            np.testing.assert_allclose(ll, expected, rtol=0, atol=1e-9)
+            assert (nby, nbx) == (expected.shape[0] // 4, expected.shape[1] // 4)
+        else:
+            assert (nby, nbx) == (0, 0)
