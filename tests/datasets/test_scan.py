@@ -112,3 +112,12 @@ def test_killed_scan_resumes_without_losing_or_duplicating_rows(tmp_path):
     assert resumed.scanned == n - committed
     paths = [r.path for r in ScanStore(db).rows()]
     assert len(paths) == len(set(paths)) == n
+
+
+def test_auto_workers_only_start_a_pool_for_enough_work():
+    from artlineage.datasets.scan import auto_workers
+
+    assert auto_workers(10, pixels=True) == 1
+    assert auto_workers(1000, pixels=False) == 1  # metadata-only: 0.7 s of work, a pool costs more
+    big = auto_workers(5000, pixels=True)
+    assert big == max(1, min(os.cpu_count() or 1, 8))

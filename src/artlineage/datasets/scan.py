@@ -54,14 +54,24 @@ def _pending(paths: Iterable[Path], known: dict[str, tuple[int, int]], summary: 
         yield str(p), st.st_mtime_ns
 
 
+def auto_workers(n_files: int, *, pixels: bool) -> int:
+    """Worker processes for ``n_files``: one per core (at most 8) once the work outweighs the pool's
+    start-up (~0.3 s): pixel readers cost ~20 ms a file, metadata-only ~0.7 ms."""
+    per_file = 0.02 if pixels else 0.0007
+    if n_files * per_file < 2.0:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
 def scan_directory(root: str | os.PathLike[str], db: str | os.PathLike[str], *, pixels: bool = True,
-                   workers: int = 1, batch_size: int = 64, all_files: bool = False,
+                   workers: int | None = None, batch_size: int = 64, all_files: bool = False,
                    progress: Callable[[int, int], None] | None = None,
                    options: SourceOptions | None = None) -> ScanSummary:
     """Scan ``root`` into the database at ``db`` (a SQLite path or a SQLAlchemy URL).
 
     ``progress(done, total)`` is called after each file. Files already stored with the same size
-    and mtime are skipped, so rerunning after a kill resumes the scan.
+    and mtime are skipped, so rerunning after a kill resumes the scan. ``workers=None`` picks one
+    process per core when there is enough work to pay for starting them (see :func:`auto_workers`).
     """
     options = options or SourceOptions(pixels=pixels)
     store = ScanStore(db)
@@ -82,6 +92,8 @@ def scan_directory(root: str | os.PathLike[str], db: str | os.PathLike[str], *, 
         batch = []
         last_commit = time.monotonic()
 
+    if workers is None:
+        workers = auto_workers(total, pixels=options.pixels)
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     try:
         results = pool.map(_inspect_one, tasks, chunksize=8) if pool else map(_inspect_one, tasks)

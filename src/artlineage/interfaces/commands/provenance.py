@@ -45,7 +45,8 @@ def inspect_cmd(
 def scan_cmd(
     directory: Path = typer.Argument(..., exists=True, help="Folder to scan (recursively)."),
     db: str = typer.Option("scan.sqlite", "--db", help="SQLite file or SQLAlchemy URL for the results."),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Worker processes."),
+    workers: int = typer.Option(0, "--workers", "-w", min=0,
+                                help="Worker processes (0: one per core when the scan is big enough)."),
     no_pixels: bool = typer.Option(False, "--no-pixels", help="Metadata-only scan (fastest)."),
     all_files: bool = typer.Option(False, "--all-files", help="Inspect every file, not only image extensions."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -65,7 +66,7 @@ def scan_cmd(
             el = time.perf_counter() - t0
             progress.update(task, completed=done, total=total, rate=f"{done / el:,.0f} files/s" if el > 0 else "")
 
-        summary = scan_directory(directory, db, pixels=not no_pixels, workers=workers, all_files=all_files,
+        summary = scan_directory(directory, db, pixels=not no_pixels, workers=workers or None, all_files=all_files,
                                  progress=on_progress)
     store = summary.store
     assert store is not None
