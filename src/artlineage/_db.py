@@ -12,6 +12,17 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
+# Named constraints so that migrations (and SQLite batch mode) can address them by name; shared by
+# every schema artlineage keeps.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 
 def database_url(db: str | Path) -> str:
     """A path means SQLite; ``postgresql://`` URLs are pointed at the psycopg 3 driver."""

@@ -61,3 +61,45 @@ def upgrade_schema(db: str | Path | Engine, *, script_location: Path, version_ta
     finally:
         if not isinstance(db, Engine):
             engine.dispose()
+
+
+def run_migrations(context, metadata, version_table: str) -> None:  # type: ignore[no-untyped-def]
+    """The body of every artlineage ``migrations/env.py``.
+
+    Online with the connection the upgrade helpers pass in ``config.attributes["connection"]`` (or
+    one opened from ``sqlalchemy.url`` when Alembic's own command line runs it), offline as SQL.
+    Each schema keeps its own version table and compares only its own tables, so the scan, registry
+    and platform schemas can share one database.
+    """
+    config = context.config
+
+    def include(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+        return type_ != "table" or name in metadata.tables
+
+    if context.is_offline_mode():
+        context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata,
+                          version_table=version_table, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def configure(connection) -> None:  # type: ignore[no-untyped-def]
+        context.configure(connection=connection, target_metadata=metadata, version_table=version_table,
+                          # SQLite cannot ALTER constraints: later migrations rebuild tables in batch mode.
+                          render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                          include_object=include)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        configure(connection)
+        return
+    from sqlalchemy import create_engine
+
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    try:
+        with engine.connect() as conn:
+            configure(conn)
+    finally:
+        engine.dispose()
