@@ -96,3 +96,32 @@ def test_app_from_env(tmp_path, monkeypatch):
     monkeypatch.setenv("ARTLINEAGE_PIXELS", "0")
     app = app_from_env()
     assert app.state.anonymous_rate is None and app.state.platform.pixels is False
+
+
+def test_worker_start_up_prewarms_the_first_pages_and_optouts(app):
+    """The lifespan fills the caches before the first request: the two anonymous first pages are
+    in the page cache and every artist's opt-out is loaded, so the first visitors are cache hits."""
+    from fastapi.testclient import TestClient
+    aid, key = make_user(app, "a@example.org", "Alice Example")
+    with TestClient(app) as c:
+        _upload(c, key, "warm harbour")
+    platform = app.state.platform
+    platform._optout_cache.clear()
+    app.state.page_cache = None
+    with TestClient(app) as c:  # a fresh start-up of the same app (a new worker)
+        cache = app.state.page_cache
+        version = platform.version()
+        first = cache.get(("gallery", "", False, None), version)
+        assert first is not None and b"warm harbour" in first.body
+        assert cache.get(("gallery", "", True, None), version) is not None
+        assert aid in platform._optout_cache
+        assert c.get("/", headers={"If-None-Match": first.etag}).status_code == 304  # served from the warm entry
+
+
+def test_prewarm_can_be_switched_off(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from artlineage.interfaces.web import create_app
+    app = create_app(tmp_path / "p.sqlite", tmp_path / "media", secret_key="k", pixels=False, prewarm=False)
+    with TestClient(app):
+        assert getattr(app.state, "page_cache", None) is None

@@ -23,6 +23,8 @@ def test_platform_on_postgresql(fresh_postgres_url, tmp_path):
     assert platform_revision(app.state.platform.engine) == "p0002_rate_buckets"
     _aid, key = make_user(app, "pg@example.org", "Pg Artist")
     with TestClient(app) as c:
+        # start-up pre-warm: the pool's kept connections are open before the first request
+        assert app.state.platform.engine.pool.checkedin() == app.state.platform.engine.pool.size()
         r = c.post("/v1/works", headers={"Authorization": f"Bearer {key}"},
                    files={"file": ("g.png", a1111_png(), "image/png")})
         assert r.status_code == 201, r.text

@@ -9,6 +9,7 @@ imported here, never from ``import artlineage``.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from .platform import RENDITION_NAME, RENDITION_TYPES, PermissionDenied, Platfor
 from .ratelimit import SharedRateLimiter, limiter_engine
 
 HERE = Path(__file__).parent
+log = logging.getLogger(__name__)
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
@@ -43,11 +45,13 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
 def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str | Path | None = None, *,
                secret_key: str | None = None, reserve_unknown: bool = True, anonymous_rate_per_minute: int | None = 600,
                max_upload_bytes: int = 20 * 1024 * 1024, max_pixels: int = 40_000_000, pixels: bool = True,
-               upgrade: bool = True, inspect_processes: int = 0) -> FastAPI:
+               upgrade: bool = True, inspect_processes: int = 0, prewarm: bool = True) -> FastAPI:
     """The platform app. ``secret_key`` signs cookies and CSRF tokens (default: ``ARTLINEAGE_SECRET_KEY``,
     else random per process, which signs everyone out on restart). ``anonymous_rate_per_minute``: token
     bucket per client address for API calls without a key (None: no limit). ``inspect_processes``:
-    run /v1/verdict in a pool of that many processes (0: a thread pool sized to the cores)."""
+    run /v1/verdict in a pool of that many processes (0: a thread pool sized to the cores). ``prewarm``:
+    at start-up (lifespan), open the PostgreSQL pool and fill the opt-out and first-page caches
+    (``ui.prewarm``) before the first request arrives."""
     engine = open_platform_engine(db_url, upgrade=upgrade)
     if media_dir is None:
         media_dir = Path(str(db_url)).with_suffix(".media") if "://" not in str(db_url) else Path("platform-media")
@@ -55,7 +59,15 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
                         max_pixels=max_pixels, pixels=pixels, inspect_processes=inspect_processes)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app_: FastAPI):  # type: ignore[no-untyped-def]
+        if prewarm:
+            from fastapi.concurrency import run_in_threadpool
+
+            from .ui import prewarm as prewarm_caches
+            try:
+                await run_in_threadpool(prewarm_caches, app_)
+            except Exception as exc:  # noqa: BLE001 - a cold cache is slower, not wrong: serve anyway
+                log.warning("start-up pre-warm failed (%s); serving with cold caches", exc)
         yield
         platform.close()
         limiter.close()
