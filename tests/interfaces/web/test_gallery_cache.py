@@ -125,3 +125,33 @@ def test_prewarm_can_be_switched_off(tmp_path):
     app = create_app(tmp_path / "p.sqlite", tmp_path / "media", secret_key="k", pixels=False, prewarm=False)
     with TestClient(app):
         assert getattr(app.state, "page_cache", None) is None
+
+
+def test_concurrent_misses_of_one_page_render_it_once(app, monkeypatch):
+    """Single flight: 20 anonymous visitors arriving together on an expired page cost one render."""
+    import asyncio
+    import time as time_mod
+
+    import httpx
+
+    from artlineage.interfaces.web import ui
+
+    calls = []
+    real = ui._render_anonymous_gallery
+
+    def slow_render(*args, **kwargs):
+        calls.append(1)
+        time_mod.sleep(0.2)  # long enough for every request to arrive during the render
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ui, "_render_anonymous_gallery", slow_render)
+
+    async def run():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            return await asyncio.gather(*(c.get("/") for _ in range(20)))
+
+    responses = asyncio.run(run())
+    assert [r.status_code for r in responses] == [200] * 20
+    assert len({r.text for r in responses}) == 1
+    assert len(calls) == 1

@@ -8,6 +8,7 @@ artist carry that artist's opt-out headers and ``<meta name="robots">``.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import threading
 import time
@@ -180,9 +181,41 @@ async def gallery(request: Request, q: str | None = Query(default=None, max_leng
     version = platform.version()
     page = cache.get(key, version)
     if page is None:
-        body, headers = await run_in_threadpool(_render_anonymous_gallery, platform, q, human_only, before)
-        page = cache.put(key, version, body, headers)
+        page = await _render_once(request.app, (key, version), lambda: _put_rendered(
+            cache, key, version, _render_anonymous_gallery(platform, q, human_only, before)))
     return page.response(request)
+
+
+def _put_rendered(cache: PageCache, key: tuple[Any, ...], version: Any,
+                  rendered: tuple[bytes, dict[str, str]]) -> CachedPage:
+    return cache.put(key, version, *rendered)
+
+
+async def _render_once(app: Any, flight_key: tuple[Any, ...], render: Any) -> CachedPage:
+    """Single flight: concurrent misses of one page (a page just expired, or a write bumped the
+    version) wait for one render instead of each rendering it — without this, up to ~25 requests per
+    worker rendered the same page at once. A failed render is not shared: waiters then render alone."""
+    flights: dict[tuple[Any, ...], asyncio.Future[CachedPage]] | None = getattr(app.state, "gallery_flights", None)
+    if flights is None:  # one event loop per worker: no race between the check and the set
+        flights = app.state.gallery_flights = {}
+    pending = flights.get(flight_key)
+    if pending is not None:
+        try:
+            return await asyncio.shield(pending)
+        except Exception:  # noqa: BLE001 - the leader failed: render ourselves
+            return await run_in_threadpool(render)
+    future: asyncio.Future[CachedPage] = asyncio.get_running_loop().create_future()
+    flights[flight_key] = future
+    try:
+        page = await run_in_threadpool(render)
+        future.set_result(page)
+        return page
+    except BaseException as exc:
+        future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("render cancelled"))
+        future.exception()  # retrieved here: no "never retrieved" warning when nobody waits
+        raise
+    finally:
+        flights.pop(flight_key, None)
 
 
 def prewarm(app: Any, *, max_artists: int = 5000) -> dict[str, int]:
