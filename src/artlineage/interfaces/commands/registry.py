@@ -6,10 +6,11 @@ the schema is created or migrated on first use.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 from pathlib import Path
-from typing import Annotated, Any, List, Optional
+from typing import Annotated, Any, Iterator, List, Optional
 
 import typer
 from rich.markup import escape
@@ -50,11 +51,18 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _open(db: str) -> Registry:
+@contextlib.contextmanager
+def _open(db: str) -> Iterator[Registry]:
+    """The registry for one command; a RegistryError anywhere in the command is a clean user error."""
     try:
-        return Registry(db)
+        reg = Registry(db)
     except Exception as exc:  # noqa: BLE001 - a bad URL or unreachable server is a user error here
         raise _fail(f"cannot open registry {db}: {exc}") from None
+    with reg:
+        try:
+            yield reg
+        except RegistryError as exc:
+            raise _fail(str(exc)) from None
 
 
 def _echo_json(data: Any) -> None:
@@ -79,11 +87,8 @@ def artist_add(
 ) -> None:
     """Register an artist."""
     with _open(registry) as reg:
-        try:
-            artist = reg.add_artist(name, aliases=[(a, alias_kind.value) for a in alias or []], links=link or [],
-                                    living=living, sort_name=sort_name, birth_year=born, death_year=died)
-        except RegistryError as exc:
-            raise _fail(str(exc)) from None
+        artist = reg.add_artist(name, aliases=[(a, alias_kind.value) for a in alias or []], links=link or [],
+                                living=living, sort_name=sort_name, birth_year=born, death_year=died)
     if as_json:
         _echo_json(artist.to_dict())
     else:
@@ -99,10 +104,7 @@ def artist_alias(
 ) -> None:
     """Add another name (alias, spelling, transliteration, misspelling) to an artist."""
     with _open(registry) as reg:
-        try:
-            entry = reg.add_name(artist, name, kind.value)
-        except RegistryError as exc:
-            raise _fail(str(exc)) from None
+        entry = reg.add_name(artist, name, kind.value)
     typer.echo(f"artist #{entry.artist_id}: added {entry.kind} {entry.name}")
 
 
@@ -144,10 +146,7 @@ def work_add(
 ) -> None:
     """Register image files as works of an artist (sha256; pHash/PDQ when artlineage.matching is there)."""
     with _open(registry) as reg:
-        try:
-            added = reg.add_work_files(artist, path, title=title, inspect=inspect)
-        except RegistryError as exc:
-            raise _fail(str(exc)) from None
+        added = reg.add_work_files(artist, path, title=title, inspect=inspect)
     if as_json:
         _echo_json([{**a.work.to_dict(), "created": a.created, "warning": a.warning} for a in added])
         return
@@ -166,10 +165,7 @@ def work_list(
 ) -> None:
     """List registered works."""
     with _open(registry) as reg:
-        try:
-            works = reg.list_works(artist)
-        except RegistryError as exc:
-            raise _fail(str(exc)) from None
+        works = reg.list_works(artist)
     if as_json:
         _echo_json([w.to_dict() for w in works])
         return
@@ -208,11 +204,8 @@ def terms_set(
     if not scopes and not replace:
         raise _fail("give at least one scope, e.g. --ai-training not_allowed")
     with _open(registry) as reg:
-        try:
-            row = reg.set_terms(artist, work, valid_from=valid_from, note=note, source=source,
-                                inherit=not replace, **scopes)
-        except RegistryError as exc:
-            raise _fail(str(exc)) from None
+        row = reg.set_terms(artist, work, valid_from=valid_from, note=note, source=source,
+                            inherit=not replace, **scopes)
     level = f"work #{row.work_id}" if row.work_id else f"artist #{row.artist_id}"
     typer.echo(f"terms #{row.id} for {level} from {row.valid_from}: "
                + ", ".join(f"{s}={v or 'unknown'}" for s, v in row.scopes().items()))
@@ -229,12 +222,9 @@ def terms_show(
 ) -> None:
     """Show the consent terms in force, scope by scope, and where each came from."""
     with _open(registry) as reg:
-        try:
-            resolved = reg.current_terms(artist, work, at)
-            rows = reg.terms_history(artist, all_levels=True) if history else []
-            name = reg.get_artist(resolved.artist_id).name
-        except RegistryError as exc:
-            raise _fail(str(exc)) from None
+        resolved = reg.current_terms(artist, work, at)
+        rows = reg.terms_history(artist, all_levels=True) if history else []
+        name = reg.get_artist(resolved.artist_id).name
     if as_json:
         _echo_json({**resolved.to_dict(), "artist": name, "history": [r.to_dict() for r in rows]})
         return
@@ -273,18 +263,15 @@ def influence_add(
 ) -> None:
     """Record that FROM was influenced by TO."""
     with _open(registry) as reg:
-        try:
-            if works:
-                if not (source.isdigit() and target.isdigit()):
-                    raise RegistryError("with --works, FROM and TO are work ids")
-                edge: Any = reg.add_work_influence(int(source), int(target), note=note, source_of_claim=claim)
-                ends = f"work #{edge.source_id} influenced by work #{edge.target_id}"
-            else:
-                edge = reg.add_influence(source, target, note=note, source_of_claim=claim)
-                a, b = reg.get_artist(edge.source_id), reg.get_artist(edge.target_id)
-                ends = f"{a.name} influenced by {b.name}"
-        except RegistryError as exc:
-            raise _fail(str(exc)) from None
+        if works:
+            if not (source.isdigit() and target.isdigit()):
+                raise RegistryError("with --works, FROM and TO are work ids")
+            edge: Any = reg.add_work_influence(int(source), int(target), note=note, source_of_claim=claim)
+            ends = f"work #{edge.source_id} influenced by work #{edge.target_id}"
+        else:
+            edge = reg.add_influence(source, target, note=note, source_of_claim=claim)
+            a, b = reg.get_artist(edge.source_id), reg.get_artist(edge.target_id)
+            ends = f"{a.name} influenced by {b.name}"
     typer.echo(f"influence #{edge.id}: {ends}")
 
 
@@ -311,15 +298,12 @@ def lineage_cmd(
 ) -> None:
     """Who influenced an artist (or a work), and whom they influenced, to a depth."""
     with _open(registry) as reg:
-        try:
-            if work:
-                if not artist.isdigit():
-                    raise RegistryError("with --work, give a work id")
-                lin = reg.work_lineage(int(artist), depth)
-            else:
-                lin = reg.lineage(artist, depth)
-        except RegistryError as exc:
-            raise _fail(str(exc)) from None
+        if work:
+            if not artist.isdigit():
+                raise RegistryError("with --work, give a work id")
+            lin = reg.work_lineage(int(artist), depth)
+        else:
+            lin = reg.lineage(artist, depth)
     if as_json:
         _echo_json(lin.to_dict())
         return
@@ -356,10 +340,7 @@ def registry_import(
 ) -> None:
     """Import an export (all or nothing); rows get new ids and are added to what is there."""
     with _open(registry) as reg:
-        try:
-            counts = reg.import_csv(path) if path.is_dir() else reg.import_json(path)
-        except RegistryError as exc:
-            raise _fail(str(exc)) from None
+        counts = reg.import_csv(path) if path.is_dir() else reg.import_json(path)
     typer.echo("imported " + ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
