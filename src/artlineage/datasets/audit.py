@@ -14,7 +14,6 @@ from typing import Any, Sequence
 
 import pyarrow.parquet as pq
 
-from .._inspect import inspect_file
 
 
 def kept_local_paths(out_dir: str | os.PathLike[str], path_col: str = "path") -> tuple[list[str], int]:
@@ -38,7 +37,7 @@ def health_of_kept(out_dir: str | os.PathLike[str], *, scan_db: str | os.PathLik
     inspected here.
     """
     from ..health.report import build_health_report
-    from ..health.synthetic import ERROR_ORIGIN, Record, records_from_scan_db, with_sources
+    from ..health.synthetic import Record, inspect_record, records_from_scan_db, with_sources
 
     paths, not_local = kept_local_paths(out_dir, path_col)
     known: dict[str, Record] = {}
@@ -46,12 +45,7 @@ def health_of_kept(out_dir: str | os.PathLike[str], *, scan_db: str | os.PathLik
         known = {os.path.abspath(r.path): r for r in records_from_scan_db(scan_db)}
     records: list[Record] = []
     for p in paths:
-        rec = known.get(os.path.abspath(p))
-        if rec is None:
-            rep = inspect_file(p, pixels=pixels)
-            v = rep.verdict
-            rec = Record(p, ERROR_ORIGIN if rep.error else v.origin.value if v else "unknown",
-                         v.generator if v else None, float(v.confidence) if v else 0.0, rep.sha256)
+        rec = known.get(os.path.abspath(p)) or inspect_record(p, pixels=pixels)
         records.append(Record(p, rec.origin, rec.generator, rec.confidence, rec.sha256))
     report = build_health_report(with_sources(records), pixels=pixels, workers=workers,
                                  source=f"kept rows of {out_dir}") if records else {}

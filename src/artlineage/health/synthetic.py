@@ -79,18 +79,21 @@ def records_from_scan_db(db: str | os.PathLike[str]) -> list[Record]:
     return with_sources(records)
 
 
+def inspect_record(path: str | os.PathLike[str], *, pixels: bool = True) -> Record:
+    """Inspect one file (no database) into a record."""
+    from .._inspect import inspect_file
+
+    rep = inspect_file(path, pixels=pixels)
+    v = rep.verdict
+    return Record(str(path), ERROR_ORIGIN if rep.error else rep.origin.value,
+                  v.generator if v else None, float(v.confidence) if v else 0.0, rep.sha256)
+
+
 def records_from_folder(folder: str | os.PathLike[str], *, pixels: bool = True) -> list[Record]:
     """Inspect every image under ``folder`` (no database) and return records."""
-    from .._inspect import inspect_file
-    from ..datasets.scan import iter_image_files
+    from .._files import iter_image_files
 
-    records = []
-    for path in iter_image_files(folder):
-        rep = inspect_file(path, pixels=pixels)
-        v = rep.verdict
-        records.append(Record(str(path), ERROR_ORIGIN if rep.error else rep.origin.value,
-                              v.generator if v else None, float(v.confidence) if v else 0.0, rep.sha256))
-    return with_sources(records, str(folder))
+    return with_sources([inspect_record(path, pixels=pixels) for path in iter_image_files(folder)], str(folder))
 
 
 def load_records(target: str | os.PathLike[str], *, pixels: bool = True) -> list[Record]:
