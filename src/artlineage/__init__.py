@@ -3,7 +3,9 @@
 The public surface is re-exported here; modules whose names start with ``_`` are private.
 """
 
+from . import errors
 from ._inspect import FileReport, inspect_bytes, inspect_file
+from .errors import *  # noqa: F403  (the whole exception tree, listed in errors.__all__)
 from .signals import (Evidence, GenerationParameters, ImageSource, Implication, SignalError, SourceOptions,
                       UnreadableImageError, get_readers, open_source, register_reader)
 from .signals.c2pa import C2paManifest, read_c2pa_manifest, set_trust_anchors
@@ -26,7 +28,7 @@ _LAZY = {
     "artlineage.verdicts.consent": ("decide_consent", "ConsentVerdict", "UseDecision", "Decision"),
     "artlineage.signals.web": ("check_url", "SafeFetcher", "FetchCache", "DEFAULT_AI_AGENTS", "USER_AGENT",
                                "is_public_address"),
-    "artlineage.registry": ("Registry", "RegistryError", "NotFoundError", "upgrade_registry", "Lineage",
+    "artlineage.registry": ("Registry", "upgrade_registry", "Lineage",
                             "ResolvedTerms", "normalize_name"),
     "artlineage.matching": ("hash_image_file", "hash_files", "phash", "pdq", "HammingIndex", "WorkMatcher",
                             "match_paths", "PromptGuard", "PromptMatch", "check_prompt", "check_prompts",
@@ -54,6 +56,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY_NAMES))
 
 __all__ = [
+    "errors", *errors.__all__,
     "FileReport", "inspect_bytes", "inspect_file",
     "Evidence", "GenerationParameters", "ImageSource", "Implication", "SignalError", "SourceOptions",
     "UnreadableImageError", "get_readers", "open_source", "register_reader",

@@ -41,6 +41,7 @@ from ..signals.web import (SITE_FILES, FetchCache, SafeFetcher, SiteSignals, Url
                            build_site_signals, fetch_site_signals, fetch_url_signals, html_meta, origin_of)
 from ..verdicts.consent import ConsentVerdict, decide_consent
 from .manifest import open_manifest, read_local_image, write_parquet_atomic
+from ..errors import ShardFailure  # noqa: F401  (re-exported: its old home)
 
 RegistryHook = Callable[[Mapping[str, Any]], Iterable[Mapping[str, Any]] | None]
 
@@ -89,10 +90,6 @@ class FilterSummary:
     @property
     def rows_per_second(self) -> float:
         return self.input_rows / self.seconds if self.seconds > 0 else 0.0
-
-
-class ShardFailure(RuntimeError):
-    pass
 
 
 # ---------------------------------------------------------------- per-row evaluation

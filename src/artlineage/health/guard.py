@@ -20,14 +20,11 @@ from typing import Any, Sequence
 
 from .._files import write_atomic, write_text_atomic
 from .synthetic import VERIFIED_HUMAN_ORIGINS, Record
+from ..errors import GuardError  # noqa: F401  (re-exported: its old home)
 
 # Lower rank is dropped first.
 DROP_ORDER = {"ai_generated": 0, "ai_edited": 1, "algorithmic": 2, "unknown": 3}
 UNREADABLE = "error"
-
-
-class GuardError(ValueError):
-    """The requested real share cannot be reached (the message says why and what would)."""
 
 
 @dataclass

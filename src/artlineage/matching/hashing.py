@@ -24,6 +24,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 from PIL import Image
+from ..errors import HashError  # noqa: F401  (re-exported: its old home)
 
 PHASH_SIZE = 32          # imagehash: hash_size 8 * highfreq_factor 4
 PDQ_SIZE = 64
@@ -33,10 +34,6 @@ PDQ_SIZE = 64
 # (pHash unchanged, 0.07 bits). PDQ's own near-duplicate threshold is ~31 bits, so we take the speed.
 DRAFT_SIZE = (128, 128)
 MAX_PIXELS = 200_000_000  # refuse decompression bombs rather than allocate gigabytes
-
-
-class HashError(ValueError):
-    """The file could not be hashed (unreadable, not an image, too large)."""
 
 
 @lru_cache(maxsize=None)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from .models import SCOPES, Artist, ArtistInfluence, ConsentTerms, Work, WorkInfluence, phash_to_db
 from .store import RegistryError, _name_entries, _pdq_hex, _sha256, add_artist, parse_permission
+from ..errors import RegistryImportError  # noqa: F401  (re-exported: its old home)
 
 FORMAT = "artlineage-registry"
 VERSION = 1
@@ -32,10 +33,6 @@ WORK_COLUMNS = ("id", "artist_id", "title", "location", "sha256", "phash64", "pd
 TERMS_COLUMNS = ("id", "artist_id", "work_id", *SCOPES, "valid_from", "valid_to", "note", "source", "created_at")
 INFLUENCE_COLUMNS = ("level", "id", "source_id", "target_id", "note", "source_of_claim", "created_at")
 _JSON_COLUMNS = {"links", "names", "verdict"}
-
-
-class RegistryImportError(RegistryError):
-    """A document that is not a registry export, or that contradicts itself."""
 
 
 # ---------------------------------------------------------------- export

@@ -16,25 +16,11 @@ from sqlalchemy.orm import Session
 from .models import (SCOPES, Artist, ArtistInfluence, ArtistName, ConsentTerms, NameKind, Permission, Work,
                      WorkInfluence, phash_from_db, phash_to_db, utcnow)
 from .names import clean_name, normalize_name
+from ..errors import AmbiguousArtistError, NotFoundError, RegistryError  # noqa: F401  (re-exported: their old home)
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 MAX_LINKS = 100
 MAX_TEXT = 2048
-
-
-class RegistryError(Exception):
-    """A registry request that cannot be honoured (unknown artist, bad value...)."""
-
-
-class NotFoundError(RegistryError, LookupError):
-    pass
-
-
-class AmbiguousArtistError(RegistryError):
-    def __init__(self, name: str, candidates: list[Artist]):
-        ids = ", ".join(f"#{a.id} {a.name}" for a in candidates[:10])
-        super().__init__(f"{name!r} matches several artists ({ids}); use the id")
-        self.candidates = candidates
 
 
 ArtistRef = int | str | Artist

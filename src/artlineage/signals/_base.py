@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
+from ..errors import SignalError, UnreadableImageError  # noqa: F401  (re-exported: their old home)
 
 
 class Implication(str, Enum):
@@ -82,14 +83,6 @@ class GenerationParameters:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, {}, "")}
-
-
-class SignalError(Exception):
-    """A reader found its kind of data but it is malformed or hostile (reported, never fatal)."""
-
-
-class UnreadableImageError(Exception):
-    """The file itself cannot be read as an image (zero bytes, truncated header, bomb, ...)."""
 
 
 def truncate(value: str, limit: int = 4000) -> str:

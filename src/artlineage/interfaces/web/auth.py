@@ -26,6 +26,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from .models import ApiKey, LoginSession, User, utcnow
+from ...errors import AuthError  # noqa: F401  (re-exported: its old home)
 
 SESSION_COOKIE = "al_session"
 CSRF_COOKIE = "al_csrf"
@@ -33,10 +34,6 @@ SESSION_DAYS = 14
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
-
-
-class AuthError(Exception):
-    """Bad credentials or a refused account operation (message safe to show)."""
 
 
 _hasher = None

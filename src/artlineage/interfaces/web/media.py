@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .optout import OptOut, encode_with_xmp, xmp_packet
+from ...errors import UploadRejected  # noqa: F401  (re-exported: its old home)
 
 CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif"}
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
@@ -34,16 +35,6 @@ DISPLAY_SIDE = 1600
 THUMB_SIDE = 320
 _MARKUP = re.compile(rb"<\s*(?:script|html|body|svg|iframe|object|embed|!doctype|\?php)|javascript:|onerror\s*=",
                      re.IGNORECASE)
-
-
-class UploadRejected(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-    def __reduce__(self) -> tuple[Any, ...]:  # survives the trip back from a process pool
-        return (UploadRejected, (self.status, self.message))
 
 
 @dataclass(frozen=True)

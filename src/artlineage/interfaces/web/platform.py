@@ -33,6 +33,7 @@ from ...registry.models import Artist, Work, WorkInfluence
 from .media import EXTENSIONS, CheckedImage, check_image, make_renditions
 from .models import BADGES, Media, User
 from .optout import OptOut, optout_for
+from ...errors import PermissionDenied  # noqa: F401  (re-exported: its old home)
 
 ORIGIN_BADGE = {"ai_generated": "ai", "ai_edited": "composite", "camera": "human", "human_declared": "human"}
 DECLARED_BADGE = {"none": "human", "medium": "composite", "edited": "composite", "generated": "ai"}
@@ -43,10 +44,6 @@ DISPLAY_EXT = {"JPEG": "jpg", "WEBP": "webp"}  # other formats: PNG display copi
 RENDITION_TYPES = {".webp": "image/webp", ".jpg": "image/jpeg", ".png": "image/png"}
 # The file name part of a rendition URL: sha256 of the original, opt-out code, kind and extension.
 RENDITION_NAME = re.compile(r"^([0-9a-f]{64})-(DMI-[A-Z]{1,20}(?:-[A-Z]{1,30})?)\.(thumb\.webp|display\.(?:jpg|png|webp))$")
-
-
-class PermissionDenied(Exception):
-    pass
 
 
 def badge_for(origin: str, declared_ai_use: str) -> tuple[str, str]:

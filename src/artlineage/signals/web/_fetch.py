@@ -31,20 +31,13 @@ import certifi
 import httpx
 
 from .agents import USER_AGENT
+from ...errors import BlockedAddressError, FetchError  # noqa: F401  (re-exported: their old home)
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 RETRY_CODES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_MAX_BYTES = 512 * 1024
-
-
-class FetchError(Exception):
-    """A fetch that could not produce a response (refused address, too many redirects, ...)."""
-
-
-class BlockedAddressError(FetchError):
-    """The name resolves only to private/loopback/link-local/multicast/reserved addresses."""
 
 
 def is_public_address(ip: str) -> bool:
