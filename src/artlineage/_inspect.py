@@ -89,7 +89,14 @@ def inspect_bytes(data: bytes, *, name: str | None = None, pixels: bool = True,
         report = _report(None, data, name, chosen)
         report.error = str(exc)
         return report
-    return _report(source, data, name, chosen)
+    try:
+        return _report(source, data, name, chosen)
+    except Exception as exc:  # noqa: BLE001 - last resort: readers are guarded one by one in run_readers,
+        # so this is a bug in weighing the evidence; the file still gets a report that says so.
+        report = _report(None, data, name, chosen)
+        report.format, report.width, report.height = source.format, source.width, source.height
+        report.error = f"cannot decide a verdict ({type(exc).__name__}: {exc})"
+        return report
 
 
 def inspect_file(path: str | os.PathLike[str], *, pixels: bool = True, readers: Iterable[str] | None = None,

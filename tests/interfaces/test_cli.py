@@ -74,3 +74,30 @@ def test_readers_lists_the_registry():
     result = runner.invoke(app, ["readers"])
     for name in ("c2pa", "xmp", "exif", "a1111", "watermark"):
         assert name in result.output
+
+
+def test_inspect_reports_every_file_when_one_has_a_corrupt_ztxt_chunk(tmp_path):
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    def png(extra: bytes = b"") -> bytes:
+        buf = io.BytesIO()
+        Image.new("RGB", (8, 8), "white").save(buf, "PNG")
+        data = buf.getvalue()
+        iend = data.rindex(b"IEND") - 4
+        return data[:iend] + extra + data[iend:]
+
+    body = b"parameters\x00\x00this is not zlib"
+    bad = struct.pack(">I", len(body)) + b"zTXt" + body + struct.pack(">I", zlib.crc32(b"zTXt" + body))
+    paths = [tmp_path / "a.png", tmp_path / "bad.png", tmp_path / "c.png"]
+    for path, data in zip(paths, [png(), png(bad), png()]):
+        path.write_bytes(data)
+    result = runner.invoke(app, ["inspect", "--json", *map(str, paths)])
+    assert result.exit_code == 0, result.output
+    reports = json.loads(result.output)
+    assert [Path(r["path"]).name for r in reports] == ["a.png", "bad.png", "c.png"]
+    assert all(r["error"] is None and r["verdict"]["origin"] == "unknown" for r in reports)
+    assert any("unreadable PNG zTXt chunk" in w for w in reports[1]["warnings"])

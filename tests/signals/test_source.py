@@ -131,3 +131,46 @@ def test_jpeg_exif_xmp_and_comment_are_split_out():
     assert src.exif()[0x010F] == "Canon"
     assert src.text("comment").text == "hello"
     assert src.xmp_packets == [("JPEG APP1 XMP", xmp)]
+
+
+def _with_chunk_before_iend(ctype: bytes, body: bytes) -> bytes:
+    data = png_bytes()
+    iend = data.rindex(b"IEND") - 4
+    return data[:iend] + png_chunk(ctype, body) + data[iend:]
+
+
+@pytest.mark.parametrize("ctype, body, reason", [
+    (b"zTXt", b"parameters\x00\x00not zlib at all", "not zlib data"),
+    (b"iTXt", b"parameters\x00\x01\x00\x00\x00not zlib at all", "not zlib data"),
+    (b"zTXt", b"parameters\x00\x00" + zlib.compress(b"x" * 5000)[:-6], "truncated"),
+    (b"zTXt", b"parameters\x00\x07" + zlib.compress(b"x"), "compression method 7"),
+])
+def test_compressed_text_chunk_that_is_not_zlib_is_a_warning_not_a_crash(ctype, body, reason):
+    report = inspect_bytes(_with_chunk_before_iend(ctype, body))
+    assert report.error is None and report.format == "PNG" and report.width == 32
+    (warning,) = [w for w in report.warnings if f"unreadable PNG {ctype.decode()} chunk" in w]
+    assert reason in warning
+
+
+def test_a_container_parser_bug_is_a_per_file_error_naming_it(monkeypatch):
+    import artlineage.signals._source as source_module
+
+    def broken(data, options):
+        raise KeyError("bug in the PNG walker")
+
+    monkeypatch.setattr(source_module, "_open_png", broken)
+    report = inspect_bytes(png_bytes())
+    assert report.verdict is None
+    assert report.error == "container parser failed (KeyError: 'bug in the PNG walker')"
+
+
+def test_a_bug_while_weighing_evidence_is_a_per_file_error(monkeypatch):
+    import artlineage._inspect as inspect_module
+
+    def broken(evidence):
+        raise OverflowError("bug in the verdict")
+
+    monkeypatch.setattr(inspect_module, "decide_provenance", broken)
+    report = inspect_bytes(png_bytes())
+    assert (report.format, report.width, report.verdict) == ("PNG", 32, None)
+    assert report.error == "cannot decide a verdict (OverflowError: bug in the verdict)"

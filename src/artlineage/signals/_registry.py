@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Callable, Iterable
@@ -32,6 +33,11 @@ class SignalReader:
 
 _READERS: dict[str, SignalReader] = {}
 _LOADED = False
+# Held while discovering: a thread arriving during the first discovery waits for all of it instead
+# of seeing the half-filled registry (the platform inspects uploads on a thread pool). Re-entrant
+# because a plugin module may itself call get_readers while being imported.
+_LOAD_LOCK = threading.RLock()
+_DISCOVERING = False
 
 
 def register_reader(name: str, *, needs_pixels: bool = False, description: str = "",
@@ -50,10 +56,21 @@ def register_reader(name: str, *, needs_pixels: bool = False, description: str =
 
 
 def _load_builtin_and_plugins() -> None:
-    global _LOADED
-    if _LOADED:
+    if _LOADED:  # the fast path, without the lock: set only once discovery has finished
         return
-    _LOADED = True
+    global _DISCOVERING
+    with _LOAD_LOCK:
+        if _LOADED or _DISCOVERING:  # _DISCOVERING: re-entered from an import in this very thread
+            return
+        _DISCOVERING = True
+        try:
+            _discover()
+        finally:
+            _DISCOVERING = False
+
+
+def _discover() -> None:
+    global _LOADED
     import artlineage.signals as pkg
 
     # signals.web reads URLs, not files (the consent filter drives it); importing it here would
@@ -70,6 +87,7 @@ def _load_builtin_and_plugins() -> None:
     walk(list(pkg.__path__), pkg.__name__ + ".")
     for ep in entry_points(group="artlineage.signals"):
         ep.load()
+    _LOADED = True
 
 
 def get_readers(names: Iterable[str] | None = None, *, pixels: bool = True) -> list[SignalReader]:

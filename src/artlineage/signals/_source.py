@@ -158,10 +158,14 @@ def open_source(path: str | os.PathLike[str] | None = None, *, data: bytes | Non
     if not data:
         raise UnreadableImageError("empty file (0 bytes)")
     name = str(path) if path is not None else None
-    if data.startswith(PNG_MAGIC):
-        src = _open_png(data, options)
-    else:
-        src = _open_with_pillow(data, options)
+    try:
+        src = _open_png(data, options) if data.startswith(PNG_MAGIC) else _open_with_pillow(data, options)
+    except UnreadableImageError:
+        raise
+    except RecursionError as exc:
+        raise UnreadableImageError("container parser failed (nested too deeply)") from exc
+    except Exception as exc:  # noqa: BLE001 - last resort: a parser bug on hostile bytes is this file's error
+        raise UnreadableImageError(f"container parser failed ({type(exc).__name__}: {exc})") from exc
     src.path = name
     if src.width * src.height > options.max_image_pixels:
         raise UnreadableImageError(
@@ -236,10 +240,16 @@ def _open_png(data: bytes, options: SourceOptions) -> ImageSource:
 
 
 def _bounded_inflate(payload: bytes, limit: int) -> bytes:
+    """Inflate a zTXt/iTXt payload, at most ``limit`` bytes. ValueError on anything wrong."""
     d = zlib.decompressobj()
-    out = d.decompress(payload, limit + 1)
+    try:
+        out = d.decompress(payload, limit + 1)
+    except zlib.error as exc:
+        raise ValueError(f"not zlib data ({exc})") from None
     if len(out) > limit or d.unconsumed_tail:
         raise ValueError(f"compressed text inflates beyond {limit} bytes")
+    if not d.eof:
+        raise ValueError("compressed text is truncated (zlib stream does not end)")
     return out
 
 
@@ -251,12 +261,16 @@ def _decode_png_text(tname: str, body: bytes, limit: int) -> tuple[str, str]:
         key, _, rest = body.partition(b"\x00")
         if not rest:
             raise ValueError("missing compression method")
+        if rest[0] != 0:  # 0 (deflate) is the only method PNG defines
+            raise ValueError(f"unknown compression method {rest[0]}")
         return key.decode("latin-1"), _bounded_inflate(rest[1:], limit).decode("latin-1")
     # iTXt: keyword\0 flag method lang\0 translated\0 text
     key, _, rest = body.partition(b"\x00")
     if len(rest) < 2:
         raise ValueError("short iTXt")
-    flag, _method = rest[0], rest[1]
+    flag, method = rest[0], rest[1]
+    if flag and method != 0:
+        raise ValueError(f"unknown compression method {method}")
     rest = rest[2:]
     _lang, _, rest = rest.partition(b"\x00")
     _translated, _, text = rest.partition(b"\x00")

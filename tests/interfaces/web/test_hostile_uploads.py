@@ -57,3 +57,14 @@ def test_served_images_are_reencoded_with_nosniff(client, app):
         assert r.headers["content-type"] == ctype
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.content != original and b"secret original metadata" not in r.content
+
+
+def test_png_with_a_corrupt_ztxt_chunk_gets_a_verdict_not_a_500(client):
+    data = png_bytes()
+    iend = data.rindex(b"IEND") - 4
+    data = data[:iend] + _chunk(b"zTXt", b"parameters\x00\x00this is not zlib") + data[iend:]
+    r = client.post("/v1/verdict", files={"file": ("bad.png", data, "image/png")})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["verdict"]["origin"] == "unknown"
+    assert any("unreadable PNG zTXt chunk: not zlib data" in w for w in body["warnings"])
