@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
+from PIL import Image, features
 
 from ._base import UnreadableImageError
+from ._bmff import parse_container
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 XMP_JPEG_PREFIX = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -32,6 +33,12 @@ XMP_EXTENSION_PREFIX = b"http://ns.adobe.com/xmp/extension/\x00"
 _HAS_EXTENDED_XMP = re.compile(
     rb"HasExtendedXMP\s*=\s*[\"']([0-9A-Fa-f]{32})[\"']|HasExtendedXMP>\s*([0-9A-Fa-f]{32})\s*<")
 EXIF_IFD_POINTER = 0x8769
+# Formats whose pixels need a plugin beyond Pillow: (extra to install, what it brings). Pillow
+# >= 11.3 wheels decode AVIF themselves; pillow-heif (~26 MB of libheif/x265/aom) and
+# pillow-jxl-plugin (~6 MB) stay out of the default install for that size.
+_HEIF_HINT = "pillow-heif: pip install 'artlineage[heif]'"
+PIXEL_PLUGINS = {"HEIC": _HEIF_HINT, "HEIF": _HEIF_HINT, "JXL": "pillow-jxl-plugin: pip install 'artlineage[jxl]'",
+                 "AVIF": "Pillow built with libavif: pip install -U 'pillow>=11.3'"}
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,8 @@ class ImageSource:
             raise UnreadableImageError("pixel decoding is switched off (metadata-only scan)")
         # The pixel limit is checked here, not through warnings filters: those are process-global
         # and not thread-safe (the platform inspects uploads on a thread pool).
+        if self.format in PIXEL_PLUGINS:
+            _open_plugin(self.format)
         try:
             im = Image.open(io.BytesIO(self.data))
             if im.width * im.height > self.options.max_image_pixels:
@@ -279,7 +288,36 @@ def _decode_png_text(tname: str, body: bytes, limit: int) -> tuple[str, str]:
     return key.decode("latin-1"), text.decode("utf-8", errors="replace")
 
 
+def _open_box_container(data: bytes, options: SourceOptions) -> ImageSource | None:
+    """HEIF/HEIC/AVIF and JPEG XL: metadata from the boxes (see ``_bmff``), no decoder plugin needed."""
+    meta = parse_container(data, options.max_text_bytes)
+    if meta is None:
+        return None
+    exif_location, exif_bytes = meta.exif if meta.exif else (None, None)
+    return ImageSource(data=data, format=meta.format, width=meta.width, height=meta.height,
+                       exif_bytes=exif_bytes, exif_location=exif_location, xmp_packets=meta.xmp,
+                       warnings=meta.warnings, options=options)
+
+
+def _open_plugin(fmt: str) -> None:
+    """Register the Pillow plugin that decodes ``fmt``; the error names the extra that brings it."""
+    try:
+        if fmt in ("HEIC", "HEIF"):
+            import pillow_heif
+            pillow_heif.register_heif_opener()
+        elif fmt == "JXL":
+            import pillow_jxl  # noqa: F401 - registers the JXL plugin on import
+        elif fmt == "AVIF" and not features.check("avif"):
+            raise ImportError("Pillow without libavif")
+    except ImportError as exc:
+        raise UnreadableImageError(
+            f"decoding {fmt} pixels needs {PIXEL_PLUGINS[fmt]} (metadata is read without it)") from exc
+
+
 def _open_with_pillow(data: bytes, options: SourceOptions) -> ImageSource:
+    boxed = _open_box_container(data, options)
+    if boxed is not None:
+        return boxed
     try:
         im = Image.open(io.BytesIO(data))  # size limit: checked by open_source against SourceOptions
     except Image.DecompressionBombError as exc:

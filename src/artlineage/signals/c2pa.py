@@ -47,7 +47,7 @@ TRUST_ANCHORS_ENV = "ARTLINEAGE_C2PA_TRUST_ANCHORS"  # path to a PEM bundle of t
 MIME_OF_FORMAT = {
     "JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
     "TIFF": "image/tiff", "GIF": "image/gif", "AVIF": "image/avif", "HEIF": "image/heif",
-    "HEIC": "image/heic", "DNG": "image/x-adobe-dng",
+    "HEIC": "image/heic", "DNG": "image/x-adobe-dng", "JXL": "image/jxl",
 }
 # Failures that only say the signer (or timestamp authority) is not on our trust list.
 TRUST_LIST_ONLY_CODES = frozenset({"signingCredential.untrusted", "timeStamp.untrusted"})
