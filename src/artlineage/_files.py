@@ -10,6 +10,7 @@ from typing import Callable, Iterator
 
 IMAGE_EXTENSIONS = frozenset({
     ".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".tif", ".tiff", ".gif", ".bmp", ".avif", ".heic",
+    ".heif", ".hif", ".jxl",
 })
 
 
