@@ -102,6 +102,44 @@ def _element_value(el: Element, depth: int) -> XmpValue:
     return (el.text or "").strip()
 
 
+_BOMS = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\xef\xbb\xbf", "utf-8"),
+         (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"))
+# "<" in each encoding without a BOM (XML 1.0 Appendix F.1), longest first.
+_LT_PATTERNS = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+                (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"))
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]{0,200}\?>")
+_ENCODING_ATTRIBUTE = re.compile(rb"^\s*<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([A-Za-z0-9._-]{1,40})[\"']")
+# JPEG's APP1 namespace, which some HEIF writers copy into the XMP item along with the packet.
+_JPEG_XMP_PREFIX = b"http://ns.adobe.com/xap/1.0/\x00"
+
+
+def decode_xmp_packet(packet: bytes) -> str:
+    """The packet's text: UTF-8, UTF-16 or UTF-32 (XMP part 1, 7.1), by BOM, by the byte pattern of
+    the first ``<`` or by the XML declaration's encoding; bytes that are not UTF-8 and declare
+    nothing are read as Latin-1 (older writers), never refused. NULs and padding are trimmed."""
+    if packet.startswith(_JPEG_XMP_PREFIX):
+        packet = packet[len(_JPEG_XMP_PREFIX):]
+    encoding = None
+    for bom, name in _BOMS:
+        if packet.startswith(bom):
+            encoding, packet = name, packet[len(bom):]
+            break
+    if encoding is None:
+        head = packet.lstrip(b" \t\r\n")
+        encoding = next((name for pattern, name in _LT_PATTERNS if head.startswith(pattern)), None)
+        if encoding is None and len(head) > 1 and head[0] == 0 and head[1:2] == b"<":
+            encoding = "utf-16-be"
+    if encoding is None:
+        declared = _ENCODING_ATTRIBUTE.match(packet)
+        encoding = declared.group(1).decode("ascii").lower() if declared else "utf-8"
+    try:
+        text = packet.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        text = packet.decode("latin-1")
+    text = text.strip("\x00 \t\r\n\ufeff")
+    return _XML_DECLARATION.sub("", text, count=1)  # its encoding named the bytes, not the str
+
+
 def parse_xmp(packet: bytes, max_bytes: int = 8 * 1024 * 1024) -> dict[str, list[XmpValue]]:
     """Parse one XMP packet into ``{"prefix:Name": [values...]}``.
 
@@ -110,11 +148,13 @@ def parse_xmp(packet: bytes, max_bytes: int = 8 * 1024 * 1024) -> dict[str, list
     """
     if len(packet) > max_bytes:
         raise SignalError(f"XMP packet of {len(packet)} bytes exceeds the {max_bytes}-byte limit")
-    packet = packet.strip(b"\x00 \t\r\n")
-    if not packet:
+    text = decode_xmp_packet(packet)
+    if not text:
         raise SignalError("empty XMP packet")
     try:
-        root = DET.fromstring(packet, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        # A str goes to the parser so the encoding found here wins; defusedxml's protections
+        # (no DTD, no entities, no external references) apply to the decoded text the same way.
+        root = DET.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise SignalError(f"hostile XMP packet refused ({type(exc).__name__}): DTDs and entity "
                           "declarations are not allowed in XMP") from exc
