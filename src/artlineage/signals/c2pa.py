@@ -51,9 +51,22 @@ MIME_OF_FORMAT = {
 }
 # Failures that only say the signer (or timestamp authority) is not on our trust list.
 TRUST_LIST_ONLY_CODES = frozenset({"signingCredential.untrusted", "timeStamp.untrusted"})
+# CAWG identity assertions (cawg.identity) carry their own signature; c2pa-rs reports its failures
+# as cawg.x509.* (credential.untrusted / .invalid, signature.mismatch, ...), cawg.identity.* and
+# cawg.ica.* codes, scoped to that assertion: they say nothing about the claim signature
+# (c2pa-rs' validation_results.rs keeps them from making the manifest Invalid too).
+IDENTITY_CODE_PREFIX = "cawg."
+IDENTITY_LABEL = "cawg.identity"
+# Adobe's pre-standard AI assertion (Firefly 2023): {"description": "Adobe Firefly", "version": ..., "prompt": ...}.
+ADOBE_GENERATIVE_AI_LABEL = "com.adobe.generative-ai"
+# Action parameters that carry a source type or name a model in older / vendor manifests.
+SOURCE_TYPE_PARAMETERS = ("com.adobe.digitalSourceType", "digitalSourceType")
+_MODEL_PARAMETER_WORDS = ("model", "generator", "engine")
 ACTIONS_LABELS = ("c2pa.actions", "c2pa.actions.v2")
 TRAINING_MINING_LABELS = ("c2pa.training-mining", "cawg.training-mining")
-CREATED_ACTIONS = frozenset({"c2pa.created"})
+# Actions whose source type describes the asset itself: created, and opened (the asset *is* the
+# opened file, e.g. Adobe's c2pa.opened with com.adobe.digitalSourceType trainedAlgorithmicMedia).
+CREATED_ACTIONS = frozenset({"c2pa.created", "c2pa.opened"})
 
 # What a source type term means (IPTC's vocabulary plus C2PA's additions) is the shared
 # vocabulary's (_iptc_vocab); which content it describes depends on the action (see
@@ -87,17 +100,62 @@ class C2paManifest:
     manifest_count: int = 0
 
     @property
+    def claim_failure_codes(self) -> list[str]:
+        """Failures of the claim itself (signature, hashes, credential): identity-assertion codes left out."""
+        return [c for c in self.failure_codes if not c.startswith(IDENTITY_CODE_PREFIX)]
+
+    @property
+    def identity_failure_codes(self) -> list[str]:
+        """Failures scoped to CAWG identity assertions (``cawg.x509.credential.untrusted`` and kin)."""
+        return [c for c in self.failure_codes if c.startswith(IDENTITY_CODE_PREFIX)]
+
+    @property
     def trust(self) -> str:
-        """``"trusted"``, ``"untrusted_signer"`` (intact, signer not on a trust list) or ``"invalid"``."""
+        """``"trusted"``, ``"untrusted_signer"`` (intact, signer not on a trust list) or ``"invalid"``.
+
+        Judged on the claim's own failures; a CAWG identity assertion's failures are reported
+        separately (see :func:`identity_evidence`) and never throw the claim away.
+        """
         state = (self.validation_state or "").lower()
-        if state == "trusted" and not self.failure_codes:
+        claim_codes = set(self.claim_failure_codes)
+        if state == "trusted" and not claim_codes:
             return "trusted"
-        if state in ("valid", "trusted", "") and set(self.failure_codes) <= TRUST_LIST_ONLY_CODES:
+        if state in ("valid", "trusted", "") and claim_codes <= TRUST_LIST_ONLY_CODES:
             return "untrusted_signer"
         return "invalid"
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()} | {"trust": self.trust}
+
+
+def action_source_type(action: dict[str, Any]) -> tuple[str | None, str]:
+    """(digitalSourceType, where it was found) of an action: the standard field, else a parameter
+    (``com.adobe.digitalSourceType`` in Adobe's older manifests, ``digitalSourceType`` in v1 ones)."""
+    value = action.get("digitalSourceType")
+    if isinstance(value, str) and value:
+        return value, "digitalSourceType"
+    parameters = action.get("parameters")
+    if isinstance(parameters, dict):
+        for name in SOURCE_TYPE_PARAMETERS:
+            value = parameters.get(name)
+            if isinstance(value, str) and value:
+                return value, f"parameters.{name}"
+    return None, "digitalSourceType"
+
+
+def action_model_names(action: dict[str, Any]) -> list[str]:
+    """Model names an action's parameters carry (``"model": "Gemini 2.5 Flash Image"`` and the like)."""
+    parameters = action.get("parameters")
+    names: list[str] = []
+    if isinstance(parameters, dict):
+        for key, value in list(parameters.items())[:100]:
+            if any(word in key.lower() for word in _MODEL_PARAMETER_WORDS):
+                if isinstance(value, str):
+                    names.append(truncate(value, 200))
+                elif isinstance(value, dict):
+                    names += [truncate(str(v), 200) for k, v in value.items()
+                              if k in ("name", "version", "identifier") and isinstance(v, (str, int))]
+    return names
 
 
 # ----- trust and context ---------------------------------------------------------------
@@ -357,28 +415,34 @@ def manifest_evidence(manifest: C2paManifest, location: str = "C2PA") -> list[Ev
             "(signingCredential.untrusted), so kept at reduced strength")
     else:
         strength, why = 0.0, ("UNTRUSTED: C2PA manifest failed validation ("
-                              + ", ".join(manifest.failure_codes or ["no validation result"])
+                              + ", ".join(manifest.claim_failure_codes or ["no validation result"])
                               + "); its claims are not trusted")
 
     claims: list[Evidence] = []
     for index, action in enumerate(manifest.actions[:MAX_ACTIONS]):
-        dst = action.get("digitalSourceType")
-        if not isinstance(dst, str) or not dst:
+        dst, field_name = action_source_type(action)
+        if dst is None:
             continue
         name = str(action.get("action", "?"))
         implies, certainty = source_type_claim(dst, name)
         agent = _software_agent(action)
-        tool = match_ai_tool(agent) or claim_tool
+        models = action_model_names(action)
+        # A third-party model named in the parameters (Firefly's partner models) is the generator;
+        # the software agent (the app that ran it) comes next, then the claim generator.
+        tool = next((t for t in map(match_ai_tool, models) if t), None) or match_ai_tool(agent) or claim_tool
         ai = implies in _AI_IMPLICATIONS
         claims.append(Evidence(
             reader="c2pa", location=f"{where} action {index} ({truncate(name, 60)})",
-            field="digitalSourceType", value=truncate(dst, 300), implies=implies,
+            field=field_name, value=truncate(dst, 300), implies=implies,
             strength=strength * certainty,
             generator=tool if ai else None,
-            note=f"{name} with digitalSourceType {source_type_name(dst)}: {why}",
+            note=f"{name} with {field_name} {source_type_name(dst)}"
+                 + (f" by {agent}" if agent and ai else "") + (f" (model {', '.join(models)})" if models else "")
+                 + f": {why}",
             data=common | {"action": _bounded(action), "source_type": source_type_name(dst),
-                           "software_agent": agent},
+                           "software_agent": agent, "models": models},
         ))
+    claims += _adobe_generative_ai_evidence(manifest, where, strength, why, common)
     for entry in manifest.training_mining:
         use = entry["use"] or ""
         implies = TRAINING_USE_IMPLICATION.get(use.lower())
@@ -393,6 +457,7 @@ def manifest_evidence(manifest: C2paManifest, location: str = "C2PA") -> list[Ev
         ))
 
     claims += _ingredient_evidence(manifest, where, strength, why)
+    identity = identity_evidence(manifest, where)
 
     if trust == "invalid":
         claims = [_as_untrusted(e) for e in claims]
@@ -407,7 +472,7 @@ def manifest_evidence(manifest: C2paManifest, location: str = "C2PA") -> list[Ev
                 "actions": _bounded(manifest.actions[:MAX_ACTIONS]),
                 "training_mining": _bounded(manifest.training_mining)}},
         )
-        return [summary] + claims
+        return [summary] + claims + identity
 
     info = Evidence(
         reader="c2pa", location=where, field="claim_generator",
@@ -421,7 +486,64 @@ def manifest_evidence(manifest: C2paManifest, location: str = "C2PA") -> list[Ev
                        "assertion_labels": list(manifest.assertions)[:MAX_ACTIONS],
                        "manifest_count": manifest.manifest_count},
     )
-    return [info] + claims
+    return [info] + claims + identity
+
+
+def _adobe_generative_ai_evidence(manifest: C2paManifest, where: str, strength: float, why: str,
+                                  common: dict[str, Any]) -> list[Evidence]:
+    """Adobe's legacy ``com.adobe.generative-ai`` assertion: the AI claim of early Firefly files.
+
+    It names the model (``description`` + ``version``) and sometimes the prompt. A file opened
+    from a parent ingredient was edited with the model (generative fill); otherwise generated.
+    """
+    out: list[Evidence] = []
+    edited = any(i.get("relationship") == "parentOf" for i in manifest.ingredients)
+    for label, data in manifest.assertions.items():
+        if label.split("__")[0].rstrip("+") != ADOBE_GENERATIVE_AI_LABEL or not isinstance(data, dict):
+            continue
+        description = _str(data.get("description")) or ""
+        version = _str(data.get("version")) or ""
+        named = " ".join(p for p in (description, version) if p).strip()
+        tool = match_ai_tool(named) or match_ai_tool(" ".join(manifest.claim_generators)) or (
+            truncate(description, 100) or None)
+        implies = Implication.AI_EDITED if edited else Implication.AI_GENERATED
+        out.append(Evidence(
+            reader="c2pa", location=f"{where} {ADOBE_GENERATIVE_AI_LABEL}", field=ADOBE_GENERATIVE_AI_LABEL,
+            value=truncate(named, 300) or None, implies=implies, strength=strength, generator=tool,
+            note=f"Adobe generative-AI assertion names {named or 'a model'}"
+                 + (" on an opened parent (edited)" if edited else "") + f": {why}",
+            data=common | {"assertion": _bounded(data), "prompt": truncate(_str(data.get("prompt")) or "", 2000) or None},
+        ))
+    return out
+
+
+def identity_evidence(manifest: C2paManifest, where: str) -> list[Evidence]:
+    """CAWG identity assertions: who they name, and whether their own credential validated.
+
+    The named identity is context (INFO), never an origin claim; its trust is its own
+    (``cawg.*`` failure codes), apart from the claim signature's.
+    """
+    codes = manifest.identity_failure_codes
+    out: list[Evidence] = []
+    for label, data in manifest.assertions.items():
+        if label.split("__")[0].rstrip("+") != IDENTITY_LABEL or not isinstance(data, dict):
+            continue
+        info = data.get("signature_info") if isinstance(data.get("signature_info"), dict) else {}
+        payload = data.get("signer_payload") if isinstance(data.get("signer_payload"), dict) else {}
+        signer = _str(info.get("common_name")) or _str(info.get("issuer"))
+        state = "untrusted" if any(c.endswith(".untrusted") or c == "cawg.ica.untrusted_issuer" for c in codes) \
+            else ("invalid" if codes else "valid")
+        out.append(Evidence(
+            reader="c2pa", location=f"{where} {label}", field=IDENTITY_LABEL, value=signer,
+            implies=Implication.INFO, strength=0.0,
+            note=(f"CAWG identity assertion by {signer or 'an unnamed signer'}: identity evidence {state}"
+                  + (f" ({', '.join(codes)})" if codes else "")
+                  + "; the C2PA claim signature is judged on its own"),
+            data={"manifest": manifest.active_label, "identity_trust": state, "identity_failure_codes": codes,
+                  "sig_type": _str(payload.get("sig_type")), "signature": _bounded(info),
+                  "claim_trust": manifest.trust},
+        ))
+    return out
 
 
 INGREDIENT_DISCOUNT = 0.95  # one step removed: the claim is about what the file was made from
