@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from artlineage import inspect_bytes
 from artlineage.interfaces.web.optout import optout_for
 
@@ -49,3 +51,30 @@ def test_optout_codes():
     allowed = optout_for({"ai_training": "allowed", "generative_training": "allowed",
                           "data_mining": "allowed_with_credit"})
     assert allowed.dmi == "DMI-ALLOWED" and not allowed.reserved
+
+
+def test_tdmrep_policy_url_comes_from_the_configured_public_url_not_the_host_header(tmp_path):
+    """tdmrep.json is publicly cached: a forged Host header must not end up in it."""
+    from fastapi.testclient import TestClient
+
+    from artlineage.interfaces.web import create_app
+    app = create_app(tmp_path / "p.sqlite", tmp_path / "m", secret_key="s", pixels=False,
+                     public_url="https://art.example.org/")
+    with TestClient(app) as c:
+        rules = c.get("/.well-known/tdmrep.json", headers={"Host": "evil.example"}).json()
+    assert rules[-1]["tdm-policy"] == "https://art.example.org/.well-known/tdm-policy.json"
+    assert "evil" not in str(rules)
+
+
+def test_public_url_default_is_local_and_must_be_http(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from artlineage.interfaces.web import create_app
+    monkeypatch.delenv("ARTLINEAGE_PUBLIC_URL", raising=False)
+    app = create_app(tmp_path / "p.sqlite", tmp_path / "m", secret_key="s", pixels=False)
+    with TestClient(app) as c:
+        rules = c.get("/.well-known/tdmrep.json", headers={"Host": "evil.example"}).json()
+    assert rules[-1]["tdm-policy"] == "http://127.0.0.1:8000/.well-known/tdm-policy.json"
+    for bad in ("javascript:alert(1)", "art.example.org", "https://art.example.org/x?y=1"):
+        with pytest.raises(ValueError):
+            create_app(tmp_path / "p.sqlite", tmp_path / "m", secret_key="s", public_url=bad)

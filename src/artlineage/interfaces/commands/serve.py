@@ -26,6 +26,10 @@ def serve_cmd(
     pixels: bool = typer.Option(True, "--pixels/--no-pixels", help="Run pixel readers (watermarks) on uploads."),
     inspect_processes: int = typer.Option(0, "--inspect-processes", min=0,
                                           help="Run /v1/verdict in this many processes (0: threads)."),
+    public_url: Optional[str] = typer.Option(None, "--public-url",
+                                             help="The site's address as visitors see it (https://art.example.org); "
+                                                  "absolute URLs are built from it, never from the Host header "
+                                                  "(default: http://HOST:PORT)."),
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Start the platform: gallery, artist pages, upload and the /v1 API (OpenAPI at /docs)."""
@@ -38,9 +42,10 @@ def serve_cmd(
         raise typer.Exit(2) from None
     # One secret for every worker: a cookie signed by one worker must verify in the others.
     secret = os.environ.get("ARTLINEAGE_SECRET_KEY") or secrets.token_hex(32)
+    public_url = public_url or os.environ.get("ARTLINEAGE_PUBLIC_URL") or f"http://{host}:{port}"
     # Migrate (and seed) once, here; the workers then open the database without migrating.
     app = create_app(db, media, secret_key=secret, anonymous_rate_per_minute=anonymous_rate or None, pixels=pixels,
-                     inspect_processes=inspect_processes)
+                     inspect_processes=inspect_processes, public_url=public_url)
     platform = app.state.platform
     if example:
         from ..web.seed import example_seed_path, seed
@@ -59,7 +64,8 @@ def serve_cmd(
     os.environ.update({"ARTLINEAGE_DB": db, "ARTLINEAGE_MEDIA": str(platform.media_dir),
                        "ARTLINEAGE_SECRET_KEY": secret, "ARTLINEAGE_ANONYMOUS_RATE": str(anonymous_rate),
                        "ARTLINEAGE_PIXELS": "1" if pixels else "0",
-                       "ARTLINEAGE_INSPECT_PROCESSES": str(inspect_processes), "ARTLINEAGE_UPGRADE": "0"})
+                       "ARTLINEAGE_INSPECT_PROCESSES": str(inspect_processes), "ARTLINEAGE_UPGRADE": "0",
+                       "ARTLINEAGE_PUBLIC_URL": app.state.public_url})
     # An import string and a factory: uvicorn spawns the workers, each builds its own app.
     uvicorn.run("artlineage.interfaces.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, access_log=log_level == "debug")

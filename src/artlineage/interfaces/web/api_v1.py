@@ -8,9 +8,9 @@ may edit only its own artist record, works, terms and influences (admins: any).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -19,12 +19,17 @@ from ...registry import store
 from ...registry.lineage import lineage, work_lineage
 from . import auth, edits
 from .app import current_user, db_session, get_platform, require_user
+from .limits import MAX_DB_ID
 from .media import UploadRejected
 from .models import Media, User
 from .platform import DECLARED_AI_USES, TRAINING_DATA, Platform, optional_parts
 
 router = APIRouter(prefix="/v1", tags=["v1"])
 Permission = Literal["allowed", "not_allowed", "allowed_with_credit", "unknown"]
+# Ids are 64-bit in the database: a larger number names nothing, so it is refused as invalid (422)
+# rather than reaching the driver (OverflowError).
+DbId = Annotated[int, Path(ge=0, le=MAX_DB_ID)]
+OptionalDbId = Annotated[int | None, Query(ge=0, le=MAX_DB_ID)]
 
 
 # ---------------------------------------------------------------- request bodies
@@ -67,7 +72,7 @@ class TermsIn(BaseModel):
 
 
 class InfluenceIn(BaseModel):
-    target_id: int
+    target_id: int = Field(ge=0, le=MAX_DB_ID)
     note: str | None = Field(default=None, max_length=10_000)
     source_of_claim: str | None = Field(default=None, max_length=2048)
 
@@ -88,14 +93,6 @@ class KeyIn(BaseModel):
 
 
 # ---------------------------------------------------------------- helpers
-
-def _content_length_guard(request: Request) -> None:
-    """Refuse oversized bodies from their Content-Length before multipart parsing spools them."""
-    limit = request.app.state.platform.max_upload_bytes + 256 * 1024
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit:
-        raise UploadRejected(413, f"request body larger than {limit} bytes")
-
 
 async def _read_upload(file: UploadFile, platform: Platform) -> bytes:
     data = await file.read(platform.max_upload_bytes + 1)
@@ -138,7 +135,7 @@ def health(platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     return {"status": "ok", "parts": optional_parts()}
 
 
-@router.post("/verdict", dependencies=[Depends(_content_length_guard)])
+@router.post("/verdict")
 async def verdict(file: UploadFile | None = File(default=None), url: str | None = Form(default=None),
                   pixels: bool = Query(default=True, description="false: metadata only (no watermark decoding; "
                                                                   "about 40x cheaper)"),
@@ -155,7 +152,7 @@ async def verdict(file: UploadFile | None = File(default=None), url: str | None 
     return await platform.verdict(data, name, pixels=pixels)
 
 
-@router.post("/consent", dependencies=[Depends(_content_length_guard)])
+@router.post("/consent")
 async def consent(file: UploadFile | None = File(default=None), url: str | None = Form(default=None),
                   platform: Platform = Depends(get_platform), s: Session = Depends(db_session, scope="function"),
                   _user: User | None = Depends(current_user)) -> dict[str, Any]:
@@ -224,13 +221,13 @@ def create_artist(body: ArtistIn, s: Session = Depends(db_session, scope="functi
 
 
 @router.get("/artists/{artist_id}")
-def get_artist(artist_id: int, s: Session = Depends(db_session, scope="function"),
+def get_artist(artist_id: DbId, s: Session = Depends(db_session, scope="function"),
                _user: User | None = Depends(current_user)) -> dict[str, Any]:
     return {**store.get_artist(s, artist_id).to_dict(), "terms": _terms_dict(s, artist_id)["current"]}
 
 
 @router.patch("/artists/{artist_id}")
-def patch_artist(artist_id: int, body: ArtistPatch, s: Session = Depends(db_session, scope="function"),
+def patch_artist(artist_id: DbId, body: ArtistPatch, s: Session = Depends(db_session, scope="function"),
                  user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     platform.require_artist(user, artist_id)
     a = edits.update_artist(s, artist_id, body.model_dump(exclude_unset=True))
@@ -239,13 +236,13 @@ def patch_artist(artist_id: int, body: ArtistPatch, s: Session = Depends(db_sess
 
 
 @router.get("/artists/{artist_id}/terms")
-def artist_terms(artist_id: int, s: Session = Depends(db_session, scope="function"),
+def artist_terms(artist_id: DbId, s: Session = Depends(db_session, scope="function"),
                  _user: User | None = Depends(current_user)) -> dict[str, Any]:
     return _terms_dict(s, artist_id)
 
 
 @router.post("/artists/{artist_id}/terms", status_code=201)
-def set_artist_terms(artist_id: int, body: TermsIn, s: Session = Depends(db_session, scope="function"),
+def set_artist_terms(artist_id: DbId, body: TermsIn, s: Session = Depends(db_session, scope="function"),
                      user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     platform.require_artist(user, artist_id)
     row = store.set_terms(s, artist_id, None, valid_from=body.valid_from, note=body.note, source=body.source,
@@ -255,13 +252,13 @@ def set_artist_terms(artist_id: int, body: TermsIn, s: Session = Depends(db_sess
 
 
 @router.get("/artists/{artist_id}/lineage")
-def artist_lineage(artist_id: int, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session, scope="function"),
+def artist_lineage(artist_id: DbId, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session, scope="function"),
                    _user: User | None = Depends(current_user)) -> dict[str, Any]:
     return lineage(s, artist_id, depth).to_dict()
 
 
 @router.post("/artists/{artist_id}/influences", status_code=201)
-def add_artist_influence(artist_id: int, body: InfluenceIn, s: Session = Depends(db_session, scope="function"),
+def add_artist_influence(artist_id: DbId, body: InfluenceIn, s: Session = Depends(db_session, scope="function"),
                          user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     """``artist_id`` was influenced by ``target_id`` (an artist credits their own influences)."""
     platform.require_artist(user, artist_id)
@@ -274,7 +271,7 @@ def add_artist_influence(artist_id: int, body: InfluenceIn, s: Session = Depends
 
 @router.get("/works")
 def list_works(human_only: bool = False, q: str | None = Query(default=None, max_length=200),
-               badge: str | None = None, artist_id: int | None = None, before: int | None = None,
+               badge: str | None = None, artist_id: OptionalDbId = None, before: OptionalDbId = None,
                limit: int = Query(default=24, ge=1, le=100), s: Session = Depends(db_session, scope="function"),
                platform: Platform = Depends(get_platform), _user: User | None = Depends(current_user)) -> dict[str, Any]:
     items = platform.gallery(s, human_only=human_only, q=q, before=before, artist_id=artist_id, badge=badge,
@@ -282,7 +279,7 @@ def list_works(human_only: bool = False, q: str | None = Query(default=None, max
     return {"items": items, "next_before": items[-1]["work_id"] if len(items) == limit else None}
 
 
-@router.post("/works", status_code=201, dependencies=[Depends(_content_length_guard)])
+@router.post("/works", status_code=201)
 async def upload_work(file: UploadFile = File(...), artist_id: int | None = Form(default=None),
                       title: str | None = Form(default=None, max_length=1024),
                       declared_ai_use: str = Form(default="none"), tools: str | None = Form(default=None),
@@ -308,13 +305,13 @@ async def upload_work(file: UploadFile = File(...), artist_id: int | None = Form
 
 
 @router.get("/works/{work_id}")
-def get_work(work_id: int, s: Session = Depends(db_session, scope="function"),
+def get_work(work_id: DbId, s: Session = Depends(db_session, scope="function"),
              _user: User | None = Depends(current_user)) -> dict[str, Any]:
     return store.get_work(s, work_id).to_dict()
 
 
 @router.get("/works/{work_id}/card")
-def work_card(work_id: int, s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform),
+def work_card(work_id: DbId, s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform),
               _user: User | None = Depends(current_user)) -> dict[str, Any]:
     """Origin, tools and generation parameters, training consent, influences credited, artists named in
     the prompt, and the acceptability criteria each with its reason."""
@@ -322,7 +319,7 @@ def work_card(work_id: int, s: Session = Depends(db_session, scope="function"), 
 
 
 @router.patch("/works/{work_id}")
-def patch_work(work_id: int, body: WorkPatch, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
+def patch_work(work_id: DbId, body: WorkPatch, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
                platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     work = store.get_work(s, work_id)
     platform.require_artist(user, work.artist_id)
@@ -343,20 +340,20 @@ def patch_work(work_id: int, body: WorkPatch, s: Session = Depends(db_session, s
 
 
 @router.delete("/works/{work_id}", status_code=204)
-def delete_work(work_id: int, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
+def delete_work(work_id: DbId, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
                 platform: Platform = Depends(get_platform)) -> None:
     platform.delete_work(s, user, work_id)
 
 
 @router.get("/works/{work_id}/terms")
-def work_terms(work_id: int, s: Session = Depends(db_session, scope="function"),
+def work_terms(work_id: DbId, s: Session = Depends(db_session, scope="function"),
                _user: User | None = Depends(current_user)) -> dict[str, Any]:
     work = store.get_work(s, work_id)
     return _terms_dict(s, work.artist_id, work.id)
 
 
 @router.post("/works/{work_id}/terms", status_code=201)
-def set_work_terms(work_id: int, body: TermsIn, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
+def set_work_terms(work_id: DbId, body: TermsIn, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
                    platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     work = store.get_work(s, work_id)
     platform.require_artist(user, work.artist_id)
@@ -367,13 +364,13 @@ def set_work_terms(work_id: int, body: TermsIn, s: Session = Depends(db_session,
 
 
 @router.get("/works/{work_id}/lineage")
-def get_work_lineage(work_id: int, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session, scope="function"),
+def get_work_lineage(work_id: DbId, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session, scope="function"),
                      _user: User | None = Depends(current_user)) -> dict[str, Any]:
     return work_lineage(s, work_id, depth).to_dict()
 
 
 @router.post("/works/{work_id}/influences", status_code=201)
-def add_work_influence(work_id: int, body: InfluenceIn, s: Session = Depends(db_session, scope="function"),
+def add_work_influence(work_id: DbId, body: InfluenceIn, s: Session = Depends(db_session, scope="function"),
                        user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     """``work_id`` was influenced by work ``target_id`` (credited by the work's artist)."""
     work = store.get_work(s, work_id)
@@ -399,7 +396,7 @@ def list_keys(s: Session = Depends(db_session, scope="function"), user: User = D
 
 
 @router.delete("/keys/{key_id}")
-def revoke_key(key_id: int, s: Session = Depends(db_session, scope="function"),
+def revoke_key(key_id: DbId, s: Session = Depends(db_session, scope="function"),
                user: User = Depends(require_user)) -> dict[str, Any]:
     """Revoke one of your keys: requests with it get 401 from the next one on."""
     try:

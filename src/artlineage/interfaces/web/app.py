@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from ...registry import store
 from . import auth
 from .db import open_platform_engine
+from .limits import DEFAULT_BODY_BYTES, BodyLimit, body_limits_for
 from .media import UploadRejected
 from .models import ApiKey, Media, User
 from .optout import PLATFORM_DEFAULT, optout_headers, robots_txt, tdmrep_rules
@@ -45,13 +46,21 @@ def _etag_matches(if_none_match: str | None, etag: str) -> bool:
 def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str | Path | None = None, *,
                secret_key: str | None = None, reserve_unknown: bool = True, anonymous_rate_per_minute: int | None = 600,
                max_upload_bytes: int = 20 * 1024 * 1024, max_pixels: int = 40_000_000, pixels: bool = True,
-               upgrade: bool = True, inspect_processes: int = 0, prewarm: bool = True) -> FastAPI:
+               upgrade: bool = True, inspect_processes: int = 0, prewarm: bool = True,
+               max_body_bytes: int = DEFAULT_BODY_BYTES, body_limits: dict[str, int] | None = None,
+               public_url: str | None = None) -> FastAPI:
     """The platform app. ``secret_key`` signs cookies and CSRF tokens (default: ``ARTLINEAGE_SECRET_KEY``,
     else random per process, which signs everyone out on restart). ``anonymous_rate_per_minute``: token
     bucket per client address for API calls without a key (None: no limit). ``inspect_processes``:
     run /v1/verdict in a pool of that many processes (0: a thread pool sized to the cores). ``prewarm``:
     at start-up (lifespan), open the PostgreSQL pool and fill the opt-out and first-page caches
-    (``ui.prewarm``) before the first request arrives."""
+    (``ui.prewarm``) before the first request arrives. ``max_body_bytes``: ceiling on request bodies (JSON,
+    forms) outside the upload routes, which get ``max_upload_bytes`` plus the form around the file;
+    ``body_limits`` sets a route's own (``{"POST /v1/prompt": 65536}``); see ``limits``. ``public_url``: the
+    site's address as visitors see it (``https://art.example.org``; default ``ARTLINEAGE_PUBLIC_URL``, else
+    ``http://127.0.0.1:8000``): every absolute URL the platform writes is built from it, never from the
+    request's Host header, which a client chooses and shared caches keep."""
+    base_url = public_base_url(public_url or os.environ.get("ARTLINEAGE_PUBLIC_URL") or LOCAL_PUBLIC_URL)
     engine = open_platform_engine(db_url, upgrade=upgrade)
     if media_dir is None:
         media_dir = Path(str(db_url)).with_suffix(".media") if "://" not in str(db_url) else Path("platform-media")
@@ -79,6 +88,7 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     limiter = SharedRateLimiter(limiter_engine(engine, platform.media_dir))
     app.state.limiter = limiter
     app.state.anonymous_rate = anonymous_rate_per_minute
+    app.state.public_url = base_url
 
     @app.exception_handler(store.NotFoundError)
     async def _not_found(_r: Request, exc: Exception) -> JSONResponse:
@@ -100,7 +110,14 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     async def _rejected(_r: Request, exc: UploadRejected) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
 
-    app.add_middleware(SecurityHeaders)
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(_r: Request, exc: Exception) -> JSONResponse:
+        # An id past 64 bits (``/artists/<40 digits>``, ``?before=2**63``) cannot name a row; the
+        # database driver refuses to bind it (OverflowError), which is a 404, not a server error.
+        return JSONResponse({"detail": "not found (number out of range)"}, status_code=404)
+
+    app.add_middleware(BodyLimit, limits=body_limits_for(max_upload_bytes, max_body_bytes, body_limits))
+    app.add_middleware(SecurityHeaders)  # outermost: a 413 from BodyLimit gets the headers too
 
     @app.get("/robots.txt", include_in_schema=False)
     def robots(s: Session = Depends(db_session, scope="function")) -> PlainTextResponse:
@@ -109,10 +126,10 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
         return PlainTextResponse(robots_txt(paths), headers={"Cache-Control": "public, max-age=300"})
 
     @app.get("/.well-known/tdmrep.json", include_in_schema=False)
-    def tdmrep(request: Request, s: Session = Depends(db_session, scope="function")) -> JSONResponse:
+    def tdmrep(s: Session = Depends(db_session, scope="function")) -> JSONResponse:
         allowed = platform.allowed_artist_ids(s)
         locs = [p for a in allowed for p in (f"/artists/{a}", f"/artists/{a}/*", f"/media/{a}/*")]
-        policy = str(request.url_for("tdm_policy"))
+        policy = f"{base_url}/.well-known/tdm-policy.json"
         return JSONResponse(tdmrep_rules(locs, policy), headers={"Cache-Control": "public, max-age=300"})
 
     @app.get("/.well-known/tdm-policy.json", name="tdm_policy", include_in_schema=False)
@@ -170,11 +187,24 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     return app
 
 
+LOCAL_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
+def public_base_url(url: str) -> str:
+    """``url`` checked and without its trailing slash: http(s), a host, no query or fragment."""
+    from urllib.parse import urlsplit
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"public URL {url!r}: use http(s)://host[:port][/path], e.g. https://art.example.org")
+    return parts.geturl().rstrip("/")
+
+
 def app_from_env() -> FastAPI:
     """App factory for ``uvicorn --factory`` / ``artlineage serve --workers N``: each worker process
     builds its app from ``ARTLINEAGE_DB``, ``ARTLINEAGE_MEDIA``, ``ARTLINEAGE_SECRET_KEY`` (must be
     shared, or a cookie signed by one worker is refused by the next), ``ARTLINEAGE_ANONYMOUS_RATE``
-    (0: off), ``ARTLINEAGE_PIXELS`` (0: metadata only) and ``ARTLINEAGE_INSPECT_PROCESSES``. The parent
+    (0: off), ``ARTLINEAGE_PIXELS`` (0: metadata only), ``ARTLINEAGE_INSPECT_PROCESSES`` and
+    ``ARTLINEAGE_PUBLIC_URL`` (read by ``create_app``). The parent
     has run the migrations, so workers do not race to."""
     env = os.environ
     rate = int(env.get("ARTLINEAGE_ANONYMOUS_RATE", "600"))
