@@ -37,6 +37,8 @@ _LAZY = {
                           "find_near_duplicates", "synthetic_shares", "guard_real_share", "build_health_report",
                           "write_health_report"),
     "artlineage.health.collapse": ("simulate_gaussian", "simulate_mixture", "simulate_from_embeddings"),
+    "artlineage.detectors": ("load_detector", "ModelCard", "DetectorResult", "OnnxDetector", "TrainedDetector",
+                             "train_from_folders", "evaluate_folders"),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 

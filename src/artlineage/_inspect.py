@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Protocol, Sequence
+
+from PIL import Image
 
 from .signals._base import Evidence, SignalError, UnreadableImageError
 from .signals._registry import SignalReader, get_readers
@@ -66,12 +69,44 @@ def run_readers(source: ImageSource, readers: Iterable[SignalReader]) -> tuple[l
     return evidence, problems
 
 
-def _report(source: ImageSource | None, data: bytes, path: str | None, readers: list[SignalReader]) -> FileReport:
+class PixelDetector(Protocol):
+    """What ``inspect_*(detectors=...)`` needs of a detector (see ``artlineage.detectors``)."""
+
+    name: str
+
+    def evidence_for(self, image: Image.Image) -> Evidence: ...
+
+
+def run_detectors(source: ImageSource, detectors: Sequence[PixelDetector]) -> tuple[list[Evidence], list[str]]:
+    """Model estimates from pixels. Each detector decodes the image its own way (a fresh, unloaded
+    image: JPEG ``draft`` stays possible); a failing detector is a warning, never a lost file."""
+    evidence: list[Evidence] = []
+    problems: list[str] = []
+    if not detectors:
+        return evidence, problems
+    if not source.options.pixels:
+        return evidence, ["detectors: skipped, pixel decoding is switched off (metadata-only)"]
+    if source.width * source.height > source.options.max_image_pixels:
+        return evidence, [f"detectors: skipped, {source.width}x{source.height} pixels exceeds the limit"]
+    for detector in detectors:
+        try:
+            with Image.open(io.BytesIO(source.data)) as image:
+                evidence.append(detector.evidence_for(image))
+        except Exception as exc:  # noqa: BLE001 - a detector's failure must not stop a scan
+            problems.append(f"detector {getattr(detector, 'name', detector)!s}: {type(exc).__name__}: {exc}")
+    return evidence, problems
+
+
+def _report(source: ImageSource | None, data: bytes, path: str | None, readers: list[SignalReader],
+            detectors: Sequence[PixelDetector] = ()) -> FileReport:
     report = FileReport(path=path, size=len(data), sha256=hashlib.sha256(data).hexdigest())
     if source is None:
         return report
     report.format, report.width, report.height = source.format, source.width, source.height
     evidence, problems = run_readers(source, readers)
+    estimates, detector_problems = run_detectors(source, detectors)
+    evidence += estimates
+    problems += detector_problems
     report.warnings = list(source.warnings) + problems
     report.verdict = decide_provenance(evidence)
     report.generation = [e.data["generation"] for e in evidence if "generation" in e.data]
@@ -79,8 +114,13 @@ def _report(source: ImageSource | None, data: bytes, path: str | None, readers: 
 
 
 def inspect_bytes(data: bytes, *, name: str | None = None, pixels: bool = True,
-                  readers: Iterable[str] | None = None, options: SourceOptions | None = None) -> FileReport:
-    """Inspect an image held in memory. Never raises on bad input: see ``FileReport.error``."""
+                  readers: Iterable[str] | None = None, options: SourceOptions | None = None,
+                  detectors: Sequence[PixelDetector] = ()) -> FileReport:
+    """Inspect an image held in memory. Never raises on bad input: see ``FileReport.error``.
+
+    ``detectors`` (off by default): learned detectors whose estimates join the evidence as model
+    estimates, weighed apart from what the file says (see ``verdicts.provenance``).
+    """
     options = options or SourceOptions(pixels=pixels)
     chosen = get_readers(readers, pixels=options.pixels)
     try:
@@ -90,7 +130,7 @@ def inspect_bytes(data: bytes, *, name: str | None = None, pixels: bool = True,
         report.error = str(exc)
         return report
     try:
-        return _report(source, data, name, chosen)
+        return _report(source, data, name, chosen, detectors)
     except Exception as exc:  # noqa: BLE001 - last resort: readers are guarded one by one in run_readers,
         # so this is a bug in weighing the evidence; the file still gets a report that says so.
         report = _report(None, data, name, chosen)
@@ -100,7 +140,7 @@ def inspect_bytes(data: bytes, *, name: str | None = None, pixels: bool = True,
 
 
 def inspect_file(path: str | os.PathLike[str], *, pixels: bool = True, readers: Iterable[str] | None = None,
-                 options: SourceOptions | None = None) -> FileReport:
+                 options: SourceOptions | None = None, detectors: Sequence[PixelDetector] = ()) -> FileReport:
     """Inspect one image file: provenance verdict with evidence and generation parameters."""
     options = options or SourceOptions(pixels=pixels)
     p = Path(path)
@@ -112,4 +152,4 @@ def inspect_file(path: str | os.PathLike[str], *, pixels: bool = True, readers: 
         data = p.read_bytes()
     except OSError as exc:
         return FileReport(path=str(p), error=f"cannot read file: {exc.strerror or exc}")
-    return inspect_bytes(data, name=str(p), readers=readers, options=options)
+    return inspect_bytes(data, name=str(p), readers=readers, options=options, detectors=detectors)

@@ -13,6 +13,10 @@ Rules, in words (the ``explanation`` repeats the ones that fired):
   of AI metadata is not evidence of human work.
 * When two different origins both score above ``CONFLICT_AT``, the verdict names the conflict
   and lowers its confidence.
+* A learned detector's result is a *model estimate* (``data["model_estimate"]``), not something the
+  file says. The origin is first decided from the file's own evidence; an estimate only decides
+  when that gives ``unknown``, adds to the confidence when it agrees with an AI verdict, and is
+  named as disagreeing otherwise — it never outweighs a signed C2PA claim or a camera capture claim.
 """
 
 from __future__ import annotations
@@ -88,9 +92,51 @@ def _describe(e: Evidence) -> str:
     return f"{e.reader}: {e.field}={value} ({e.location})"
 
 
+def is_model_estimate(e: Evidence) -> bool:
+    """Evidence from a learned detector (a model's estimate from pixels, see ``artlineage.detectors``)."""
+    return bool(e.data.get("model_estimate"))
+
+
 def decide_provenance(evidence: Iterable[Evidence]) -> ProvenanceVerdict:
     """Weigh the evidence into one verdict. Pure function: same evidence, same verdict."""
     evidence = list(evidence)
+    estimates = [e for e in evidence if is_model_estimate(e)]
+    if not estimates:
+        return _decide_from_file_evidence(evidence)
+    verdict = _decide_from_file_evidence([e for e in evidence if not is_model_estimate(e)])
+    return _weigh_model_estimates(verdict, evidence, estimates)
+
+
+def _weigh_model_estimates(verdict: ProvenanceVerdict, evidence: list[Evidence],
+                           estimates: list[Evidence]) -> ProvenanceVerdict:
+    """Fold detector estimates into a verdict made from the file's own evidence (see module docstring)."""
+    active = [e for e in estimates if e.implies is Implication.AI_GENERATED and e.strength > 0]
+    notes = [e.note for e in estimates if e.note]
+    scores = dict(verdict.scores)
+    if active:
+        scores["model_estimate"] = _noisy_or(e.strength for e in active)
+    verdict.evidence = evidence
+    verdict.scores = scores
+    if not active:
+        verdict.explanation += "".join(f". {n}" for n in notes)
+        return verdict
+    best = max(active, key=lambda e: e.strength)
+    if verdict.origin is Origin.UNKNOWN:
+        return ProvenanceVerdict(
+            Origin.AI_GENERATED, scores["model_estimate"], evidence, [],
+            f"ai_generated (score {scores['model_estimate']:.2f}) by a model estimate only, no evidence in the "
+            f"file: {best.note}", None, scores)
+    if verdict.is_ai:
+        verdict.confidence = _noisy_or([verdict.confidence, scores["model_estimate"]])
+        verdict.explanation += f". A model estimate agrees: {best.note}"
+        return verdict
+    verdict.conflicts.append(f"a model estimate disagrees with {verdict.origin.value} (the file's evidence decides): "
+                             f"{best.note}")
+    verdict.explanation += f". Not changed by a model estimate that disagrees: {best.note}"
+    return verdict
+
+
+def _decide_from_file_evidence(evidence: list[Evidence]) -> ProvenanceVerdict:
     by_origin: dict[Origin, list[Evidence]] = {}
     for e in evidence:
         origin = _ORIGIN_OF.get(e.implies)

@@ -40,6 +40,8 @@ def render_report(console: Console, report: FileReport) -> None:
             value = e.value if isinstance(e.value, str) else repr(e.value)
             value = value if len(value) < 240 else value[:237] + "..."
             line = Text("  ") + origin_text(e.implies.value) + Text(f" {e.strength:.2f} ")
+            if e.data.get("model_estimate"):
+                line += Text("model estimate: ", style="bold yellow")
             line += Text(e.reader, style="bold") + Text(f"  {e.field} = ") + Text(value, style="italic")
             console.print(line)
             console.print(Text(f"      at {e.location}" + (f" — {e.note}" if e.note else ""), style="dim"))

@@ -29,9 +29,21 @@ def inspect_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one object per file, in a list)."),
     no_pixels: bool = typer.Option(False, "--no-pixels", help="Metadata only: skip watermark/stealth readers."),
     reader: Optional[List[str]] = typer.Option(None, "--reader", help="Run only these readers."),
+    detector: Optional[List[Path]] = typer.Option(
+        None, "--detector", help="Also run this learned detector (model card or model with its card; repeatable). "
+                                 "Its result is shown as a model's estimate, never as file evidence."),
 ) -> None:
     """Show the provenance verdict of each file, with the evidence behind it."""
-    reports = [inspect_file(f, pixels=not no_pixels, readers=reader) for f in files]
+    detectors = []
+    if detector:
+        from ...detectors import ModelCardError, load_detector
+
+        try:
+            detectors = [load_detector(d) for d in detector]
+        except (ModelCardError, ImportError) as exc:
+            Console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(exc))}")
+            raise typer.Exit(2)
+    reports = [inspect_file(f, pixels=not no_pixels, readers=reader, detectors=detectors) for f in files]
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in reports], indent=2, default=str))
     else:
