@@ -46,7 +46,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests._webserver import LoopbackServer, loopback_resolver  # noqa: E402
 
-from artlineage.datasets.consent_filter import FilterConfig, filter_manifest  # noqa: E402
+from artlineage.pipelines.consent_filter import FilterConfig, filter_manifest  # noqa: E402
 
 DD_SAMPLE = 1000
 HOSTS = 300

@@ -7,7 +7,7 @@ from artlineage import errors
 
 
 def test_every_exception_derives_from_the_one_base_and_keeps_its_old_home():
-    from artlineage.datasets.consent_filter import ShardFailure
+    from artlineage.pipelines.consent_filter import ShardFailure
     from artlineage.health import GuardError
     from artlineage.interfaces.web.auth import AuthError
     from artlineage.interfaces.web.media import UploadRejected

@@ -3,6 +3,8 @@
 The public surface is re-exported here; modules whose names start with ``_`` are private.
 """
 
+from typing import Any
+
 from . import errors
 from ._inspect import FileReport, inspect_bytes, inspect_file
 from .errors import *  # noqa: F403  (the whole exception tree, listed in errors.__all__)
@@ -22,8 +24,10 @@ __version__ = "0.1.0"
 # The other parts load on first use, so ``import artlineage`` stays light (no SQLAlchemy,
 # pyarrow or httpx until a registry, dataset or web check is asked for).
 _LAZY = {
-    "artlineage.datasets": ("scan_directory", "ScanStore", "ScanSummary", "iter_image_files"),
-    "artlineage.datasets.consent_filter": ("filter_manifest", "FilterConfig", "FilterSummary"),
+    "artlineage.pipelines.scan": ("scan_directory", "ScanSummary"),
+    "artlineage._files": ("iter_image_files",),
+    "artlineage.datasets.scan_store": ("ScanStore",),
+    "artlineage.pipelines.consent_filter": ("filter_manifest", "FilterConfig", "FilterSummary"),
     "artlineage.datasets.manifest": ("open_manifest",),
     "artlineage.verdicts.consent": ("decide_consent", "ConsentVerdict", "UseDecision", "Decision"),
     "artlineage.signals.web": ("check_url", "SafeFetcher", "FetchCache", "DEFAULT_AI_AGENTS", "USER_AGENT",
@@ -43,19 +47,26 @@ _LAZY = {
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 
 
-def __getattr__(name: str):  # PEP 562: lazy re-exports
+# Subpackages reachable as attributes without importing them first (``artlineage.datasets.ScanStore``).
+_SUBPACKAGES = frozenset({"datasets", "pipelines", "registry", "matching", "health", "signals", "verdicts",
+                          "interfaces", "reporting", "errors"})
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: lazy re-exports and subpackages
+    import importlib
+
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"{__name__}.{name}")
     module = _LAZY_NAMES.get(name)
     if module is None:
         raise AttributeError(f"module 'artlineage' has no attribute {name!r}")
-    import importlib
-
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_NAMES))
+    return sorted(set(globals()) | set(_LAZY_NAMES) | _SUBPACKAGES)
 
 __all__ = [
     "errors", *errors.__all__,

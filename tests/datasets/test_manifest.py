@@ -53,7 +53,7 @@ def test_filter_reports_progress_in_rows_against_the_parquet_row_count(tmp_path)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from artlineage.datasets.consent_filter import FilterConfig, filter_manifest
+    from artlineage.pipelines.consent_filter import FilterConfig, filter_manifest
 
     # Local paths that do not exist: no fetching, each row is decided (and kept) without signals.
     pq.write_table(pa.table({"url": [None] * 25, "path": [str(tmp_path / f"missing{i}.png") for i in range(25)]}),

@@ -9,7 +9,8 @@ from PIL import Image, PngImagePlugin
 from sqlalchemy import insert, inspect, select
 
 from artlineage._db import make_engine
-from artlineage.datasets import ScanStore, scan_directory
+from artlineage.datasets import ScanStore
+from artlineage.pipelines import scan_directory
 from artlineage.datasets.scan_store import (HEAD_REVISION, INITIAL_REVISION, MIGRATIONS_DIR, VERSION_TABLE, ScanBase,
                                             ScannedFile, upgrade_scan_db)
 from artlineage.registry.migrate import alembic_config, current_revision

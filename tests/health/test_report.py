@@ -6,8 +6,8 @@ from typer.testing import CliRunner
 
 from artlineage._inspect import FileReport
 from artlineage.datasets.scan_store import ScanStore
-from artlineage.health.report import build_health_report, health_sections, write_health_report
-from artlineage.health.synthetic import load_records
+from artlineage.health import build_health_report, health_sections, write_health_report
+from artlineage.pipelines.health import load_records
 from artlineage.interfaces.cli import app
 from artlineage.verdicts.provenance import Origin, ProvenanceVerdict
 

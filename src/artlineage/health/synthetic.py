@@ -67,18 +67,6 @@ def with_sources(records: Sequence[Record], root: str | None = None) -> list[Rec
             for r in records]
 
 
-def records_from_scan_db(db: str | os.PathLike[str]) -> list[Record]:
-    """Rows of a scan database (``artlineage scan``) as records."""
-    from ..datasets.scan_store import ScanStore
-
-    if "://" not in str(db) and not Path(db).is_file():
-        raise FileNotFoundError(f"no scan database at {db}")
-    store = ScanStore(db)
-    records = [Record(r.path, ERROR_ORIGIN if r.error else r.origin, r.generator, float(r.confidence or 0.0),
-                      r.sha256) for r in store.rows()]
-    return with_sources(records)
-
-
 def inspect_record(path: str | os.PathLike[str], *, pixels: bool = True) -> Record:
     """Inspect one file (no database) into a record."""
     from .._inspect import inspect_file
@@ -94,15 +82,6 @@ def records_from_folder(folder: str | os.PathLike[str], *, pixels: bool = True) 
     from .._files import iter_image_files
 
     return with_sources([inspect_record(path, pixels=pixels) for path in iter_image_files(folder)], str(folder))
-
-
-def load_records(target: str | os.PathLike[str], *, pixels: bool = True) -> list[Record]:
-    """A scan database file/URL or a dataset folder."""
-    if "://" in str(target) or Path(target).is_file():
-        return records_from_scan_db(target)
-    if Path(target).is_dir():
-        return records_from_folder(target, pixels=pixels)
-    raise FileNotFoundError(f"{target} is neither a scan database nor a folder")
 
 
 @dataclass

@@ -259,3 +259,19 @@ def hamming_bytes(a: bytes, b: bytes) -> int:
     return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).bit_count()
 
 
+# Databases store the unsigned 64-bit pHash as a signed BIGINT with the same bits.
+_U64 = (1 << 64) - 1
+
+
+def phash_to_db(value: int | None) -> int | None:
+    """Unsigned 64-bit hash -> signed 64-bit storage with the same bits (two's complement)."""
+    if value is None:
+        return None
+    if not 0 <= value <= _U64:
+        raise ValueError(f"phash64 must be an unsigned 64-bit integer, got {value}")
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+def phash_from_db(stored: int | None) -> int | None:
+    """Signed storage -> the unsigned 64-bit hash."""
+    return None if stored is None else stored & _U64

@@ -18,14 +18,12 @@ from collections.abc import Sized
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from itertools import islice
-from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
 from .artist_names import ArtistEntry, load_artist_names, merge_entries
-from .._files import iter_image_files
-from .hashing import hash_files
+from .hashing import hash_files, phash_from_db
 from .work_index import WorkIndex, WorkRows, load_or_build
 
 DEFAULT_MAX_DISTANCE = 14        # pHash bits of 64 (tests/matching/test_match.py prints the P/R it gives)
@@ -119,69 +117,6 @@ class WorkMatcher:
                 self.index.lookup(phash, pdq_words, max_distance, max_combined, max_distance_without_pdq)]
 
 
-# ---- datasets: folders, scan databases, manifests ------------------------------------------------
-
-PATH_COLUMNS = ("path", "local_path", "filepath", "file_path", "file", "filename")
-MANIFEST_SUFFIXES = frozenset({".parquet", ".csv", ".tsv"})
-
-
-@dataclass
-class DatasetPaths:
-    """Image paths of a dataset, streamed; ``total`` when known without reading everything."""
-
-    paths: Iterable[str]
-    total: int | None
-    kind: str
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.paths)
-
-
-def _walk_images(folder: Path) -> Iterator[str]:
-    return (str(p) for p in iter_image_files(folder))
-
-
-def _manifest_paths(path: Path, column: str | None) -> DatasetPaths:
-    from ..datasets.manifest import open_manifest
-    manifest = open_manifest(path)
-    first = next(iter(manifest.iter_batches(1)), None)
-    names = list(first.schema.names) if first is not None else []
-    col = column or next((c for c in PATH_COLUMNS if c in names), None)
-    if col is None or col not in names:
-        raise ValueError(f"{path}: no local path column ({column or ' / '.join(PATH_COLUMNS)}); "
-                         f"columns: {', '.join(names)}")
-    total = None
-    if manifest.kind == "parquet":
-        import pyarrow.parquet as pq
-        total = sum(pq.ParquetFile(p).metadata.num_rows for p in manifest.paths)
-    root = path.parent if path.is_file() else path
-
-    def gen() -> Iterator[str]:
-        for batch in manifest.iter_batches(65_536):
-            for value in batch.column(batch.schema.get_field_index(col)).to_pylist():
-                if value:
-                    p = Path(value)
-                    yield str(p if p.is_absolute() else root / p)
-    return DatasetPaths(gen(), total, manifest.kind)
-
-
-def open_dataset(dataset: str | os.PathLike[str], path_column: str | None = None) -> DatasetPaths:
-    """Image paths of a folder (recursively), of a Parquet/CSV/TSV manifest's local path column
-    (a file, or a folder of shards when ``path_column`` is given; relative paths are taken from the
-    manifest's folder), or of a scan database's rows."""
-    p = Path(dataset)
-    if p.is_dir():
-        if path_column is not None:      # a folder of manifest shards
-            return _manifest_paths(p, path_column)
-        return DatasetPaths(_walk_images(p), None, "folder")
-    if p.is_file() and p.suffix.lower() in MANIFEST_SUFFIXES:
-        return _manifest_paths(p, path_column)
-    if "://" in str(dataset) or p.is_file():
-        from ..datasets.scan_store import ScanStore
-        return DatasetPaths((row.path for row in ScanStore(dataset).rows() if not row.error), None, "scan")
-    raise FileNotFoundError(f"{dataset}: neither a folder, a manifest nor a scan database")
-
-
 # ---- hashing many files ---------------------------------------------------------------------------
 
 def _chunks(paths: Iterable[str], size: int) -> Iterator[list[str]]:
@@ -255,7 +190,6 @@ def match_paths(paths: Iterable[str], matcher: WorkMatcher, *, max_distance: int
 
 def describe_from_registry(registry) -> Callable[[int], RegisteredWork]:
     """work id -> RegisteredWork read from the registry (artist names cached)."""
-    from ..registry.models import phash_from_db
     names: dict[int, str] = {}
 
     def describe(work_id: int) -> RegisteredWork:
@@ -304,9 +238,3 @@ def guard_entries_from_registry(registry, include_starter: bool = True) -> list[
         entries.append(ArtistEntry(name=a.name, aliases=tuple(n for n in names if n != a.name), living=a.living,
                                    artist_id=a.id, style_imitation=terms.value("style_imitation"), source="registry"))
     return merge_entries(entries, load_artist_names()) if include_starter else entries
-
-
-def open_registry(db: str | os.PathLike[str]):
-    """Open the artists' registry (read-mostly: migrations are applied if the schema is behind)."""
-    from ..registry.api import Registry
-    return Registry(db)

@@ -31,7 +31,7 @@ import numpy as np
 
 from .._files import write_atomic, write_text_atomic
 
-from .hashing import pdq_to_words
+from .hashing import pdq_to_words, phash_from_db
 from .index import HammingIndex
 
 FORMAT_VERSION = 1
@@ -272,7 +272,6 @@ def works_added(registry, works: list) -> str:
     """Called by ``Registry.add_work_files`` after its commit with the new ``Work`` rows: append
     them as a segment when the index was current before them, else rebuild. Returns what it did."""
     directory = Path(registry.match_index_dir)
-    from ..registry.models import phash_from_db
     new = WorkRows.from_hashes((w.id, w.artist_id, phash_from_db(w.phash64), w.pdq256) for w in works)
     with _locked(directory):
         stats = registry.work_hash_stats()

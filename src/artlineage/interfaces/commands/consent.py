@@ -62,8 +62,8 @@ def filter_cmd(
 ) -> None:
     """Filter a dataset manifest: keep rows whose rights-holders did not reserve AI use."""
     # Imported here so that `artlineage --help` and the other commands do not load httpx/pyarrow.
-    from ...datasets.consent_filter import FilterConfig, filter_manifest
-    from ...datasets.registry_consent import RegistryConsent
+    from ...pipelines.consent_filter import FilterConfig, filter_manifest
+    from ...pipelines.registry_consent import RegistryConsent
 
     if backend not in ("local", "ray"):
         raise typer.BadParameter("--backend must be local or ray")
@@ -89,8 +89,8 @@ def filter_cmd(
 
         summary = filter_manifest(manifest, out, cfg, progress=on_progress)
     if health:
-        from ...datasets.audit import health_of_kept, health_sections_for_audit
-        from ...datasets.consent_filter import write_report
+        from ...pipelines.audit import health_of_kept, health_sections_for_audit
+        from ...pipelines.consent_filter import write_report
 
         report = health_of_kept(out, scan_db=scan_db, workers=workers)
         write_report(out, summary, extra={"health": report}, extra_sections=health_sections_for_audit(report))

@@ -39,8 +39,9 @@ def health_cmd(
     """Dataset health: synthetic share, near duplicates, diversity (Vendi), real-data guard."""
     from ...health.embeddings import embedder_from_spec
     from ...health.guard import GuardError, guard_real_share, write_kept
-    from ...health.report import build_health_report, compute_pixel_features, write_health_report
-    from ...health.synthetic import load_records
+    from ...health.pixels import compute_pixel_features
+    from ...health.report import build_health_report, write_health_report
+    from ...pipelines.health import load_records
 
     err = Console(stderr=True)
     records = load_records(target, pixels=not no_pixels)
@@ -122,7 +123,7 @@ def collapse_simulate_cmd(
     """Simulate model collapse: Gaussian (replace vs accumulate), real-data fraction λ, EM mixture, your data."""
     import numpy as np
 
-    from ...health.report import build_collapse_report, write_collapse_report
+    from ...health.collapse_report import build_collapse_report, write_collapse_report
 
     try:
         lam = [float(x) for x in lambdas.split(",") if x.strip()]
@@ -135,8 +136,8 @@ def collapse_simulate_cmd(
         if from_.suffix == ".npy":
             embeddings = np.load(from_, allow_pickle=False)
         else:
-            from ...health.report import compute_pixel_features
-            from ...health.synthetic import load_records
+            from ...health.pixels import compute_pixel_features
+            from ...pipelines.health import load_records
 
             records = load_records(from_, pixels=False)
             feats = compute_pixel_features([r.path for r in records if r.origin != "error"])

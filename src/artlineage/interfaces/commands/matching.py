@@ -14,11 +14,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ...matching.artist_names import ArtistEntry, load_artist_names, merge_entries
+from ...datasets.paths import open_dataset
 from ...matching.match import (DEFAULT_MAX_COMBINED, DEFAULT_MAX_DISTANCE, WorkMatcher, guard_entries_from_registry,
-                               match_paths, open_dataset, open_registry, terms_from_registry)
+                               match_paths, terms_from_registry)
 from ...matching.prompt_guard import PromptGuard, overall_decision
 
 DECISION_STYLE = {"block": "bold red", "credit_required": "bold yellow", "warn": "yellow", "allow": "green"}
+
+def open_registry(db: str | Path):  # type: ignore[no-untyped-def]
+    """The artists' registry (imported here: SQLAlchemy loads only for the commands that need it)."""
+    from ...registry.api import Registry
+    return Registry(db)
+
 
 prompt_app = typer.Typer(help="Find artist names in text prompts and decide from the artists' terms.",
                          no_args_is_help=True)

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..._inspect import inspect_file
-from ...datasets.scan import scan_directory
+from ...pipelines.scan import scan_directory
 from ...signals._registry import get_readers
 from ._render import origin_text, render_report
 

@@ -7,8 +7,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
-from artlineage.datasets.consent_filter import FilterConfig, filter_manifest
-from artlineage.datasets.registry_consent import RegistryConsent
+from artlineage.pipelines.consent_filter import FilterConfig, filter_manifest
+from artlineage.pipelines.registry_consent import RegistryConsent
 from artlineage.interfaces.cli import app
 from artlineage.registry import Registry
 

@@ -16,7 +16,7 @@ from tests.signals._c2pa_fixtures import (created_action, manifest_with_actions,
                                           sign_image, training_mining)
 from tests.signals._xmp_fixtures import data_mining_packet, jpeg_with_xmp  # noqa: E402
 
-from artlineage.datasets.consent_filter import FilterConfig, filter_manifest  # noqa: E402
+from artlineage.pipelines.consent_filter import FilterConfig, filter_manifest  # noqa: E402
 from artlineage.interfaces.cli import app  # noqa: E402
 
 

@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from PIL import Image, PngImagePlugin
-from artlineage.datasets import ScanStore, scan_directory
+from artlineage.datasets import ScanStore
+from artlineage.pipelines import scan_directory
 
 
 def make_tree(root: Path, n: int) -> list[Path]:
@@ -84,7 +85,7 @@ SLOW_SCAN = textwrap.dedent("""
         time.sleep(0.02)  # makes the scan slow enough to be killed halfway
         return []
 
-    from artlineage.datasets import scan_directory
+    from artlineage.pipelines import scan_directory
     scan_directory(sys.argv[1], sys.argv[2], batch_size=5)
 """)
 
@@ -115,7 +116,7 @@ def test_killed_scan_resumes_without_losing_or_duplicating_rows(tmp_path):
 
 
 def test_auto_workers_only_start_a_pool_for_enough_work():
-    from artlineage.datasets.scan import auto_workers
+    from artlineage.pipelines.scan import auto_workers
 
     assert auto_workers(10, pixels=True) == 1
     assert auto_workers(1000, pixels=False) == 1  # metadata-only: 0.7 s of work, a pool costs more

@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 from .._files import iter_image_files
 from .._inspect import FileReport, inspect_file
 from ..signals._source import SourceOptions
-from .scan_store import ScanStore, StoreSummary
+from ..datasets.scan_store import ScanStore, StoreSummary
 
 
 

@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests._webserver import LoopbackServer, loopback_resolver  # noqa: E402
 
-from artlineage.datasets.consent_filter import FilterConfig, ShardFailure, filter_manifest  # noqa: E402
+from artlineage.pipelines.consent_filter import FilterConfig, ShardFailure, filter_manifest  # noqa: E402
 
 N = 2400
 
@@ -116,7 +116,7 @@ def test_report_charts_are_png_with_matplotlib_else_svg(tmp_path, monkeypatch):
 
     from PIL import Image
 
-    from artlineage.datasets.consent_filter import FilterSummary, write_report
+    from artlineage.pipelines.consent_filter import FilterSummary, write_report
 
     summary = FilterSummary(input_rows=100, kept=70, excluded=30, excluded_by_reason={"robots": 20, "tdmrep": 10},
                             excluded_by_host={"a.test": 30}, rows_by_host={"a.test": 60, "b.test": 40})

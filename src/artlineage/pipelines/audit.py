@@ -14,6 +14,12 @@ from typing import Any, Sequence
 
 import pyarrow.parquet as pq
 
+from ..health.report import build_health_report
+from ..health.report_html import health_sections
+from ..health.synthetic import Record, inspect_record, with_sources
+from ..reporting import section
+from .health import records_from_scan_db
+
 
 
 def kept_local_paths(out_dir: str | os.PathLike[str], path_col: str = "path") -> tuple[list[str], int]:
@@ -36,8 +42,6 @@ def health_of_kept(out_dir: str | os.PathLike[str], *, scan_db: str | os.PathLik
     Provenance comes from ``scan_db`` rows when given (no re-inspection), otherwise each file is
     inspected here.
     """
-    from ..health.report import build_health_report
-    from ..health.synthetic import Record, inspect_record, records_from_scan_db, with_sources
 
     paths, not_local = kept_local_paths(out_dir, path_col)
     known: dict[str, Record] = {}
@@ -55,8 +59,6 @@ def health_of_kept(out_dir: str | os.PathLike[str], *, scan_db: str | os.PathLik
 
 def health_sections_for_audit(health: dict[str, Any]) -> list[str]:
     """HTML sections for the audit page; says plainly when nothing could be measured."""
-    from ..health.report import REPORT_CSS, health_sections, section
-
     note = ""
     if health.get("not_measured_rows"):
         note = (f"<p>{health['not_measured_rows']} kept row(s) are not local files and are not measured here: "
@@ -64,5 +66,4 @@ def health_sections_for_audit(health: dict[str, Any]) -> list[str]:
     if "provenance" not in health:
         return [section("Dataset health", note or "<p>No kept rows to measure.</p>", "health")]
     sections: Sequence[str] = health_sections(health)
-    # The health sections' tables and charts are styled by the health report's stylesheet.
-    return [f"<style>{REPORT_CSS}</style>", section("Dataset health of the kept rows", note, "health"), *sections]
+    return [section("Dataset health of the kept rows", note, "health"), *sections]

@@ -1,0 +1,40 @@
+"""Pipelines: the top-level runs over whole datasets, built on the layers below (signals, verdicts,
+registry, matching, health, datasets I/O) and used by the interfaces (CLI, web).
+
+- :mod:`.scan` — inspect every image of a folder into a resumable scan store (``artlineage scan``)
+- :mod:`.consent_filter` — drop manifest rows whose rights-holders reserved AI use (``artlineage filter``)
+- :mod:`.registry_consent` — the artists' registry as a consent source of the filter (``--registry``)
+- :mod:`.audit` — the filter's audit report with dataset health (``--health``)
+- :mod:`.health` — health-report records from a scan database or a folder
+
+Names load on first use, so ``import artlineage.pipelines`` does not import pyarrow or httpx.
+"""
+
+from typing import Any
+
+_LAZY = {
+    "artlineage.pipelines.scan": ("scan_directory", "ScanSummary"),
+    "artlineage.pipelines.consent_filter": ("filter_manifest", "FilterConfig", "FilterSummary"),
+    "artlineage.pipelines.registry_consent": ("RegistryConsent",),
+    "artlineage.pipelines.audit": ("health_of_kept",),
+    "artlineage.pipelines.health": ("load_records", "records_from_scan_db"),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:  # PEP 562
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'artlineage.pipelines' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_NAMES))
+
+
+__all__ = list(_LAZY_NAMES)

@@ -1,0 +1,31 @@
+"""The Ray backend of a consent-filter run (optional extra: ``pip install 'artlineage[ray]'``)."""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import pyarrow as pa
+
+from .config import FilterConfig
+from .shards import process_shard
+
+
+def run_on_ray(shards: Iterable[tuple[int, pa.Table]], cfg: FilterConfig, out: str,
+             finished: Callable[[dict], None]) -> None:
+    import ray  # optional extra: pip install 'artlineage[ray]'
+
+    if not ray.is_initialized():
+        ray.init(num_cpus=max(cfg.workers, 1), include_dashboard=False, log_to_driver=False)
+    remote = ray.remote(process_shard)
+    cfg_ref = ray.put(cfg)
+    in_flight: list = []
+    for i, table in shards:
+        in_flight.append(remote.remote(table, i, cfg_ref, out))
+        if len(in_flight) >= max(cfg.workers, 1) * 2:
+            ready, in_flight = ray.wait(in_flight, num_returns=1)
+            for r in ready:
+                finished(ray.get(r))
+    while in_flight:
+        ready, in_flight = ray.wait(in_flight, num_returns=1)
+        for r in ready:
+            finished(ray.get(r))
