@@ -3,7 +3,7 @@ downward or stays inside its own part.
 
     core (errors, settings, _files, _db, _migrate, reporting)
       → signals → verdicts (+ _inspect: signals and verdicts of one file)
-      → matching → registry | health (independent of each other)
+      → matching → registry | health (independent of each other) → detectors (learned estimates)
       → datasets (low-level I/O) → pipelines (scan, filter, audit, match runs) → interfaces (CLI, web)
 
 ``artlineage/__init__.py`` is the facade that re-exports the public names of every layer, so it is the
@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("artlineage.verdicts", "artlineage._inspect"),
     ("artlineage.matching",),
     ("artlineage.registry", "artlineage.health"),
+    ("artlineage.detectors",),
     ("artlineage.datasets",),
     ("artlineage.pipelines",),
     ("artlineage.interfaces",),
