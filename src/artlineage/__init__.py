@@ -35,6 +35,7 @@ _LAZY = {
     "artlineage.registry": ("Registry", "upgrade_registry", "Lineage",
                             "ResolvedTerms", "normalize_name"),
     "artlineage.matching": ("hash_image_file", "hash_files", "phash", "pdq", "HammingIndex", "WorkMatcher",
+                            "CopyDetector", "CopyMatch", "CopyEvidence",
                             "match_paths", "PromptGuard", "PromptMatch", "check_prompt", "check_prompts",
                             "load_artist_names"),
     "artlineage.health": ("vendi_score", "VendiAccumulator", "StatisticsEmbedder", "OnnxEmbedder",

@@ -1,5 +1,6 @@
 """Perceptual matching of images against the artists' registry, and the prompt guard."""
 
+from .copies import CopyDetector, CopyEvidence, CopyIndex, CopyMatch, WorkFingerprint, fingerprint
 from .artist_names import ArtistEntry, load_artist_names, merge_entries
 from .hashing import HashError, hash_files, hash_image, hash_image_file, pdq, phash
 from .index import HammingIndex, SearchResult
@@ -8,6 +9,7 @@ from .match import (MatchReport, RegisteredWork, WorkMatch, WorkMatcher, guard_e
 from .prompt_guard import PromptGuard, PromptMatch, check_prompt, check_prompts, overall_decision
 
 __all__ = [
+    "CopyDetector", "CopyEvidence", "CopyIndex", "CopyMatch", "WorkFingerprint", "fingerprint",
     "ArtistEntry", "load_artist_names", "merge_entries",
     "HashError", "hash_files", "hash_image", "hash_image_file", "pdq", "phash",
     "HammingIndex", "SearchResult",

@@ -270,7 +270,15 @@ def load_or_build(registry, directory: str | os.PathLike[str] | None = None) -> 
 
 def works_added(registry, works: list) -> str:
     """Called by ``Registry.add_work_files`` after its commit with the new ``Work`` rows: append
-    them as a segment when the index was current before them, else rebuild. Returns what it did."""
+    them as a segment when the index was current before them, else rebuild; then fingerprint them
+    into the copy-detection index beside it (``copy_index``). Returns what it did to this index."""
+    how = _hash_works_added(registry, works)
+    from . import copy_index
+    copy_index.works_added(registry, works)
+    return how
+
+
+def _hash_works_added(registry, works: list) -> str:
     directory = Path(registry.match_index_dir)
     new = WorkRows.from_hashes((w.id, w.artist_id, phash_from_db(w.phash64), w.pdq256) for w in works)
     with _locked(directory):

@@ -1,0 +1,111 @@
+"""Local features and geometric verification for copy detection (OpenCV, optional extra ``copies``).
+
+ORB keypoints (Rublee et al., ICCV 2011: oriented FAST + rotated BRIEF, 32-byte binary descriptors) are
+invariant to rotation, scale, brightness and contrast; matched with Hamming distance and Lowe's ratio
+test, then a RANSAC fit of a 4-parameter similarity transform (rotation, uniform scale, translation:
+``cv2.estimateAffinePartial2D``) keeps only matches that agree on one geometry. A copy of a work has
+dozens of such inliers; a different photograph of a similar scene has a handful of chance matches
+that agree on no transform. Mirrored queries are verified by describing the flipped query (ORB is not
+mirror invariant).
+
+Keypoint coordinates are stored as uint16 pixels of the work's ``FEATURE_SIDE`` thumbnail and
+descriptors as uint8[32]: ``MAX_WORK_FEATURES`` x 36 bytes per work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+try:  # optional: pip install 'artlineage[copies]'
+    import cv2
+except ImportError:  # pragma: no cover - exercised where OpenCV is missing
+    cv2 = None
+
+FEATURE_SIDE = 480          # longest side of the image ORB sees
+MAX_WORK_FEATURES = 256     # kept per registered work (strongest first)
+MAX_QUERY_FEATURES = 500
+RATIO = 0.8                 # Lowe's ratio test
+RANSAC_PX = 8.0             # reprojection threshold, pixels of the FEATURE_SIDE thumbnail
+MIN_INLIERS = 12            # see benchmarks/bench_copies.py: look-alikes stay under 10
+
+
+def available() -> bool:
+    return cv2 is not None
+
+
+@dataclass(frozen=True)
+class Features:
+    xy: np.ndarray      # (n, 2) uint16 pixel coordinates in the thumbnail
+    desc: np.ndarray    # (n, 32) uint8 ORB descriptors
+    size: tuple[int, int]  # thumbnail (width, height)
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+
+@dataclass(frozen=True)
+class Verification:
+    inliers: int
+    matches: int
+    scale: float          # query pixels per work pixel (thumbnails' scale folded in)
+    rotation_deg: float
+    coverage: float       # fraction of the work's area the query shows (after the fitted transform)
+
+
+def _orb(n: int):
+    # fastThreshold 10: lower than the default 20 so flat, low-contrast photos still get keypoints.
+    return cv2.ORB_create(nfeatures=n, scaleFactor=1.2, nlevels=8, edgeThreshold=15, patchSize=31,
+                          fastThreshold=10)
+
+
+def extract(gray: np.ndarray, max_features: int) -> Features:
+    """ORB features of a uint8 greyscale array already at most FEATURE_SIDE on its longest side."""
+    h, w = gray.shape
+    kps, desc = _orb(max_features).detectAndCompute(np.ascontiguousarray(gray), None)
+    if desc is None or not kps:
+        return Features(np.zeros((0, 2), np.uint16), np.zeros((0, 32), np.uint8), (w, h))
+    order = np.argsort([-k.response for k in kps], kind="stable")[:max_features]
+    xy = np.array([kps[i].pt for i in order], dtype=np.float32)
+    return Features(np.clip(np.rint(xy), 0, 65535).astype(np.uint16), desc[order], (w, h))
+
+
+def mirrored(features: Features, gray: np.ndarray, max_features: int) -> Features:
+    """Features of the horizontally flipped image (ORB descriptors are not mirror invariant)."""
+    return extract(gray[:, ::-1], max_features)
+
+
+_matcher = None
+
+
+def verify(query: Features, work: Features) -> Verification | None:
+    """Similarity-transform RANSAC over ratio-tested matches from ``query`` to ``work``; None when
+    fewer than 3 matches survive (no transform can be fitted)."""
+    global _matcher
+    if len(query) < 3 or len(work) < 3:
+        return None
+    if _matcher is None:
+        _matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = _matcher.knnMatch(query.desc, work.desc, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
+    if len(good) < 3:
+        return Verification(0, len(good), 0.0, 0.0, 0.0)
+    src = query.xy[[m.queryIdx for m in good]].astype(np.float32)
+    dst = work.xy[[m.trainIdx for m in good]].astype(np.float32)
+    model, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=RANSAC_PX,
+                                              maxIters=500, confidence=0.99)
+    if model is None or mask is None:
+        return Verification(0, len(good), 0.0, 0.0, 0.0)
+    inliers = int(mask.sum())
+    a, b = float(model[0, 0]), float(model[1, 0])
+    s = float(np.hypot(a, b))             # work px per query px
+    rot = float(np.degrees(np.arctan2(b, a)))
+    qw, qh = query.size
+    corners = np.array([[0, 0], [qw, 0], [qw, qh], [0, qh]], np.float32)
+    mapped = corners @ model[:, :2].T + model[:, 2]
+    ww, wh = work.size
+    clipped = np.clip(mapped, [0, 0], [ww, wh])
+    area = 0.5 * abs(np.dot(clipped[:, 0], np.roll(clipped[:, 1], 1)) - np.dot(clipped[:, 1], np.roll(clipped[:, 0], 1)))
+    coverage = float(min(1.0, area / max(1.0, ww * wh)))
+    return Verification(inliers, len(good), 1.0 / s if s > 0 else 0.0, rot, coverage)

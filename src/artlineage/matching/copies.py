@@ -1,0 +1,445 @@
+"""Copy detection that survives crops, mirrors, rotations and overlays: a two-stage cascade.
+
+Why this method (the literature, then what we measured on real photographs in
+``benchmarks/bench_copies.py``; docs/copy-detection.md has the tables):
+
+- A global perceptual hash (pHash, PDQ) summarises the whole frame, so it cannot match a crop: on
+  real photos a 60 %-area crop lands 12-24 bits from the original's pHash, where unrelated photos
+  already sit (10-14 bits for the nearest of a few thousand). Rotation by 10 degrees does the same.
+- Hashing *many windows* of each registered work (the full frame, the centre and edge squares that
+  training pipelines cut, sub-windows at 72-100 % of each side on a 3x3 grid of positions) turns
+  "is the query a crop" into "is the query near one of the windows": the approach of multi-window /
+  multi-crop hashing used in near-duplicate detection (e.g. Ke, Sukthankar & Huston 2004 use local
+  features; Douze et al. 2009 "Evaluation of GIST descriptors for web-scale image search" use
+  multiple crops of the database image). The query side adds its mirror (cheaper than storing
+  mirrored windows) and trims uniform borders (letterboxing, frames).
+- Hashes only *rank* candidates: among 100 k works many unrelated windows come as close as a hard
+  crop. So the nearest ``CANDIDATES`` works are *verified* with local features and a geometric
+  check: ORB keypoints (Rublee et al. 2011), Lowe's ratio test, and a RANSAC fit of a similarity
+  transform (Fischler & Bolles 1981) — the classic copy-detection verification (Douze, Jégou &
+  Schmid 2010; the DISC21 / SSCD baselines re-rank with the same idea). A copy keeps dozens of
+  inliers under any of the listed edits; a look-alike photograph of a similar scene keeps a few
+  chance matches that agree on no transform. The fitted transform is reported as evidence (scale,
+  rotation, mirror, share of the work shown).
+- A learned copy descriptor (Meta's SSCD) would rank better, but needs model weights that cannot be
+  shipped or downloaded here; the ONNX adapter can add it later as a third stage.
+
+Without OpenCV (the ``copies`` extra) stage 2 is unavailable and a candidate is accepted on its hash
+distance alone at ``HASH_ONLY_MAX_DISTANCE``, which keeps precision but loses most hard crops and
+rotations (the benchmark prints both columns).
+
+Per registered work: ``len(WINDOWS)`` 64-bit window hashes (8 B each, plus 24 B of index per row
+in the multi-index) and up to ``MAX_WORK_FEATURES`` ORB features (36 B each): about 11 KB.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ..errors import HashError
+from . import _local_features as lf
+from .hashing import MAX_PIXELS, content_box, phash_from_gray
+from .index import popcount_distances
+
+HASH_SIDE = 256                 # windows are cut from a greyscale thumbnail this big
+FRACTIONS = (1.0, 0.85, 0.72)   # window side fractions (a >= 60 % crop is >= 0.6 on each side)
+POSITIONS = (0.0, 0.5, 1.0)     # where a smaller window sits along its axis
+CANDIDATES = 24                 # works verified per query (nearest by window hash)
+SCAN_ROWS = 20_000_000          # up to this many window rows a query scans them all (exact top-k)
+MIH_RADIUS = 12                 # above it: multi-index range search at this radius
+HASH_ONLY_MAX_DISTANCE = 6      # accepted without verification (no OpenCV), or when features fail
+MAX_DECODE_SIDE = 2 * lf.FEATURE_SIDE
+MIN_COVERAGE = 0.25             # share of the work the fitted transform shows (copies: >= 0.6)
+MIN_SCALE, MAX_SCALE = 0.05, 20.0
+
+
+def window_names() -> list[str]:
+    names = ["full", "square-start", "square-centre", "square-end"]
+    for fx in FRACTIONS:
+        for fy in FRACTIONS:
+            if (fx, fy) == (1.0, 1.0) or fx * fy < 0.5:
+                continue
+            for px in (POSITIONS if fx < 1 else (0.5,)):
+                for py in (POSITIONS if fy < 1 else (0.5,)):
+                    names.append(f"{fx:.2f}x{fy:.2f}@{px:.1f},{py:.1f}")
+    return names
+
+
+WINDOWS = tuple(window_names())
+
+
+def window_boxes(width: int, height: int) -> list[tuple[int, int, int, int]]:
+    """Pixel boxes of ``WINDOWS`` for an image of this size (same order as the names)."""
+    w, h = width, height
+    s = min(w, h)
+    boxes = [(0, 0, w, h)]
+    for p in (0.0, 0.5, 1.0):
+        x0, y0 = int((w - s) * p), int((h - s) * p)
+        boxes.append((x0, y0, x0 + s, y0 + s))
+    for name in WINDOWS[4:]:
+        size, pos = name.split("@")
+        fx, fy = (float(v) for v in size.split("x"))
+        px, py = (float(v) for v in pos.split(","))
+        cw, ch = max(1, round(w * fx)), max(1, round(h * fy))
+        x0, y0 = int((w - cw) * px), int((h - ch) * py)
+        boxes.append((x0, y0, x0 + cw, y0 + ch))
+    return boxes
+
+
+def _phash(gray: Image.Image) -> int:
+    return phash_from_gray(np.asarray(gray.resize((32, 32), Image.BILINEAR), dtype=np.float64))
+
+
+# ---- images in ------------------------------------------------------------------------------
+
+def load_image(source: Image.Image | str | os.PathLike[str] | bytes) -> Image.Image:
+    """Decode bounded: refuses more than ``MAX_PIXELS``, decodes JPEGs at reduced size; raises
+    ``HashError`` for anything unreadable (callers report it per image)."""
+    if isinstance(source, Image.Image):
+        im = source
+        if im.width * im.height > MAX_PIXELS:
+            raise HashError(f"{im.width}x{im.height} exceeds {MAX_PIXELS} pixels")
+        return im
+    name = "<bytes>" if isinstance(source, (bytes, bytearray)) else str(source)
+    try:
+        im = Image.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source)
+        if im.width * im.height > MAX_PIXELS:
+            raise HashError(f"{name}: {im.width}x{im.height} exceeds {MAX_PIXELS} pixels")
+        if im.format == "JPEG":
+            im.draft("L", (MAX_DECODE_SIDE, MAX_DECODE_SIDE))
+        im.load()
+        return im
+    except HashError:
+        raise
+    except Exception as exc:  # Pillow raises many types for broken files
+        raise HashError(f"{name}: {type(exc).__name__}: {exc}") from exc
+
+
+def _gray_trimmed(image: Image.Image) -> Image.Image:
+    """Greyscale, at most ``MAX_DECODE_SIDE``, uniform borders (frames, letterboxing) trimmed."""
+    im = image
+    if im.mode not in ("L", "RGB"):
+        im = im.convert("RGBA").convert("RGB") if ("A" in im.mode or im.mode == "P") else im.convert("RGB")
+    gray = im.convert("L")
+    if max(gray.size) > MAX_DECODE_SIDE:
+        gray = gray.copy()
+        gray.thumbnail((MAX_DECODE_SIDE, MAX_DECODE_SIDE), Image.BILINEAR, reducing_gap=2.0)
+    box = content_box(np.asarray(gray))
+    return gray.crop(box) if box != (0, 0, gray.width, gray.height) else gray
+
+
+def _thumb(gray: Image.Image, side: int) -> Image.Image:
+    if max(gray.size) <= side:
+        return gray
+    t = gray.copy()
+    t.thumbnail((side, side), Image.BILINEAR, reducing_gap=2.0)
+    return t
+
+
+# ---- fingerprints -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WorkFingerprint:
+    """What the copy index stores per registered work."""
+
+    hashes: np.ndarray                 # uint64[len(WINDOWS)]
+    features: lf.Features | None       # None without OpenCV
+
+    @property
+    def nbytes(self) -> int:
+        f = self.features
+        return self.hashes.nbytes + (0 if f is None else f.xy.nbytes + f.desc.nbytes + 4)
+
+
+def fingerprint(image: Image.Image | str | os.PathLike[str] | bytes) -> WorkFingerprint:
+    """Window hashes and ORB features of a registered work (raises ``HashError`` when unreadable)."""
+    gray = _gray_trimmed(load_image(image))
+    small = _thumb(gray, HASH_SIDE)
+    hashes = np.array([_phash(small.crop(b)) for b in window_boxes(*small.size)], dtype=np.uint64)
+    feats = None
+    if lf.available():
+        feats = lf.extract(np.asarray(_thumb(gray, lf.FEATURE_SIDE)), lf.MAX_WORK_FEATURES)
+    return WorkFingerprint(hashes, feats)
+
+
+@dataclass
+class _Query:
+    hashes: np.ndarray                  # [plain, mirrored]
+    gray: np.ndarray                    # FEATURE_SIDE thumbnail
+    _features: dict[bool, lf.Features] = field(default_factory=dict)
+
+    def features(self, mirrored: bool) -> lf.Features:
+        if mirrored not in self._features:
+            g = self.gray[:, ::-1] if mirrored else self.gray
+            self._features[mirrored] = lf.extract(g, lf.MAX_QUERY_FEATURES)
+        return self._features[mirrored]
+
+
+def _query(image: Image.Image) -> _Query:
+    gray = _gray_trimmed(image)
+    small = _thumb(gray, HASH_SIDE)
+    hashes = np.array([_phash(small), _phash(ImageOps.mirror(small))], dtype=np.uint64)
+    return _Query(hashes, np.asarray(_thumb(gray, lf.FEATURE_SIDE)))
+
+
+# ---- results --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CopyEvidence:
+    """How a copy was found: the nearest window hash, then (when verified) the fitted transform."""
+
+    method: str                     # "orb+ransac" or "window-hash"
+    window: str                     # which registered window the query's hash was nearest
+    hash_distance: int              # its pHash Hamming distance (of 64)
+    mirrored: bool
+    inliers: int | None = None      # matches agreeing on one similarity transform
+    matches: int | None = None      # ratio-tested descriptor matches
+    scale: float | None = None      # query pixels per work pixel, in the compared thumbnails
+    rotation_deg: float | None = None
+    coverage: float | None = None   # approximate share of the work's area the query shows
+
+
+@dataclass(frozen=True)
+class CopyMatch:
+    work_id: int
+    artist_id: int | None
+    artist: str
+    title: str | None
+    score: float                    # 0..1: inliers / (inliers + MIN_INLIERS), or 1 - distance / 64
+    distance: int                   # window pHash distance (kept for WorkMatch-style callers)
+    evidence: CopyEvidence
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ---- the index --------------------------------------------------------------------------------
+
+_K = len(WINDOWS)
+
+
+class CopyIndex:
+    """Per-work window hashes and features, searchable by hash; appended to incrementally."""
+
+    def __init__(self) -> None:
+        self.work_ids = np.zeros(0, np.int64)
+        self.hashes = np.zeros((0, _K), np.uint64)
+        self.feat_offsets = np.zeros(1, np.int64)
+        self.xy = np.zeros((0, 2), np.uint16)
+        self.desc = np.zeros((0, 32), np.uint8)
+        self.sizes = np.zeros((0, 2), np.uint16)
+        self._row_of: dict[int, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self.work_ids)
+
+    def __contains__(self, work_id: int) -> bool:
+        return int(work_id) in self._rows()
+
+    def _rows(self) -> dict[int, int]:
+        if self._row_of is None:
+            self._row_of = {int(w): i for i, w in enumerate(self.work_ids.tolist())}
+        return self._row_of
+
+    def add(self, items: Iterable[tuple[int, WorkFingerprint]]) -> int:
+        """Append fingerprints (a work already present is replaced by appending; the newest wins)."""
+        ids, hashes, xys, descs, sizes, counts = [], [], [], [], [], []
+        for work_id, fp in items:
+            ids.append(int(work_id))
+            hashes.append(fp.hashes)
+            f = fp.features
+            if f is None:
+                xys.append(np.zeros((0, 2), np.uint16)); descs.append(np.zeros((0, 32), np.uint8))
+                sizes.append((0, 0)); counts.append(0)
+            else:
+                xys.append(f.xy); descs.append(f.desc); sizes.append(f.size); counts.append(len(f))
+        if not ids:
+            return 0
+        self.work_ids = np.concatenate([self.work_ids, np.array(ids, np.int64)])
+        self.hashes = np.concatenate([self.hashes, np.array(hashes, np.uint64).reshape(-1, _K)])
+        self.feat_offsets = np.concatenate([self.feat_offsets, self.feat_offsets[-1] + np.cumsum(counts)])
+        self.xy = np.concatenate([self.xy, *xys])
+        self.desc = np.concatenate([self.desc, *descs])
+        self.sizes = np.concatenate([self.sizes, np.array(sizes, np.uint16).reshape(-1, 2)])
+        self._row_of = None
+        return len(ids)
+
+    def features(self, row: int) -> lf.Features | None:
+        a, b = int(self.feat_offsets[row]), int(self.feat_offsets[row + 1])
+        if b == a:
+            return None
+        w, h = (int(v) for v in self.sizes[row])
+        return lf.Features(np.asarray(self.xy[a:b]), np.asarray(self.desc[a:b]), (w, h))
+
+    def nearest(self, query_hashes: np.ndarray, k: int = CANDIDATES) -> list[tuple[int, int, int, bool]]:
+        """(row, distance, window, mirrored) of the ``k`` works whose nearest window is nearest to any
+        query hash. Exact (a scan of every window row) up to ``SCAN_ROWS`` rows."""
+        n = len(self.work_ids)
+        if not n:
+            return []
+        best_d = np.full(n, 65, np.int32)
+        best_w = np.zeros(n, np.int32)
+        best_m = np.zeros(n, bool)
+        flat = self.hashes.reshape(-1, 1)
+        for mirrored, q in ((False, query_hashes[0]), (True, query_hashes[1])):
+            d = popcount_distances(flat, np.asarray([q], np.uint64)).reshape(n, _K)
+            w = d.argmin(axis=1)
+            dm = d[np.arange(n), w]
+            better = dm < best_d
+            best_d[better], best_w[better], best_m[better] = dm[better], w[better], mirrored
+        k = min(k, n)
+        rows = np.argpartition(best_d, k - 1)[:k] if k < n else np.arange(n)
+        rows = rows[np.lexsort((rows, best_d[rows]))]
+        return [(int(r), int(best_d[r]), int(best_w[r]), bool(best_m[r])) for r in rows]
+
+    # ---- persistence ----------------------------------------------------------------------
+    _ARRAYS = ("work_ids", "hashes", "feat_offsets", "xy", "desc", "sizes")
+
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        from .._files import write_atomic, write_text_atomic
+        import json
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        for name in self._ARRAYS:
+            arr = np.asarray(getattr(self, name))
+
+            def write(tmp: str, arr: np.ndarray = arr) -> None:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, arr)
+            write_atomic(d / f"{name}.npy", write)
+        write_text_atomic(json.dumps({"format": 1, "windows": list(WINDOWS), "rows": len(self),
+                                      "features": lf.available()}), d / "meta.json")
+        return d
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], mmap: bool = True) -> "CopyIndex":
+        import json
+        d = Path(directory)
+        meta = json.loads((d / "meta.json").read_text())
+        if meta.get("format") != 1 or tuple(meta.get("windows", ())) != WINDOWS:
+            raise ValueError(f"{d}: unsupported copy index format")
+        idx = cls()
+        for name in cls._ARRAYS:
+            setattr(idx, name, np.load(d / f"{name}.npy", mmap_mode="r" if mmap else None))
+        if len(idx.work_ids) != meta["rows"] or idx.hashes.shape != (meta["rows"], _K):
+            raise ValueError(f"{d}: copy index files disagree with meta.json")
+        return idx
+
+
+# ---- the detector -------------------------------------------------------------------------------
+
+Describe = Callable[[int], Any]   # work id -> RegisteredWork-like (work_id, artist_id, artist, title)
+
+
+class CopyDetector:
+    """Finds registered works in an image: ``find_copies(image) -> list[CopyMatch]``.
+
+    ``CopyDetector(index, describe)`` or ``CopyDetector.from_images({work_id: image}, describe)``;
+    registry-backed detectors come from ``artlineage.matching.copy_index.detector_from_registry``.
+    """
+
+    def __init__(self, index: CopyIndex | None = None, describe: Describe | None = None, *,
+                 candidates: int = CANDIDATES, min_inliers: int = lf.MIN_INLIERS,
+                 hash_only_max_distance: int = HASH_ONLY_MAX_DISTANCE, verify: bool | None = None,
+                 fallback: Any = None):
+        self.index = index if index is not None else CopyIndex()
+        self._describe = describe
+        self.fallback = fallback      # a WorkMatcher: pHash/PDQ for works the copy index lacks
+        self.how = "built"
+        self.candidates = candidates
+        self.min_inliers = min_inliers
+        self.hash_only_max_distance = hash_only_max_distance
+        self.verify = lf.available() if verify is None else (verify and lf.available())
+
+    @classmethod
+    def from_images(cls, images: Iterable[tuple[int, Any]], describe: Describe | None = None,
+                    **kw: Any) -> "CopyDetector":
+        """Index (work id, image or path) pairs; unreadable images raise ``HashError``."""
+        index = CopyIndex()
+        index.add((wid, fingerprint(im)) for wid, im in images)
+        return cls(index, describe, **kw)
+
+    @classmethod
+    def from_registry(cls, registry, directory: str | os.PathLike[str] | None = None,
+                      hash_index: str | os.PathLike[str] | None = None, **kw: Any) -> "CopyDetector":
+        """Over an ``artlineage.registry.Registry``: its persisted copy index (``<registry>.copies``,
+        brought up to date first, ``.how`` says how) plus its pHash/PDQ index as the fallback for
+        works without a readable image."""
+        from .copy_index import detector_from_registry
+        return detector_from_registry(registry, directory, hash_index, **kw)
+
+    def __len__(self) -> int:
+        """Registered works this detector can find (fingerprinted, or pHash-only through the fallback)."""
+        if self.fallback is None or not len(self.fallback):
+            return len(self.index)
+        ids = np.asarray(self.fallback.index.rows().work_ids)
+        return len(self.index) + int((~np.isin(ids, np.asarray(self.index.work_ids))).sum())
+
+    def describe(self, work_id: int) -> Any:
+        if self._describe is None:
+            return None
+        return self._describe(work_id)
+
+    def find_copies(self, image: Image.Image | str | os.PathLike[str] | bytes) -> list[CopyMatch]:
+        """Registered works this image is a copy of, best first. Raises ``HashError`` if unreadable."""
+        im = load_image(image)
+        q = _query(im)
+        out: list[CopyMatch] = self._fallback_matches(im) if self.fallback is not None else []
+        for row, dist, window, mirrored in self.index.nearest(q.hashes, self.candidates):
+            work_id = int(self.index.work_ids[row])
+            ev = self._judge(q, row, dist, WINDOWS[window], mirrored)
+            if ev is None:
+                continue
+            score = (ev.inliers / (ev.inliers + self.min_inliers)) if ev.inliers is not None else 1 - dist / 64
+            w = self.describe(work_id)
+            if w is None and self._describe is not None:
+                continue   # the work is gone from the registry
+            out.append(CopyMatch(work_id, getattr(w, "artist_id", None), getattr(w, "artist", ""),
+                                 getattr(w, "title", None), round(float(score), 4), dist, ev))
+        out.sort(key=lambda m: (-m.score, m.distance, m.work_id))
+        return out
+
+    def _fallback_matches(self, image: Image.Image) -> list[CopyMatch]:
+        """Global pHash+PDQ matches (``WorkMatcher``) for registered works with no copy fingerprint."""
+        from .hashing import hash_image, pdq_to_words
+        if not len(self.fallback):
+            return []
+        ph, pq = hash_image(image)
+        out = []
+        for w, d, pd in self.fallback.lookup(ph, pdq_to_words(pq)):
+            if w.work_id in self.index:
+                continue
+            ev = CopyEvidence("phash+pdq", "full", d, False)
+            out.append(CopyMatch(w.work_id, w.artist_id, w.artist, w.title, round(1 - d / 64, 4), d, ev))
+        return out
+
+    def _judge(self, q: _Query, row: int, dist: int, window: str, mirrored: bool) -> CopyEvidence | None:
+        work_feats = self.index.features(row) if self.verify else None
+        if work_feats is None:
+            if dist <= self.hash_only_max_distance:
+                return CopyEvidence("window-hash", window, dist, mirrored)
+            return None
+        best = None
+        # Try the orientation the hash suggested first; the other only if that one fails.
+        for m in (mirrored, not mirrored):
+            v = lf.verify(q.features(m), work_feats)
+            if v is not None and (best is None or v.inliers > best[0].inliers):
+                best = (v, m)
+            if best is not None and best[0].inliers >= self.min_inliers:
+                break
+        if best is None or best[0].inliers < self.min_inliers:
+            return None
+        v, m = best
+        # A copy shows >= 60 % of the work at a sane scale; a fit collapsing many query points onto
+        # a corner of the work (chance matches on texture) shows almost none of it.
+        if v.coverage < MIN_COVERAGE or not MIN_SCALE <= v.scale <= MAX_SCALE:
+            return None
+        return CopyEvidence("orb+ransac", window, dist, m, v.inliers, v.matches, round(v.scale, 4),
+                            round(v.rotation_deg, 2), round(v.coverage, 4))

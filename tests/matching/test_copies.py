@@ -1,0 +1,179 @@
+"""Copy detection (window hashes + ORB/RANSAC verification) on the real photographs scikit-image ships."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+
+from artlineage.errors import HashError
+from artlineage.matching import copies as cp
+from artlineage.matching import copy_index
+from artlineage.matching import _local_features as lf
+from artlineage.registry.api import Registry
+
+data = pytest.importorskip("skimage.data", reason="scikit-image ships the real test photographs")
+needs_cv2 = pytest.mark.skipif(not lf.available(), reason="OpenCV (extra 'copies') not installed")
+
+WORKS = ("astronaut", "coffee", "chelsea", "rocket")
+
+
+def photo(name: str) -> Image.Image:
+    return Image.fromarray(getattr(data, name)()).convert("RGB")
+
+
+@pytest.fixture(scope="module")
+def detector():
+    works = {i: photo(n) for i, n in enumerate(WORKS)}
+    names = dict(enumerate(WORKS))
+
+    class W:
+        def __init__(self, i):
+            self.work_id, self.artist_id, self.artist, self.title = i, 7, "Ann", names[i]
+    return cp.CopyDetector.from_images(works.items(), W)
+
+
+def _crop(im, fx, fy, px, py):
+    w, h = im.size
+    cw, ch = int(w * fx), int(h * fy)
+    x0, y0 = int((w - cw) * px), int((h - ch) * py)
+    return im.crop((x0, y0, x0 + cw, y0 + ch))
+
+
+def _jpeg(im, q):
+    buf = io.BytesIO()
+    im.convert("RGB").save(buf, "JPEG", quality=q)
+    return buf.getvalue()
+
+
+def _text(im):
+    im = im.copy()
+    d = ImageDraw.Draw(im)
+    for i in range(3):
+        d.text((8, 8 + 12 * i), "(c) someone else 2024", fill=(255, 255, 255))
+    return im
+
+
+EDITS = {
+    "resize+jpeg50": lambda im: _jpeg(im.resize((im.width // 2, im.height // 2)), 50),
+    "crop 62% area, corner": lambda im: _crop(im, 0.62, 1.0, 1.0, 0.0),
+    "crop 78% sides, off-centre": lambda im: _crop(im, 0.78, 0.78, 0.2, 0.9),
+    "centre square 256": lambda im: ImageOps.fit(im, (256, 256)),
+    "letterbox": lambda im: ImageOps.pad(im, (im.width, im.width * 9 // 16 + 200), color=(0, 0, 0)),
+    "mirror": ImageOps.mirror,
+    "rotate 10": lambda im: im.rotate(10, Image.BILINEAR),
+    "grey + contrast + text": lambda im: _text(ImageEnhance.Contrast(im.convert("L").convert("RGB")).enhance(0.6)),
+}
+
+
+@needs_cv2
+@pytest.mark.parametrize("edit", list(EDITS))
+@pytest.mark.parametrize("work", [0, 2])
+def test_edited_copies_are_found_with_their_transform(detector, edit, work):
+    found = detector.find_copies(EDITS[edit](photo(WORKS[work])))
+    assert [m.work_id for m in found] == [work]
+    m = found[0]
+    assert m.title == WORKS[work] and m.artist == "Ann" and m.artist_id == 7
+    assert m.evidence.method == "orb+ransac" and m.evidence.inliers >= lf.MIN_INLIERS
+    assert m.evidence.mirrored is (edit == "mirror")
+    if edit == "rotate 10":
+        assert abs(abs(m.evidence.rotation_deg) - 10) < 1.5
+    if edit == "crop 62% area, corner":
+        assert 0.5 < m.evidence.coverage < 0.75
+    assert 0 < m.score < 1
+
+
+@needs_cv2
+@pytest.mark.parametrize("name", ["camera", "coins", "page", "moon", "horse", "immunohistochemistry"])
+def test_other_photographs_match_nothing(detector, name):
+    im = photo(name)
+    assert detector.find_copies(im) == []
+    assert detector.find_copies(ImageOps.mirror(_crop(im, 0.8, 0.8, 0.5, 0.5))) == []
+
+
+def test_without_verification_exact_copies_still_match_on_hashes(detector):
+    hashes_only = cp.CopyDetector(detector.index, verify=False)
+    found = hashes_only.find_copies(ImageOps.mirror(photo("coffee").resize((200, 133))))
+    assert [(m.work_id, m.evidence.method, m.evidence.mirrored) for m in found] == [(1, "window-hash", True)]
+    assert found[0].distance <= cp.HASH_ONLY_MAX_DISTANCE
+    assert hashes_only.find_copies(photo("camera")) == []
+
+
+def test_windows_cover_fixed_boxes():
+    assert len(cp.WINDOWS) == len(cp.window_boxes(300, 200)) == len(set(cp.WINDOWS))
+    boxes = dict(zip(cp.WINDOWS, cp.window_boxes(300, 200)))
+    assert boxes["full"] == (0, 0, 300, 200)
+    assert boxes["square-centre"] == (50, 0, 250, 200)
+    assert boxes["0.72x1.00@1.0,0.5"] == (84, 0, 300, 200)
+
+
+@pytest.mark.parametrize("bad", [b"", b"not an image at all", _jpeg(Image.new("RGB", (64, 64)), 90)[:200]])
+def test_unreadable_images_raise_hash_error(detector, bad):
+    with pytest.raises(HashError):
+        detector.find_copies(bad)
+
+
+def test_decompression_bomb_is_refused(detector, monkeypatch):
+    monkeypatch.setattr(cp, "MAX_PIXELS", 100)
+    with pytest.raises(HashError, match="exceeds"):
+        detector.find_copies(_jpeg(Image.new("RGB", (64, 64)), 90))
+
+
+def test_index_round_trip(detector, tmp_path):
+    detector.index.save(tmp_path / "c")
+    loaded = cp.CopyIndex.load(tmp_path / "c")
+    assert np.array_equal(loaded.hashes, detector.index.hashes)
+    assert np.array_equal(loaded.desc, detector.index.desc)
+    again = cp.CopyDetector(loaded, verify=detector.verify)
+    assert [m.work_id for m in again.find_copies(ImageOps.mirror(photo("rocket")))] == [3]
+
+
+def _registry_flow(reg, tmp_path):
+    folder = tmp_path / "works"
+    folder.mkdir()
+    for n in WORKS[:2]:
+        photo(n).save(folder / f"{n}.png")
+    reg.add_artist("Ann")
+    reg.add_work_files("Ann", folder)
+    copies_dir = copy_index.default_dir(reg)
+    assert (copies_dir / "base" / "meta.json").exists()
+    more = tmp_path / "more"
+    more.mkdir()
+    photo("chelsea").save(more / "chelsea.png")
+    reg.add_work_files("Ann", more)
+    assert sorted(p.name for p in copies_dir.glob("seg-*")) == ["seg-000001"]   # appended, base kept
+    # a work whose file is gone: recorded as failed, still found on its stored pHash/PDQ
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    photo("rocket").save(gone / "rocket.png")
+    (rocket,) = reg.add_work_files("Ann", gone, perceptual=True)
+    (gone / "rocket.png").unlink()
+    reg.add_work(  # registered by URL only: no image to fingerprint
+        "Ann", title="web", location="https://example.org/x.png")
+    det = cp.CopyDetector.from_registry(reg)
+    failed = json.loads((copies_dir / "failed.json").read_text())
+    assert str(rocket.work.id) not in failed or "no local image file" in failed[str(rocket.work.id)]
+    assert any("https://example.org/x.png" in v for v in failed.values())
+    assert det.how in ("appended", "loaded")
+    hit = det.find_copies(ImageOps.mirror(_crop(photo("chelsea"), 0.8, 0.8, 0.0, 1.0)))
+    assert [(m.title, m.artist) for m in hit] == [("chelsea", "Ann")]
+    exact = det.find_copies(photo("astronaut").resize((256, 256)))
+    assert [m.title for m in exact] == ["astronaut"]
+    again = cp.CopyDetector.from_registry(reg)
+    assert again.how == "loaded" and len(again.index) == len(det.index)
+
+
+@needs_cv2
+def test_registry_index_is_persisted_and_incremental_sqlite(tmp_path):
+    with Registry(tmp_path / "reg.sqlite") as reg:
+        assert copy_index.default_dir(reg) == tmp_path / "reg.sqlite.copies"
+        _registry_flow(reg, tmp_path)
+
+
+@needs_cv2
+@pytest.mark.postgres
+def test_registry_index_is_persisted_and_incremental_postgres(fresh_postgres_url, tmp_path):
+    with Registry(fresh_postgres_url, match_index=tmp_path / "pg.index") as reg:
+        assert copy_index.default_dir(reg) == tmp_path / "pg.copies"
+        _registry_flow(reg, tmp_path)
