@@ -1,4 +1,7 @@
-"""AUTOMATIC1111 stable-diffusion-webui ``parameters`` (also Forge, reForge, SD.Next, Fooocus' A1111 scheme).
+"""AUTOMATIC1111 stable-diffusion-webui ``parameters`` and the tools that copy its format.
+
+Forge, reForge, SD.Next, Fooocus' A1111 scheme, Civitai's generator and Yodayo write the same
+infotext; :func:`detect_flavour` names the tool from the fields only it writes.
 
 The "infotext" is written to the PNG text chunk ``parameters``, or to the EXIF UserComment
 (``UNICODE\\0`` + UTF-16) in JPEG and WebP::
@@ -23,6 +26,7 @@ from .._registry import register_reader
 from .._source import ImageSource
 from ._common import (as_float, as_int, as_text, generation_evidence, has_parameters_slot,
                       looks_like_json_object, parameters_text, parse_size)
+from .comfyui import has_comfyui_graph
 
 # A1111's key pattern (``\w[\w \-/]+``), anchored on one already-isolated key.
 _KEY = re.compile(r"\w[\w \-/]+")
@@ -91,10 +95,28 @@ def _find_settings_line(lines: list[str]) -> tuple[int, dict[str, str]] | None:
     return None
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
 def detect_flavour(settings: dict[str, str]) -> str:
-    """Which webui wrote the infotext, from its ``Version``/``App`` fields."""
+    """Which tool wrote the infotext: they all share A1111's format, so the fields that only one
+    tool writes decide (checked most specific first):
+
+    * Civitai's generator: ``Civitai resources`` / ``Civitai metadata``, or ``Hashes`` JSON with
+      ``Created Date``;
+    * Yodayo / Moescape: its content-filter score ``NGMS``, or a UUID as ``Model`` without a version;
+    * SD.Next: ``App: SD.Next``; Fooocus' A1111 scheme: ``Version: Fooocus v...``;
+    * Forge: ``Version: f2.0.1v1.10.1-...`` (``f`` + Forge's version + A1111's); reForge: its own
+      semver then A1111's (``Version: 1.7.0-v1.10.1RC-...``); Forge Classic / Neo: ``classic`` / ``neo``;
+    * otherwise AUTOMATIC1111 (``Version: v1.10.1``).
+    """
     version = settings.get("Version", "")
     app = settings.get("App", "")
+    if "Civitai resources" in settings or "Civitai metadata" in settings or (
+            "Hashes" in settings and "Created Date" in settings):
+        return "Civitai"
+    if "NGMS" in settings or (_UUID.fullmatch(settings.get("Model", "").strip()) and not version):
+        return "Yodayo"
     if version.startswith("Fooocus"):
         return "Fooocus"
     if "SD.Next" in app or "SD.Next" in version:
@@ -103,6 +125,10 @@ def detect_flavour(settings: dict[str, str]) -> str:
         return "ComfyUI"
     if re.match(r"f\d", version):  # Forge: "f2.0.1v1.10.1-previous-..." / "f0.0.17v1.8.0rc-..."
         return "Forge"
+    if re.match(r"\d+\.\d+[\w.]*-v\d+\.\d+", version):  # reForge: "1.7.0-v1.10.1RC-latest-..."
+        return "reForge"
+    if re.match(r"(classic|neo)\b", version, re.IGNORECASE):
+        return "Forge Classic" if version.lower().startswith("classic") else "Forge Neo"
     return "AUTOMATIC1111"
 
 
@@ -147,14 +173,29 @@ def parse_a1111_parameters(text: str) -> GenerationParameters:
     return params
 
 
-def is_image_to_image(params: GenerationParameters) -> bool:
-    """img2img / inpainting: a mask, or a denoising strength < 1 that is not the hires-fix pass."""
+def image_to_image_reason(params: GenerationParameters) -> str | None:
+    """Why the infotext is img2img / inpainting, or None for text-to-image.
+
+    A mask setting (inpainting), an init image (SD.Next's ``Init image ...``), or a denoising strength
+    below 1 that is not the hires-fix pass (txt2img writes ``Denoising strength`` with ``Hires ...``).
+    """
     extra = params.extra
-    if _INPAINT_KEYS & extra.keys():
-        return True
+    mask = sorted(_INPAINT_KEYS & extra.keys())
+    if mask:
+        return f"inpainting settings ({', '.join(f'{k}: {extra[k]}' for k in mask[:3])})"
+    init = sorted(k for k in extra if k.lower().startswith("init image"))
+    if init:
+        return f"init image ({init[0]}: {extra[init[0]]})"
     denoise = as_float(extra.get("Denoising strength"))
     hires = any(k.startswith("Hires") for k in extra)
-    return denoise is not None and denoise < 1 and not hires
+    if denoise is not None and denoise < 1 and not hires:
+        return f"Denoising strength {denoise:g} on an init image, without a hires-fix pass"
+    return None
+
+
+def is_image_to_image(params: GenerationParameters) -> bool:
+    """img2img / inpainting (see :func:`image_to_image_reason`)."""
+    return image_to_image_reason(params) is not None
 
 
 @register_reader("a1111", applies=has_parameters_slot,
@@ -172,4 +213,15 @@ def read_a1111(source: ImageSource) -> Iterable[Evidence]:
         if location.startswith("PNG"):
             raise  # a 'parameters' chunk without settings is worth a warning
         return []  # a camera's free-text UserComment is not ours to judge
-    return [generation_evidence("a1111", location, "parameters", text, params, edited=is_image_to_image(params))]
+    note = ""
+    if has_comfyui_graph(source):
+        # ComfyUI save nodes write an A1111-style copy beside the graph (for Civitai and A1111 readers):
+        # the file was made by ComfyUI, whatever the copy's fields suggest.
+        params.extra["written_as"] = params.tool
+        params.tool = "ComfyUI"
+        note = "A1111-style copy of the parameters written by a ComfyUI save node beside its graph"
+    reason = image_to_image_reason(params)
+    if reason:
+        params.extra["edit_reason"] = reason
+        note = (note + "; " if note else f"{params.tool} generation parameters ") + f"(image edited: {reason})"
+    return [generation_evidence("a1111", location, "parameters", text, params, edited=reason is not None, note=note)]

@@ -3,8 +3,15 @@
 ``prompt`` (API format) maps node ids to ``{"class_type": ..., "inputs": {...}}``; an input that is
 wired to another node is ``[source_node_id, output_slot]``. ``workflow`` (UI format) lists
 ``nodes`` with positional ``widgets_values`` and a ``links`` table. PNGs carry both as text
-chunks; ComfyUI's animated WebP puts ``Prompt:{json}`` in EXIF Make and ``Workflow:{json}`` in
-EXIF Model.
+chunks. JPEG and WebP outputs keep them in EXIF, in the layouts real savers write:
+
+* ComfyUI's own WebP savers: ``prompt:{json}`` in Model, ``workflow:{json}`` in Make, further
+  extra-info keys (``key:{json}``) in ImageDescription and the tags below it;
+* Kaharos94's Saveaswebp / SaveImgAdv: the bare API graph in Make, the bare workflow in
+  ImageDescription (an A1111-style copy may sit in UserComment);
+* ExtendedImageFormats: ``{"prompt": {...}, "workflow": {...}}`` as JSON in UserComment;
+* Civitai's on-site ComfyUI generator: the API graph in UserComment with Civitai's own keys
+  (``extra``/``extraMetadata``/``resource-stack``, ``urn:air:`` model ids), named "Civitai".
 
 Parameters come from walking the graph the way it executes: the sampler's ``positive`` and
 ``negative`` links lead (through conditioning nodes) to text encoders, ``model`` to the
@@ -20,8 +27,8 @@ from .._base import Evidence, GenerationParameters, SignalError
 from .._registry import register_reader
 from .._source import ImageSource
 from .._json import load_json_object
-from ._common import (EXIF_MAKE, EXIF_MODEL, as_float, as_int, as_text, exif_text, generation_evidence,
-                      json_safe, looks_like_json_object)
+from ._common import (EXIF_IMAGE_DESCRIPTION, EXIF_MAKE, EXIF_MODEL, as_float, as_int, as_text, exif_text,
+                      generation_evidence, json_safe, looks_like_json_object, user_comment)
 
 MAX_NODES = 10_000
 MAX_WALK = 500  # nodes visited by one upstream walk
@@ -43,8 +50,20 @@ _WIDGETS = {
     "EmptyLatentImage": ["width", "height", "batch_size"],
     "EmptySD3LatentImage": ["width", "height", "batch_size"],
     "LoadImage": ["image", None],
+    "VAEEncodeForInpaint": ["grow_mask_by"],
+    "InpaintModelConditioning": ["noise_mask"],
+    "ImagePadForOutpaint": ["left", "top", "right", "bottom", "feathering"],
 }
 Graph = dict[str, dict[str, Any]]
+# Nodes that only exist to edit a given image: inpaint/outpaint encoders and conditioning, and the
+# conditioning of instruction-edit models (Flux Kontext, Qwen-Image-Edit, InstructPix2Pix, ...).
+_EDIT_NODE_MARKERS = ("VAEEncodeForInpaint", "InpaintModelConditioning", "ImagePadForOutpaint",
+                      "ReferenceLatent", "FluxKontext", "QwenImageEdit", "InstructPixToPix",
+                      "Inpaint", "Outpaint", "SetLatentNoiseMask")
+# Model files made for inpainting or instruction editing, by name.
+_EDIT_MODEL_WORDS = ("inpaint", "kontext", "image_edit", "image-edit", "imageedit", "qwen_edit", "fill-dev",
+                     "fill_dev", "flux1-fill", "instruct-pix2pix", "ip2p", "omnigen", "step1x-edit", "hidream_e1")
+_CIVITAI_KEYS = ("extraMetadata", "resource-stack")
 
 
 def _link(value: Any) -> str | None:
@@ -160,16 +179,66 @@ def _model_name_any(graph: Graph) -> str | None:
     return None
 
 
+def _loads_an_image(graph: Graph) -> str | None:
+    """Id of a node that loads an input image (LoadImage and the custom loaders named like it)."""
+    return next((i for i, n in graph.items() if "LoadImage" in _class(n) or _class(n) in ("ETN_LoadImageBase64",)),
+                None)
+
+
+def edit_reason(graph: Graph, sampler_id: str | None, from_image: bool, partial: bool,
+                denoise: float | None) -> str | None:
+    """Why this graph edits an existing image (inpaint, outpaint, img2img, instruction edit), or None.
+
+    An image loaded *and* one of: an inpaint/outpaint/edit node, an edit or inpaint model, or the
+    sampled latent encoded from that image with denoise below 1. A loaded image that only feeds a
+    ControlNet or IP-Adapter is a reference, not an edit.
+    """
+    loader = _loads_an_image(graph)
+    if loader is None:
+        return None
+    for node_id, node in graph.items():
+        cls = _class(node)
+        if any(marker in cls for marker in _EDIT_NODE_MARKERS):
+            return f"{cls} node {node_id} edits the image loaded by node {loader} ({_class(graph[loader])})"
+    for node_id, node in graph.items():
+        for name in _MODEL_INPUTS + ("lora_name",):
+            value = _inputs(node).get(name)
+            if isinstance(value, str) and any(word in value.lower() for word in _EDIT_MODEL_WORDS):
+                return f"edit/inpaint model {value!r} (node {node_id}) applied to the image loaded by node {loader}"
+    if from_image and partial:
+        amount = f"denoise {denoise:g}" if denoise is not None else "a partial schedule (start_at_step > 0)"
+        return f"sampler node {sampler_id} starts from the image loaded by node {loader}, encoded, with {amount}"
+    return None
+
+
+def is_civitai_graph(graph: dict[str, Any]) -> bool:
+    """Civitai's generator adds its own top-level keys and ``urn:air:`` resource ids to the graph."""
+    if any(key in graph for key in _CIVITAI_KEYS):
+        return True
+    extra = graph.get("extra")
+    if isinstance(extra, dict) and "airs" in extra:
+        return True
+    return any(isinstance(v, str) and v.startswith("urn:air:")
+               for node in list(graph.values())[:MAX_NODES] for v in _inputs(node).values())
+
+
 def parse_comfyui_graph(graph: dict[str, Any]) -> tuple[GenerationParameters, bool]:
-    """Parameters from an API-format graph, and whether it is image-to-image. Robust to unknown nodes."""
+    """Parameters from an API-format graph, and whether it is image-to-image. Robust to unknown nodes.
+
+    The reason for an edit verdict is kept in ``params.extra["edit_reason"]``.
+    """
     if not is_api_graph(graph):
         raise SignalError("ComfyUI graph: no node has a class_type")
     if len(graph) > MAX_NODES:
         raise SignalError(f"ComfyUI graph: {len(graph)} nodes, above the {MAX_NODES} limit")
-    graph = {str(k): v for k, v in graph.items() if isinstance(v, dict)}
-    params = GenerationParameters(tool="ComfyUI")
+    civitai = is_civitai_graph(graph)
+    graph = {str(k): v for k, v in graph.items() if isinstance(v, dict) and "class_type" in v}
+    params = GenerationParameters(tool="Civitai" if civitai else "ComfyUI")
+    if civitai:
+        params.extra["engine"] = "ComfyUI"
     samplers = _samplers(graph)
     edited = False
+    reason: str | None = None
     if samplers:
         # The first sampler that starts from an empty latent is the base pass; refiners come later.
         chosen = samplers[0]
@@ -194,12 +263,16 @@ def parse_comfyui_graph(graph: dict[str, Any]) -> tuple[GenerationParameters, bo
         denoise = as_float(inputs.get("denoise"))
         start_step = as_int(inputs.get("start_at_step"))
         partial = (denoise is not None and denoise < 1) or bool(start_step)
-        edited = from_image and partial
+        reason = edit_reason(graph, chosen, from_image, partial, denoise)
         params.extra["sampler_node"] = _class(graph[chosen])
         if denoise is not None:
             params.extra["denoise"] = denoise
     else:
         params.model = _model_name_any(graph)
+        reason = edit_reason(graph, None, False, False, None)
+    if reason is not None:
+        edited = True
+        params.extra["edit_reason"] = reason
     loras = [json_safe(_inputs(n).get("lora_name")) for n in graph.values() if "lora_name" in _inputs(n)]
     if loras:
         params.extra["loras"] = loras[:20]
@@ -236,22 +309,77 @@ def workflow_to_api_graph(workflow: dict[str, Any]) -> Graph:
     return graph
 
 
-def _comfy_sources(source: ImageSource) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
-    """(location, text) of the API graph and of the UI workflow, wherever this file keeps them."""
-    prompt = source.text("prompt")
-    workflow = source.text("workflow")
-    api = (prompt.location, prompt.text) if prompt and looks_like_json_object(prompt.text) else None
-    ui = (workflow.location, workflow.text) if workflow and looks_like_json_object(workflow.text) else None
-    if api is None and ui is None and source.exif_bytes:
-        for tag, label in ((EXIF_MAKE, "Make"), (EXIF_MODEL, "Model")):
-            text = exif_text(source, tag) or ""
-            head, sep, body = text.partition(":")
-            if sep and looks_like_json_object(body):
-                if head.lower() == "prompt":
-                    api = (f"{source.exif_location} {label}", body)
-                elif head.lower() == "workflow":
-                    ui = (f"{source.exif_location} {label}", body)
+_EXIF_SLOTS = ((EXIF_MODEL, "Model"), (EXIF_MAKE, "Make"), (EXIF_IMAGE_DESCRIPTION, "ImageDescription"),
+               (0x010D, "DocumentName"))
+Found = tuple[str, str, str, dict[str, Any]]  # (location, field, raw text, parsed object)
+
+
+def _classify(value: Any) -> str | None:
+    """``"prompt"`` for an API graph, ``"workflow"`` for a UI workflow, else None."""
+    if is_api_graph(value):
+        return "prompt"
+    if isinstance(value, dict) and isinstance(value.get("nodes"), list):
+        return "workflow"
+    return None
+
+
+def _exif_candidates(source: ImageSource) -> list[tuple[str, str, str]]:
+    """(location, field, text) of the EXIF slots savers put ComfyUI JSON in."""
+    where = source.exif_location or "EXIF"
+    found = [(f"{where} {label}", label, text) for tag, label in _EXIF_SLOTS if (text := exif_text(source, tag))]
+    comment = user_comment(source)
+    if comment:
+        found.append((f"{where} UserComment", "UserComment", comment))
+    return found
+
+
+def _comfy_sources(source: ImageSource) -> tuple[Found | None, Found | None]:
+    """The API graph and the UI workflow, wherever this file keeps them (see the module docstring)."""
+    api: Found | None = None
+    ui: Found | None = None
+    for key in ("prompt", "workflow"):
+        chunk = source.text(key)
+        if chunk is not None and looks_like_json_object(chunk.text):
+            parsed = load_json_object(chunk.text, f"ComfyUI {chunk.location}")
+            if key == "prompt":
+                api = (chunk.location, "prompt", chunk.text, parsed)
+            else:
+                ui = (chunk.location, "workflow", chunk.text, parsed)
+    if api is not None or ui is not None or not source.exif_bytes:
+        return api, ui
+    for location, label, text in _exif_candidates(source):
+        head, sep, body = text.partition(":")
+        if sep and head.strip().lower() in ("prompt", "workflow") and looks_like_json_object(body):
+            text, declared = body, head.strip().lower()
+        elif looks_like_json_object(text) and ('"class_type"' in text or '"nodes"' in text):
+            declared = None
+        else:
+            continue
+        parsed = load_json_object(text, f"ComfyUI {location}")
+        kind = _classify(parsed)
+        if kind is None and declared is None:
+            # ExtendedImageFormats: {"prompt": {...}, "workflow": {...}} in one JSON object.
+            inner_api, inner_ui = parsed.get("prompt"), parsed.get("workflow")
+            if api is None and _classify(inner_api) == "prompt":
+                api = (location, f"{label} prompt", text, inner_api)
+            if ui is None and _classify(inner_ui) == "workflow":
+                ui = (location, f"{label} workflow", text, inner_ui)
+            continue
+        entry = (location, label if declared is None else f"{label} {declared}", text, parsed)
+        if kind == "prompt" and api is None:
+            api = entry
+        elif kind == "workflow" and ui is None:
+            ui = entry
     return api, ui
+
+
+def has_comfyui_graph(source: ImageSource) -> bool:
+    """Whether the file holds a ComfyUI graph (other readers treat their text as a copy of it)."""
+    try:
+        api, ui = _comfy_sources(source)
+    except SignalError:
+        return False
+    return api is not None or ui is not None
 
 
 def _applies(source: ImageSource) -> bool:
@@ -262,17 +390,16 @@ def _applies(source: ImageSource) -> bool:
 def read_comfyui(source: ImageSource) -> Iterable[Evidence]:
     api, ui = _comfy_sources(source)
     if api is not None:
-        location, text = api
-        graph = load_json_object(text, f"ComfyUI {location}")
+        location, field, text, graph = api
         params, edited = parse_comfyui_graph(graph)
-        field = "prompt"
     elif ui is not None:
-        location, text = ui
-        workflow = load_json_object(text, f"ComfyUI {location}")
+        location, field, text, workflow = ui
         params, edited = parse_comfyui_graph(workflow_to_api_graph(workflow))
-        field = "workflow"
     else:
         return []
     if ui is not None and api is not None:
         params.extra["has_workflow"] = True
-    return [generation_evidence("comfyui", location, field, text, params, edited=edited)]
+    note = ""
+    if edited:
+        note = f"{params.tool} generation parameters (image edited: {params.extra['edit_reason']})"
+    return [generation_evidence("comfyui", location, field, text, params, edited=edited, note=note)]

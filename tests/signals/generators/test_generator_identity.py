@@ -1,0 +1,75 @@
+"""Naming the tool among those that share A1111's infotext, kohya-ss' own chunks, and A1111 img2img.
+
+Each infotext reproduces the fields the tool really writes (see a1111.detect_flavour's docstring
+for where each marker comes from); the rest of the line is the common A1111 part.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from artlineage.signals._base import Implication
+
+from ._fixtures import inspect, jpeg_with_user_comment, only_generation, png_with_text
+
+BASE = ("a red fox in snow\nNegative prompt: blurry\n"
+        "Steps: 28, Sampler: DPM++ 2M, Schedule type: Karras, CFG scale: 6, Seed: 42, Size: 832x1216, ")
+
+
+@pytest.mark.parametrize("tail, tool", [
+    ("Model hash: 6ce0161689, Model: v1-5, Version: v1.10.1", "AUTOMATIC1111"),
+    ("Model hash: 6ce0161689, Model: v1-5, Version: f2.0.1v1.10.1-previous-636-gb835f24a", "Forge"),
+    ("Model hash: 6ce0161689, Model: v1-5, Version: 1.7.0-v1.10.1RC-latest-2181-g1e3f4b6a", "reForge"),
+    ("Model hash: 6ce0161689, Model: v1-5, Version: classic", "Forge Classic"),
+    ("Model: v1-5, App: SD.Next, Version: 0ef4ab5, Pipeline: StableDiffusionXLPipeline, Operations: txt2img",
+     "SD.Next"),
+    ('Model: v1-5, Version: Fooocus v2.5.5', "Fooocus"),
+    ('Model hash: 6ce0161689, Civitai resources: [{"type":"checkpoint","modelVersionId":128713}], '
+     'Civitai metadata: {"remixOfId":1}', "Civitai"),
+    ('Hashes: {"model": "6ce0161689"}, Created Date: 2024-05-01T10:00:00.000Z, Model: v1-5', "Civitai"),
+    ("Model: 8d1fa3a2-41a6-4f5e-9d0b-2b7d2b8f6c11, NGMS: 0.12, Lora hashes: \"x: 1\"", "Yodayo"),
+])
+def test_tool_named_from_its_own_fields(tail, tool):
+    report = inspect(png_with_text({"parameters": BASE + tail}))
+    evidence, gen = only_generation(report, "a1111")
+    assert (gen["tool"], evidence.generator, report.verdict.generator) == (tool, tool, tool)
+    assert evidence.implies is Implication.AI_GENERATED
+
+
+def test_same_infotext_in_jpeg_user_comment_is_named_too():
+    report = inspect(jpeg_with_user_comment(BASE + "Model: v1-5, Version: f2.0.1v1.10.1-previous-636-gb835f24a"))
+    assert report.verdict.generator == "Forge"
+
+
+@pytest.mark.parametrize("tail, reason", [
+    ("Model: v1-5, Denoising strength: 0.45, Version: v1.10.1", "Denoising strength 0.45"),
+    ("Model: v1-5, Denoising strength: 0.75, Mask blur: 4, Inpaint area: Only masked, Version: v1.10.1",
+     "inpainting settings (Inpaint area: Only masked, Mask blur: 4)"),
+    ("Model: v1-5, App: SD.Next, Init image size: 1024x1024, Init image hash: 1a2b3c4d", "init image"),
+])
+def test_a1111_img2img_and_inpaint_are_ai_edited_with_the_reason(tail, reason):
+    report = inspect(png_with_text({"parameters": BASE + tail}))
+    evidence, gen = only_generation(report, "a1111")
+    assert evidence.implies is Implication.AI_EDITED and report.origin.value == "ai_edited"
+    assert reason in gen["extra"]["edit_reason"] and reason in evidence.note
+
+
+def test_hires_fix_denoise_is_still_text_to_image():
+    report = inspect(png_with_text({"parameters": BASE + "Model: v1-5, Denoising strength: 0.4, Hires upscale: 2, "
+                                                        "Hires steps: 10, Hires upscaler: Latent, Version: v1.10.1"}))
+    evidence, gen = only_generation(report, "a1111")
+    assert evidence.implies is Implication.AI_GENERATED and "edit_reason" not in gen["extra"]
+
+
+def test_kohya_sd_scripts_gen_img_chunks():
+    # gen_img.py: one tEXt chunk per field, prompt as plain text.
+    chunks = {"prompt": "1girl, solo, masterpiece", "seed": "1234", "sampler": "euler_a", "steps": "30",
+              "scale": "7.5", "negative-prompt": "lowres", "negative-scale": "None",
+              "original-height": "1024", "original-width": "768", "crop-top": "0", "crop-left": "0"}
+    report = inspect(png_with_text(chunks))
+    evidence, gen = only_generation(report, "kohya")
+    assert report.verdict.generator == "kohya-ss sd-scripts"
+    assert (gen["prompt"], gen["negative_prompt"], gen["seed"], gen["steps"], gen["cfg_scale"], gen["sampler"]) == (
+        "1girl, solo, masterpiece", "lowres", 1234, 30, 7.5, "euler_a")
+    assert (gen["width"], gen["height"], gen["extra"]["crop-top"]) == (768, 1024, "0")
+    assert evidence.location == "PNG tEXt 'prompt'"
