@@ -7,7 +7,10 @@ vocabulary (so most subjects are distinct) plus tags drawn Zipf-like from a list
 ("masterpiece", "8k", "trending on artstation", "(best quality:1.2)", "by the sea" ...), as real
 corpora repeat tags massively. The mix: 80% name no artist, 15% name one exactly (by X, in the style
 of X, X style, (X:1.2), bare X, accented or not) and 5% misspell one (a swapped letter pair; bare in
-the list or after "by").
+the list or after "by"). With ``--multilingual 0.1`` (the default) 10% of all prompts are instead
+written in another language or script (Japanese, Chinese, Korean, Russian, Polish, German, French,
+Spanish), half of them naming an artist in that language's form (宮崎駿風, в стиле Шишкина, w stylu
+Beksińskiego ...), which the regex loop mostly cannot find.
 
 The baseline is what a careful script would do: one ``re.compile(r"\\b" + re.escape(name) + r"\\b",
 re.I)`` per name and alias of the same starter list, each searched on each prompt (no accent
@@ -60,12 +63,36 @@ def _misspell(rnd: random.Random, name: str) -> str:
     return name[:j] + name[j + 1] + name[j] + name[j + 2:]
 
 
-def make_prompts(n: int, names: list[str], seed: int = 0) -> list[str]:
-    """Tag-list prompts: 80% artist-free, 15% with a name written exactly, 5% with a misspelt one."""
+# Prompts in other languages: (template with {} for the name, name forms) and name-free subjects.
+ML_NAMED = [
+    ("{}風の風景, 高品質", ["宮崎駿", "新海誠", "ミュシャ", "北斎"]),
+    ("{}风格的森林, 杰作", ["宫崎骏", "梵高", "毕加索"]),
+    ("{} 스타일, 고품질 일러스트", ["김정기", "피카소"]),
+    ("пейзаж в стиле {}, масло", ["Шишкина", "Айвазовского", "Кандинского", "Ивана Шишкина"]),
+    ("zamek w stylu {}, 8k", ["Beksińskiego", "Rutkowskiego", "Grega Rutkowskiego"]),
+    ("eine Burg im Stil von {}", ["Caspar David Friedrich", "Claude Monet"]),
+    ("un jardin à la manière de {}", ["Monet", "Renoir"]),
+    ("un castillo al estilo de {}", ["Goya", "Sorolla"]),
+]
+ML_FREE = ["夕焼けの海辺の猫, 高品質", "雨中的古老城市, 杰作", "바닷가의 고양이, 고품질", "кот на крыше, акварель",
+           "zamek na wzgórzu o zachodzie słońca", "eine Katze auf dem Dach, Aquarell", "un chat sur le toit",
+           "un gato en la ventana, acuarela", "ｈｉｇｈ　ｑｕａｌｉｔｙ， ８ｋ"]
+
+
+def make_prompts(n: int, names: list[str], seed: int = 0, multilingual: float = 0.0) -> list[str]:
+    """Tag-list prompts: 80% artist-free, 15% with a name written exactly, 5% with a misspelt one; a
+    ``multilingual`` share of them replaced by prompts in other languages (half naming an artist)."""
     rnd = random.Random(seed)
     long_names = [x for x in names if len(x) >= 9 and " " in x]   # misspelt ones that a reader would still get
     out = []
     for _ in range(n):
+        if multilingual and rnd.random() < multilingual:
+            if rnd.random() < 0.5:
+                template, forms = rnd.choice(ML_NAMED)
+                out.append(template.format(rnd.choice(forms)) + f", {rnd.choice(TAGS)}")
+            else:
+                out.append(f"{rnd.choice(ML_FREE)}, {rnd.choice(TAGS)}")
+            continue
         parts = [_subject(rnd)] + list(dict.fromkeys(rnd.choices(TAGS, TAG_WEIGHTS, k=rnd.randint(3, 9))))
         r = rnd.random()
         if r < 0.15:
@@ -84,10 +111,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--prompts", type=int, default=1_000_000)
     ap.add_argument("--baseline-prompts", type=int, default=20_000)
+    ap.add_argument("--multilingual", type=float, default=0.1, help="share of prompts in other languages")
     args = ap.parse_args()
     entries = load_artist_names()
     names = [n for e in entries for n, _ in e.all_names()]
-    prompts = make_prompts(args.prompts, [e.name for e in entries])
+    prompts = make_prompts(args.prompts, [e.name for e in entries], multilingual=args.multilingual)
     step = max(1, len(prompts) // args.baseline_prompts)
     sample = prompts[::step][:args.baseline_prompts]
 
@@ -112,7 +140,8 @@ def main() -> None:
     base_s = time.perf_counter() - t0
 
     g_rate, gs_rate, b_rate = len(prompts) / guard_s, len(sample) / guard_sample_s, len(sample) / base_s
-    print(f"{len(entries)} artists, {len(names)} names+aliases; guard built in {build * 1e3:.0f} ms")
+    print(f"{len(entries)} artists, {len(names)} names+aliases, {guard.variant_count} generated spellings; "
+          f"guard built in {build * 1e3:.0f} ms; {args.multilingual:.0%} of prompts in other languages")
     print(f"prompt guard  : {len(prompts):>9,} prompts in {guard_s:7.2f}s = {g_rate:>10,.0f} prompts/s, "
           f"{flagged / len(prompts):.1%} flagged (exact + fuzzy; 20% name an artist)")
     print(f"  on sample   : {len(sample):>9,} prompts in {guard_sample_s:7.2f}s = {gs_rate:>10,.0f} prompts/s "

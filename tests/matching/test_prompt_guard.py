@@ -14,7 +14,8 @@ CASES = [
       ("WLOP", "exact", "warn")]),
     ("knight, art by greg rutkowsky and artgrem", [("Greg Rutkowski", "fuzzy", "warn"), ("Artgerm", "fuzzy", "warn")]),
     ("in the style of Alfons Mucha", [("Alphonse Mucha", "alias", "allow")]),
-    ("Mucha poster, art nouveau", [("Alphonse Mucha", "alias", "allow")]),
+    # "mucha" is also an ordinary word (Spanish "much", Polish / Czech "fly"): bare, it only warns
+    ("Mucha poster, art nouveau", [("Alphonse Mucha", "alias", "warn")]),
     ("SALVADOR DALI melting clocks", [("Salvador Dalí", "exact", "allow")]),
     ("salvador dalí", [("Salvador Dalí", "exact", "allow")]),
     ("starry night, van gogh style", [("Vincent van Gogh", "alias", "allow")]),

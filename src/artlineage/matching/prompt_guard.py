@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -35,6 +34,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import LCSseq
 
+from . import _multilingual as ml
 from .artist_names import ArtistEntry, load_artist_names
 
 MAX_PROMPT_CHARS = 20_000     # longer prompts are checked on their first 20k characters
@@ -65,6 +65,8 @@ ALLOW, WARN, BLOCK, CREDIT = "allow", "warn", "block", "credit_required"
 COMMON_WORD_NAMES = frozenset({
     "turner", "bacon", "constable", "whistler", "homer", "munch", "bosch", "pollock", "hopper", "raphael",
     "titian", "rockwell", "moebius", "sargent", "church", "wood", "cole", "blake", "miller", "lee",
+    # ordinary words in other languages: "mucha" (es much, pl/cs fly), "klee" (de clover), "miro" (es/it I look)
+    "mucha", "klee", "miro",
 })
 # Names followed by these words name a technique, not an imitation of the artist ("Rembrandt lighting").
 TECHNIQUE_CONTEXTS = {
@@ -80,12 +82,17 @@ _ASCII_TABLE = {i: (chr(i).lower() if chr(i).isalnum() else " ") for i in range(
 _ASCII_BYTES = bytes(ord(_ASCII_TABLE[i]) for i in range(128)) + b" " * 128   # bytes.translate: ~5x str.translate
 # Trigger words, found by the same automaton pass as the names: a fuzzy name is looked for in the
 # words after "by" / "style of" and before "style".
-TRIGGERS_BEFORE = ("by", "style of", "manner of", "inspired by")
+TRIGGERS_BEFORE = ("by", "style of", "manner of", "inspired by") + tuple(
+    w for w in ml.STYLE_BEFORE_FOLDED if w.isascii() and " " in w and w not in ("a la",))
 TRIGGERS_AFTER = ("style", "art style", "artstyle")
 _ASCII_RUNS = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]+")
 _UNTIL_HARD_DELIM = re.compile(r"[^.;:\n()\[\]{}|<>]{0,160}")
-_TRIGGER_BEFORE = re.compile(r"(?:\bby|\bstyle of|\bmanner of|\binspired by|\bà la|\bfrom)\W{0,3}$", re.I)
-_TRIGGER_AFTER = re.compile(r"^\W{0,3}(?:art\s?style|style|aesthetic|inspired)\b", re.I)
+# Style markers around a name, on the raw text for ASCII prompts (the common case, no folding) and
+# on the folded context for the others (any language: "в стиле" is "v stile" there, see _multilingual).
+_TRIGGER_BEFORE = re.compile(r"(?:\bby|\bstyle of|\bmanner of|\binspired by|\bà la|\bfrom|\bim stil(?: von)?|"
+                             r"\bal estilo de|\bnello stile di|\bno estilo de|\bw stylu|\bve stylu|"
+                             r"\bdans le style de|\bin de stijl van)\W{0,3}$", re.I)
+_TRIGGER_AFTER = re.compile(r"^\W{0,3}(?:art\s?style|style|aesthetic|inspired|stil|stijl)\b", re.I)
 _WEIGHT_AFTER = re.compile(r"^\s*:\s*(-?\d+(?:\.\d+)?)")
 _SPAN_DELIMS = ",.;:\n()[]{}|<>"
 _SPAN_BRACKET = re.compile(r"[(\[{]+\s*([^()\[\]{}:\n]{2,80}?)\s*(?::\s*-?[\d.]+)?\s*[)\]}]+")
@@ -104,11 +111,6 @@ def _list_segments(text: str, s: int, e: int) -> Iterator[tuple[int, int]]:
     yield pos, e
 
 
-def _fold(c: str) -> str:
-    d = unicodedata.normalize("NFKD", c)
-    return "".join(ch for ch in d if not unicodedata.combining(ch)).casefold()
-
-
 def normalize_with_offsets(text: str) -> tuple[str, list[int] | None]:
     """(normalised text, offsets) where offsets[i] is the index in ``text`` of normalised char i;
     offsets is None on the ASCII path, where the mapping is the identity."""
@@ -123,9 +125,9 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int] | None]:
             offsets.extend(range(a, b))
             continue
         for i in range(a, b):
-            for ch in _fold(text[i]):
-                out.append(ch if ch.isalnum() else " ")
-                offsets.append(i)
+            folded = ml.fold_char(text[i])
+            out.append(folded)
+            offsets.extend([i] * len(folded))
     return "".join(out), offsets
 
 
@@ -197,11 +199,30 @@ class PromptGuard:
         for key, vals in by_key.items():
             # Prefer a canonical-name hit over an alias when two artists share a string.
             vals.sort(key=lambda v: v[1] != "name")
-            self._automaton.add_word(key, (len(key), tuple(vals), None))
+            self._automaton.add_word(key, (len(key), tuple(vals), None, None))
+        # Other spellings of each key, generated once here so the automaton pass stays the only
+        # per-prompt work: Han character variants, family-name-first order, declined forms. They map
+        # back to their key (for the context rules) and never enter the fuzzy index (_keys).
+        variants: dict[str, tuple[str, str, list]] = {}
+        for key, vals in by_key.items():
+            for form, spellings in (("script", ml.han_variants(key) | ml.spelling_variants(key)),
+                                    ("reordered", ml.reordered_variants(key)),
+                                    ("inflected", ml.inflected_variants(key))):
+                for v in spellings:
+                    if len(v) < 2 or v in by_key:
+                        continue       # a real name or alias wins over a generated spelling
+                    if v not in variants:
+                        variants[v] = (key, form, [])
+                    base, _f, vv = variants[v]
+                    vv.extend(x for x in vals if x not in vv)
+        for v, (base, form, vals) in variants.items():
+            vals.sort(key=lambda x: x[1] != "name")
+            self._automaton.add_word(v, (len(v), tuple(vals), None, (base, form)))
+        self.variant_count = len(variants)
         for kind, words in (("before", TRIGGERS_BEFORE), ("after", TRIGGERS_AFTER)):
             for w in words:
-                if w not in by_key:
-                    self._automaton.add_word(w, (len(w), (), kind))
+                if w not in by_key and w not in variants:
+                    self._automaton.add_word(w, (len(w), (), kind, None))
         if by_key:
             self._automaton.make_automaton()
         self._keys = list(by_key)
@@ -299,13 +320,16 @@ class PromptGuard:
         outputs (end, value) over ``norm``, keeping those at word boundaries of the normalised text."""
         hits, triggers = [], []
         n = len(norm)
-        for end, (klen, vals, trig) in outputs:
+        for end, (klen, vals, trig, variant) in outputs:
             start = end - klen + 1
             if (start > 0 and norm[start - 1] != " ") or (end + 1 < n and norm[end + 1] != " "):
-                if (start > 0 and norm[start - 1].isalnum()) or (end + 1 < n and norm[end + 1].isalnum()):
+                # Script-aware: Latin inside Latin or katakana inside katakana is part of a longer
+                # word; Han, kana and Thai have no spaces to look for (see _multilingual.joins).
+                if (start > 0 and ml.joins(norm[start - 1], norm[start], False)) or \
+                        (end + 1 < n and ml.joins(norm[end], norm[end + 1], True)):
                     continue
             if trig is None:
-                hits.append((start, end + 1, vals))
+                hits.append((start, end + 1, vals, variant))
             else:
                 triggers.append((start, end + 1, trig))
         return hits, triggers
@@ -313,17 +337,21 @@ class PromptGuard:
     def _exact(self, text: str, norm: str, offsets: list[int] | None, hits: list) -> list[PromptMatch]:
         if len(hits) > 1:   # keep the longest of overlapping hits ("alphonse mucha" over "mucha")
             hits.sort(key=lambda h: (h[0] - h[1], h[0]))
-            kept: list[tuple[int, int, tuple]] = []
+            kept: list[tuple[int, int, tuple, tuple | None]] = []
             for h in hits:
                 if all(h[1] <= k[0] or h[0] >= k[1] for k in kept):
                     kept.append(h)
             hits = kept
         out = []
-        for s, e, vals in hits:
+        for s, e, vals, variant in hits:
             os_, oe = (s, e) if offsets is None else (offsets[s], offsets[e - 1] + 1)
             idx, kind = vals[0]
-            out.append(self._make(text, os_, oe, norm[s:e], idx, "exact" if kind == "name" else "alias", 100.0,
-                                  shared=len({v[0] for v in vals}) > 1))
+            how = "exact" if kind == "name" else "alias"
+            key = norm[s:e]
+            if variant is not None:
+                key, form = variant
+                how = "inflected" if form == "inflected" else ("alias" if form == "reordered" else how)
+            out.append(self._make(text, os_, oe, key, idx, how, 100.0, shared=len({v[0] for v in vals}) > 1))
         return out
 
     # ---- context and decision ---------------------------------------------------------------
@@ -336,6 +364,11 @@ class PromptGuard:
             trigger = "by"
         elif _TRIGGER_AFTER.match(after):
             trigger = "style"
+        elif not (before.isascii() and after.isascii()):    # another language: its markers, folded
+            if ml.STYLE_BEFORE_RE.search(" ".join(normalize_with_offsets(before)[0].split())):
+                trigger = "by"
+            elif ml.STYLE_AFTER_RE.match(" ".join(normalize_with_offsets(after)[0].split())):
+                trigger = "style"
         weight = None
         stripped = before.rstrip()
         if stripped and stripped[-1] in "([{":
@@ -354,10 +387,18 @@ class PromptGuard:
         if key in TECHNIQUE_CONTEXTS:
             after_words = " ".join(normalize_with_offsets(after)[0].split())
             technique = any(after_words.startswith(w) for w in TECHNIQUE_CONTEXTS[key])
-        common = key in COMMON_WORD_NAMES and trigger not in ("by", "style")
-        ambiguous = technique or common
+        marked = trigger in ("by", "style")
+        common = key in COMMON_WORD_NAMES and not marked
+        # A name of one or two Han / kana / Thai characters found inside unsegmented text, or a
+        # declined form of a one-word name, is as likely an ordinary word: warn at most, unless a
+        # style marker says it is meant as an artist.
+        short_unsegmented = not marked and len(key) <= 2 and ml.is_unsegmented_key(key)
+        weak_inflection = how == "inflected" and not marked and (" " not in key or key in COMMON_WORD_NAMES)
+        ambiguous = technique or common or short_unsegmented or weak_inflection
         if ambiguous:
             confidence = 0.3 if technique else 0.35
+        elif how == "inflected":
+            confidence = 0.9 if marked else 0.75
         elif how == "fuzzy":
             confidence = round(0.85 * score / 100 + (0.05 if trigger else 0.0), 3)
         else:
@@ -368,6 +409,10 @@ class PromptGuard:
         if shared:
             confidence = min(confidence, 0.5)
         decision, reason = decide(entry, ambiguous)
+        if short_unsegmented:
+            reason = "short name found inside unsegmented text without a style marker; check the context"
+        elif weak_inflection:
+            reason = "declined form of a one-word name without a style marker; check the context"
         return PromptMatch(text=text[start:end], start=start, end=end, artist=entry.name, artist_id=entry.artist_id,
                            matched_as=how, score=score, trigger=trigger, weight=weight,
                            confidence=round(min(confidence, 0.99), 3), decision=decision, reason=reason,
