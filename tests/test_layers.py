@@ -21,7 +21,7 @@ PACKAGE = SRC / "artlineage"
 # Each layer may import itself and any layer listed before it.
 LAYERS: list[tuple[str, ...]] = [
     ("artlineage.errors", "artlineage.settings", "artlineage._files", "artlineage._db", "artlineage._migrate",
-     "artlineage.reporting", "artlineage._logging"),
+     "artlineage.reporting", "artlineage._logging", "artlineage._aio"),
     ("artlineage.signals",),
     ("artlineage.verdicts", "artlineage._inspect"),
     ("artlineage.matching",),

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import Counter
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any, Callable, Mapping
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..._aio import run_sync
 from ..._files import write_text_atomic
 from ...datasets.manifest import write_parquet_atomic
 from ...signals.web import FetchCache
@@ -40,7 +40,7 @@ def process_shard(table: pa.Table, index: int, cfg: FilterConfig, out_dir: str) 
         missing = [i for i, r in enumerate(results) if r is None]
         if missing:
             rows = table.take(pa.array(missing, type=pa.int64())).to_pylist()
-            fetched, requests = asyncio.run(_evaluate_rows(rows, cfg, cache, evaluator))
+            fetched, requests = run_sync(lambda: _evaluate_rows(rows, cfg, cache, evaluator))
             for i, r in zip(missing, fetched):
                 results[i] = r
     finally:

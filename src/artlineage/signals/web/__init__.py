@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Iterable
 from urllib.parse import urlsplit
 
+from ..._aio import run_sync
 from .._base import Evidence, SignalError
 from ._fetch import (BlockedAddressError, FetchCache, FetchError, FetchResult, SafeFetcher, is_public_address,
                      system_resolver)
@@ -185,13 +186,15 @@ async def check_url_async(url: str, fetcher: SafeFetcher, *, agents: Iterable[st
 
 def check_url(url: str, *, agents: Iterable[str] | None = None, allow_private: bool = False,
               html: bool = True, **fetch_options) -> WebCheck:
-    """Synchronous convenience: every web opt-out signal for one URL."""
+    """Synchronous convenience: every web opt-out signal for one URL. Works inside a running event loop too
+    (Jupyter): the check then runs on its own loop in a worker thread; async code awaits
+    :func:`check_url_async` instead."""
 
     async def run() -> WebCheck:
         async with SafeFetcher(allow_private=allow_private, **fetch_options) as fetcher:
             return await check_url_async(url, fetcher, agents=agents, html=html)
 
-    return asyncio.run(run())
+    return run_sync(run)
 
 
 __all__ = [
