@@ -25,7 +25,7 @@ def test_train_eval_run_and_inspect_through_the_cli(tmp_path):
     assert res.exit_code == 0, res.output
     card = json.loads((tmp_path / "ours.card.json").read_text())
     assert card["evaluation"]["dataset"] == "our uploads" and card["evaluation"]["n_real"] == 10
-    assert (tmp_path / "rep" / "evaluation.html").is_file()
+    assert (tmp_path / "rep" / "report.html").is_file()
     sample = next((eai / "gen_a").iterdir())
     res = runner.invoke(app, ["detect", "run", str(tmp_path / "ours.card.json"), str(sample), "--json"])
     assert res.exit_code == 0, res.output

@@ -60,7 +60,7 @@ def test_evaluation_on_new_images_sets_the_threshold_and_writes_a_report(trained
     assert {g.group for g in rep.groups} == {"ai/gen_a", "ai/gen_b", "real/camera"}
     paths = write_evaluation(rep, ev.card, tmp_path / "report")
     page = paths["html"].read_text()
-    assert "ROC AUC" in page and "data:image/png;base64," in page and "broken.png" in page
+    assert "ROC AUC" in page and 'src="data:image/png;base64,' in page and "broken.png" in page
     saved = ev.card.save(tmp_path / "evaluated.card.json")
     again = load_detector(saved)
     assert again.card.evaluation.threshold == rep.threshold

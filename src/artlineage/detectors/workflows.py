@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import io
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +9,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._files import write_text_atomic
 from ._card import ModelCard
 from ._folders import LabelledImages, ProgressFn, batched_scores
 from .evaluation import DEFAULT_TARGET_FPR, EvaluationReport, evaluate_scores, fit_calibration
@@ -81,89 +77,70 @@ def evaluate_folders(detector: Any, ai: Sequence[str | os.PathLike[str]], real: 
     return FolderEvaluation(report, card, [float(s) for s in scores], [images.paths[i] for i in ok])
 
 
-# ----- report ---------------------------------------------------------------------------------------
+# ----- report (the shared kit: artlineage.reporting) ------------------------------------------------
 
-def _png(fig: Any) -> str:
-    import base64
+def evaluation_charts(report: EvaluationReport) -> list[str]:
+    """ROC and reliability charts as <img> tags; none without matplotlib (the ``detect`` extra)."""
+    from ..reporting import figure_png, img_tag, new_figure
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-def evaluation_charts(report: EvaluationReport) -> dict[str, str]:
-    """ROC and reliability charts as PNG data URLs (matplotlib's object API: no global backend change)."""
     try:
-        from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - the health extra brings matplotlib
-        return {}
-    roc = Figure(figsize=(4.2, 3.6))
-    ax = roc.subplots()
-    ax.plot(report.roc["fpr"], report.roc["tpr"], color="#1f5fa8", lw=2, label=f"AUC {report.auc:.3f}")
-    ax.plot([0, 1], [0, 1], color="#999", lw=1, ls="--")
-    ax.axvline(report.fpr, color="#c0392b", lw=1, label=f"threshold {report.threshold:.3f}: FPR {report.fpr:.1%}")
-    ax.set_xscale("symlog", linthresh=0.01)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("false-positive rate (real images called AI)")
-    ax.set_ylabel("true-positive rate")
-    ax.legend(loc="lower right", fontsize=8)
-    ax.set_title("ROC")
-    rel = Figure(figsize=(4.2, 3.6))
-    ax = rel.subplots()
-    pred = [r["predicted"] for r in report.reliability]
-    obs = [r["observed"] for r in report.reliability]
-    ax.plot([0, 1], [0, 1], color="#999", lw=1, ls="--", label="perfect calibration")
-    ax.plot(pred, obs, marker="o", color="#1f5fa8", label=f"detector (ECE {report.ece:.3f})")
-    ax.set_xlabel("predicted probability of AI")
-    ax.set_ylabel("observed share of AI images")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.legend(loc="upper left", fontsize=8)
-    ax.set_title("Reliability")
-    return {"roc": _png(roc), "reliability": _png(rel)}
+        fig, (roc, rel) = new_figure(1, 2, figsize=(9, 3.8))
+    except ImportError:  # pragma: no cover - the detect extra brings matplotlib
+        return []
+    roc.plot(report.roc["fpr"], report.roc["tpr"], color="#1f5fa8", lw=2, label=f"AUC {report.auc:.3f}")
+    roc.plot([0, 1], [0, 1], color="#999", lw=1, ls="--")
+    roc.axvline(report.fpr, color="#c0392b", lw=1, label=f"threshold {report.threshold:.3f}: FPR {report.fpr:.1%}")
+    roc.set_xscale("symlog", linthresh=0.01)
+    roc.set_xlim(0, 1)
+    roc.set_xlabel("false-positive rate (real images called AI)")
+    roc.set_ylabel("true-positive rate")
+    roc.legend(loc="lower right", fontsize=8)
+    roc.set_title("ROC")
+    rel.plot([0, 1], [0, 1], color="#999", lw=1, ls="--", label="perfect calibration")
+    rel.plot([r["predicted"] for r in report.reliability], [r["observed"] for r in report.reliability],
+             marker="o", color="#1f5fa8", label=f"detector (ECE {report.ece:.3f})")
+    rel.set_xlabel("predicted probability of AI")
+    rel.set_ylabel("observed share of AI images")
+    rel.set_xlim(0, 1)
+    rel.set_ylim(0, 1)
+    rel.legend(loc="upper left", fontsize=8)
+    rel.set_title("Reliability")
+    return [img_tag(figure_png(fig, dpi=100), "ROC curve and reliability diagram")]
 
 
 def _pct(v: float | None) -> str:
     return "not measurable (too few real images)" if v is None else f"{v:.1%}"
 
 
-def render_evaluation_html(report: EvaluationReport, card: ModelCard) -> str:
-    charts = evaluation_charts(report)
-    e = html.escape
-    rows = "".join(
-        f"<tr><td>{e(g.group)}</td><td>{e(g.label)}</td><td>{g.n}</td><td>{g.rate:.1%}</td>"
-        f"<td>{'' if g.auc is None else f'{g.auc:.3f}'}</td></tr>" for g in report.groups)
-    fails = "".join(f"<li>{e(p)}: {e(why)}</li>" for p, why in report.errors[:50])
-    img = "".join(f'<img src="{src}" alt="{e(name)} chart" style="max-width:100%">' for name, src in charts.items())
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>Detector evaluation: {e(card.label)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}
-.note{{background:#fff6e0;padding:.6em 1em;border-left:4px solid #e0a000}}</style></head><body>
-<h1>Detector evaluation: {e(card.label)}</h1>
-<p class="note">A detector's output is a model's estimate, never proof. These figures hold for the images
-evaluated here; re-evaluate when your data or the generators change.</p>
-<table>
-<tr><th>AI images / real images</th><td>{report.n_ai} / {report.n_real}</td></tr>
-<tr><th>ROC AUC</th><td>{report.auc:.4f}</td></tr>
-<tr><th>threshold (chosen for ≤ {report.target_fpr:.1%} false positives)</th><td>{report.threshold:.4f}</td></tr>
-<tr><th>at that threshold</th><td>false positives {report.fpr:.2%}, true positives {report.tpr:.2%}</td></tr>
-<tr><th>true positives at 1 % false positives</th><td>{_pct(report.tpr_at_fpr.get("0.01"))}</td></tr>
-<tr><th>true positives at 0.1 % false positives</th><td>{_pct(report.tpr_at_fpr.get("0.001"))}</td></tr>
-<tr><th>expected calibration error</th><td>{report.ece:.4f}</td></tr>
-</table>
-<h2>Charts</h2>{img}
-<h2>Where it fails</h2>
-<p>Share called AI per group at the threshold: for AI groups the detection rate, for real groups the false-positive rate.</p>
-<table><tr><th>group</th><th>label</th><th>images</th><th>called AI</th><th>AUC (mixed groups)</th></tr>{rows}</table>
-{f"<h2>Unreadable images ({len(report.errors)})</h2><ul>{fails}</ul>" if report.errors else ""}
-</body></html>"""
+def evaluation_sections(report: EvaluationReport) -> list[str]:
+    from ..reporting import html_table, section
+
+    summary = html_table(["measure", "value"], [
+        ("AI images / real images", f"{report.n_ai} / {report.n_real}"),
+        ("ROC AUC", f"{report.auc:.4f}"),
+        (f"threshold (chosen for ≤ {report.target_fpr:.1%} false positives)", f"{report.threshold:.4f}"),
+        ("false / true positives at that threshold", f"{report.fpr:.2%} / {report.tpr:.2%}"),
+        ("true positives at 1 % false positives", _pct(report.tpr_at_fpr.get("0.01"))),
+        ("true positives at 0.1 % false positives", _pct(report.tpr_at_fpr.get("0.001"))),
+        ("expected calibration error", f"{report.ece:.4f}"),
+    ])
+    note = ("<p><strong>A detector's output is a model's estimate, never proof.</strong> These figures hold for "
+            "the images evaluated here; evaluate again when your data or the generators change.</p>")
+    groups = html_table(["group", "label", "images", "called AI", "AUC (mixed groups)"],
+                        [(g.group, g.label, g.n, f"{g.rate:.1%}", g.auc) for g in report.groups])
+    out = [section("Summary", note + summary), section("Charts", "".join(evaluation_charts(report))),
+           section("Where it fails", "<p>Share called AI at the threshold, per group: for AI groups the "
+                                     "detection rate, for real groups the false-positive rate.</p>" + groups)]
+    if report.errors:
+        out.append(section(f"Unreadable images ({len(report.errors)})",
+                           html_table(["file", "why"], report.errors[:200])))
+    return out
 
 
 def write_evaluation(report: EvaluationReport, card: ModelCard, out_dir: str | os.PathLike[str]) -> dict[str, Path]:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "evaluation.json", "html": out / "evaluation.html"}
-    write_text_atomic(json.dumps(report.to_dict(), indent=2, default=float) + "\n", paths["json"])
-    write_text_atomic(render_evaluation_html(report, card), paths["html"])
-    return paths
+    """``report.json`` and ``report.html`` (with charts) in ``out_dir``."""
+    from ..reporting import write_report
+
+    jpath, hpath = write_report(out_dir, {"model": card.to_dict(), "evaluation": report.to_dict()},
+                                evaluation_sections(report), f"Detector evaluation: {card.label}")
+    return {"json": jpath, "html": hpath}

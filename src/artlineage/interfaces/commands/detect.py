@@ -95,7 +95,7 @@ def eval_cmd(
     model: Path = typer.Argument(..., exists=True, help="Model card, its folder, or a model file with its card beside it."),
     ai: List[Path] = typer.Option(..., "--ai", exists=True, file_okay=False, help="Folder of AI-made images (repeatable)."),
     real: List[Path] = typer.Option(..., "--real", exists=True, file_okay=False, help="Folder of real images (repeatable)."),
-    report: Path = typer.Option(Path("detector-eval"), "--report", help="Folder for evaluation.json and evaluation.html."),
+    report: Path = typer.Option(Path("detector-eval"), "--report", help="Folder for report.json and report.html (with charts)."),
     by: str = typer.Option("folder", "--by", help="Break results down by sub-folder or by generator (metadata)."),
     target_fpr: float = typer.Option(0.01, "--target-fpr", min=1e-6, max=0.5,
                                      help="False-positive rate the threshold is chosen for."),
