@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("artlineage.signals",),
     ("artlineage.verdicts", "artlineage._inspect"),
     ("artlineage.matching",),
-    ("artlineage.registry", "artlineage.health"),
+    ("artlineage.registry", "artlineage.health", "artlineage.stamping"),
     ("artlineage.detectors",),
     ("artlineage.datasets",),
     ("artlineage.pipelines",),

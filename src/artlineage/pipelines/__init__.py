@@ -6,6 +6,7 @@ registry, matching, health, datasets I/O) and used by the interfaces (CLI, web).
 - :mod:`.registry_consent` — the artists' registry as a consent source of the filter (``--registry``)
 - :mod:`.audit` — the filter's audit report with dataset health (``--health``)
 - :mod:`.health` — health-report records from a scan database or a folder
+- :mod:`.stamp` — stamp every image of a folder, resumable (``artlineage stamp FOLDER``)
 
 Names load on first use, so ``import artlineage.pipelines`` does not import pyarrow or httpx.
 """
@@ -18,6 +19,7 @@ _LAZY = {
     "artlineage.pipelines.registry_consent": ("RegistryConsent",),
     "artlineage.pipelines.audit": ("health_of_kept",),
     "artlineage.pipelines.health": ("load_records", "records_from_scan_db"),
+    "artlineage.pipelines.stamp": ("stamp_folder", "StampBatchSummary"),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 

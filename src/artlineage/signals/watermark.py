@@ -75,6 +75,7 @@ def _bytes_to_bits(data: bytes) -> tuple[int, ...]:
 
 
 SDXL_WATERMARK_MESSAGE = 0b101100111110110010010000011110111011000110011110
+ARTLINEAGE_WATERMARK_MESSAGE = 0xF1AA40879C2F0DF1
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,11 @@ KNOWN_WATERMARKS: dict[str, KnownWatermark] = {
     "SDXL": KnownWatermark(tuple(int(b) for b in bin(SDXL_WATERMARK_MESSAGE)[2:]), "Stable Diffusion XL",
                            variants=((True, False), (True, True)),
                            note="sgm / diffusers SDXL pipelines"),
+    # artlineage stamp --watermark (artlineage.stamping): RGB uint8, 64 'bits' (the first 8 bytes of
+    # sha256(b"artlineage stamp")): balanced like a random string, so no ASCII payload above decodes in it.
+    "artlineage": KnownWatermark(tuple(int(b) for b in format(ARTLINEAGE_WATERMARK_MESSAGE, "064b")),
+                                 "an AI generator (artlineage stamp)",
+                                 note="written by artlineage stamp --watermark at generation time"),
 }
 
 
