@@ -10,6 +10,9 @@ rates, and ``http.server`` (a thread per connection, one ``write`` per header li
 hundred requests/s here, so it measured the server, not the clients. This one parses only what
 the clients send (request line, headers, no request bodies) and answers from a dict.
 
+:meth:`LoopbackServer.route_raw` hands one route's whole response to a coroutine instead, for
+hostile servers (drip-fed or endless bodies, header floods); the connection closes after it.
+
 ``LoopbackServer(separate_process=True)`` serves from a forked child process (routes must be set
 before ``__enter__``; ``hits`` is then not recorded): the server then does not share the
 client's GIL, which is what a benchmark needs.
@@ -21,8 +24,10 @@ import asyncio
 import multiprocessing
 import threading
 from http import HTTPStatus
+from typing import Awaitable, Callable
 
 Route = tuple[int, dict[str, str] | list[tuple[str, str]], bytes]
+RawRoute = Callable[[asyncio.StreamWriter], Awaitable[None]]
 MAX_HEADER_BYTES = 64 * 1024
 
 
@@ -52,6 +57,7 @@ class LoopbackServer:
         self._child: multiprocessing.Process | None = None
         self._wildcard_hosts = False
         self._rendered: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+        self.raw_routes: dict[tuple[str, str], RawRoute] = {}
 
     # ------------------------------------------------------------ routes
     def route(self, host: str, path: str, status: int = 200, headers=None, body: bytes | str = b"") -> None:
@@ -61,6 +67,10 @@ class LoopbackServer:
         self._rendered.pop((host, path), None)
         if path == "*":
             self._wildcard_hosts = True
+
+    def route_raw(self, host: str, path: str, respond: RawRoute) -> None:
+        """``respond(writer)`` writes the whole response (status line, headers, body) itself."""
+        self.raw_routes[(host, path)] = respond
 
     def url(self, host: str, path: str) -> str:
         return f"http://{host}:{self.port}{path}"
@@ -112,6 +122,14 @@ class LoopbackServer:
                 host = headers.get("host", "").rsplit(":", 1)[0]
                 if not self.separate_process:
                     self.hits.append((method, host, target))
+                raw_route = self.raw_routes.get((host, target)) or self.raw_routes.get(("*", target))
+                if raw_route is not None:
+                    try:
+                        await raw_route(writer)
+                        await writer.drain()
+                    except ConnectionError:
+                        pass  # the client stopped reading: what a hostile-server test expects
+                    return
                 head, body = self._response(host, target)
                 if self.latency:
                     await asyncio.sleep(self.latency)

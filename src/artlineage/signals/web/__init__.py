@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from ..._aio import run_sync
 from .._base import Evidence, SignalError
-from ._fetch import (BlockedAddressError, FetchCache, FetchError, FetchResult, SafeFetcher, is_public_address,
-                     system_resolver)
+from ._fetch import (BlockedAddressError, BodyDecodingError, FetchCache, FetchError, FetchResult, MalformedURLError,
+                     SafeFetcher, is_public_address, system_resolver, validate_url)
 from .agents import DEFAULT_AI_AGENTS, OWN_AGENT_TOKEN, USER_AGENT, ai_agents
 from .aitxt import AiTxtPolicy, parse_aitxt
 from .robots import RobotsPolicy, parse_robots, robots_evidence
@@ -198,7 +198,8 @@ def check_url(url: str, *, agents: Iterable[str] | None = None, allow_private: b
 
 
 __all__ = [
-    "AiTxtPolicy", "BlockedAddressError", "DEFAULT_AI_AGENTS", "FetchCache", "FetchError", "FetchResult",
+    "AiTxtPolicy", "BlockedAddressError", "BodyDecodingError", "DEFAULT_AI_AGENTS", "FetchCache", "FetchError",
+    "FetchResult", "MalformedURLError", "validate_url",
     "OWN_AGENT_TOKEN", "RobotsPolicy", "SITE_FILES", "SafeFetcher", "SiteSignals", "TdmRule", "USER_AGENT",
     "UrlEvaluator", "WebCheck", "ai_agents", "build_site_signals", "check_url", "check_url_async", "evaluate_url",
     "fetch_site_signals", "fetch_url_signals", "html_meta", "is_public_address", "location_matches",

@@ -5,7 +5,11 @@ connection pool, so a check done *before* the request (resolve, vet, then let ht
 is open to DNS rebinding. Here a transport resolves the name itself, refuses non-public addresses
 (unless ``allow_private``), and connects to the *vetted IP* while keeping the Host header and TLS
 SNI/certificate check on the original name. Redirects are followed by hand so every hop goes
-through that check, with a hop cap. Bodies are streamed and cut at a size cap.
+through that check, with a hop cap. Bodies are read raw and decoded here (:class:`BodyDecoder`), so
+the size cap counts *decoded* bytes as they are produced, through stacked encodings: httpx's own
+decoders inflate a whole network chunk at once, and ``Content-Encoding: gzip, gzip`` turned a few
+kB into a GiB before any cap could look. Every fetch (hops and retries together) has a total
+deadline on top of the per-read timeout, so a server dripping one byte a second cannot hold it.
 
 A :class:`FetchCache` (SQLite, with a TTL) keeps responses on disk so robots.txt, tdmrep.json and
 ai.txt are fetched once per host across shards, processes and reruns.
@@ -21,10 +25,11 @@ import socket
 import sqlite3
 import ssl
 import time
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import AsyncIterator, Awaitable, Callable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 import certifi
@@ -38,6 +43,152 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 RETRY_CODES = frozenset({429, 500, 502, 503, 504})
 DEFAULT_MAX_BYTES = 512 * 1024
+DEFAULT_DEADLINE = 30.0  # seconds for one whole fetch: every redirect hop and retry together
+MAX_STACKED_ENCODINGS = 3
+DECODE_STEP = 64 * 1024  # at most this much decoded output exists per encoding layer at a time
+
+
+class MalformedURLError(FetchError):
+    """The URL cannot be fetched as written (bad port, bad IP literal, no host, ...)."""
+
+
+class BodyDecodingError(FetchError):
+    """The body's Content-Encoding is unsupported, stacked too deep, or its data is corrupt."""
+
+
+def validate_url(url: object) -> str:
+    """``url`` if it can be fetched as written, else :class:`MalformedURLError` or :class:`FetchError`.
+
+    The checks httpx makes when sending (``httpx.InvalidURL``, which is no ``httpx.HTTPError``), done
+    up front so a bad row in a manifest, or a bad ``Location``, is that fetch's error with a reason.
+    """
+    if not isinstance(url, str):
+        raise MalformedURLError(f"malformed URL {url!r}: not a string")
+    try:
+        parts = urlsplit(url)
+        parsed = httpx.URL(url)
+        port = parsed.port
+    except (httpx.InvalidURL, ValueError, TypeError) as exc:
+        raise MalformedURLError(f"malformed URL {url!r}: {exc}") from None
+    if parts.scheme.lower() not in ("http", "https", ""):
+        raise FetchError(f"refused non-http(s) URL {url!r}")
+    if not parsed.host or not parts.hostname:
+        raise MalformedURLError(f"malformed URL {url!r}: no host")
+    if parsed.scheme not in ("http", "https"):
+        raise FetchError(f"refused non-http(s) URL {url!r}")
+    if port is not None and not 0 < port < 65536:
+        raise MalformedURLError(f"malformed URL {url!r}: port {port} is out of range")
+    return url
+
+
+class _Inflater:
+    """gzip / deflate, inflated at most ``step`` bytes per call (zlib's ``max_length``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        # gzip: header and trailer; deflate: zlib-wrapped as RFC 9110 says, raw as some servers send.
+        self._wbits = 16 + zlib.MAX_WBITS if name in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self._d = zlib.decompressobj(self._wbits)
+        self._started = False
+
+    def feed(self, data: bytes, step: int) -> Iterator[bytes]:
+        if self._d.eof:
+            return  # bytes after the end of the stream (a second gzip member, trailing junk): ignored
+        try:
+            if not self._started and self.name == "deflate":
+                self._started = True
+                try:
+                    first = zlib.decompressobj(zlib.MAX_WBITS)
+                    out = first.decompress(data, step)
+                    self._d = first
+                except zlib.error:
+                    self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+                    out = self._d.decompress(data, step)
+                data = self._d.unconsumed_tail
+                if out:
+                    yield out
+                if not data and len(out) < step:
+                    return
+            while not self._d.eof:
+                out = self._d.decompress(data, step)
+                data = self._d.unconsumed_tail
+                if out:
+                    yield out
+                if not data and len(out) < step:
+                    return  # all input used and no output held back
+        except zlib.error as exc:
+            raise BodyDecodingError(f"cannot decode the {self.name} body: {exc}") from None
+
+
+class _Unbrotli:
+    """br, decoded at most ``step`` bytes per call (brotli >= 1.2's ``output_buffer_limit``)."""
+
+    name = "br"
+
+    def __init__(self, brotli) -> None:  # type: ignore[no-untyped-def]
+        self._brotli = brotli
+        self._d = brotli.Decompressor()
+
+    def feed(self, data: bytes, step: int) -> Iterator[bytes]:
+        try:
+            out = self._d.process(data, output_buffer_limit=step)
+            if out:
+                yield out
+            while not self._d.can_accept_more_data() and not self._d.is_finished():
+                out = self._d.process(b"", output_buffer_limit=step)
+                if not out:
+                    return
+                yield out
+        except self._brotli.error as exc:
+            raise BodyDecodingError(f"cannot decode the br body: {exc}") from None
+
+
+def _bounded_brotli():  # type: ignore[no-untyped-def]
+    try:
+        import brotli
+    except ImportError:
+        return None
+    return brotli if hasattr(brotli.Decompressor, "can_accept_more_data") else None
+
+
+class BodyDecoder:
+    """Decodes a body's stacked Content-Encodings step by step, never holding more than a step.
+
+    Hand-written because httpx's decoders (and zlib's one-shot API) inflate a whole network chunk
+    in one call: a few kB of ``gzip, gzip`` become a GiB before the caller can count it. Here each
+    layer yields at most :data:`DECODE_STEP` bytes before the next layer or the caller sees them,
+    so the caller's cap stops the decoding itself. br is supported when a brotli that can bound its
+    output (>= 1.2) is installed; other encodings are refused, as is a stack deeper than
+    :data:`MAX_STACKED_ENCODINGS` (we ask for ``identity``; anything else is the server's choice).
+    """
+
+    def __init__(self, content_encodings: list[str], step: int = DECODE_STEP) -> None:
+        names = [n.strip().lower() for v in content_encodings for n in v.split(",")]
+        names = [n for n in names if n and n != "identity"]
+        if len(names) > MAX_STACKED_ENCODINGS:
+            raise BodyDecodingError(f"{len(names)} stacked content encodings (at most {MAX_STACKED_ENCODINGS})")
+        layers: list[_Inflater | _Unbrotli] = []
+        for name in reversed(names):  # the last encoding applied is the first undone
+            if name in ("gzip", "x-gzip", "deflate"):
+                layers.append(_Inflater(name))
+            elif name == "br" and (brotli := _bounded_brotli()) is not None:
+                layers.append(_Unbrotli(brotli))
+            else:
+                raise BodyDecodingError(f"unsupported Content-Encoding {name!r}")
+        self.layers = layers
+        self.step = step
+
+    def feed(self, raw: bytes) -> Iterator[bytes]:
+        """Decoded pieces of ``raw``, each at most ``step`` bytes; stop iterating to stop decoding."""
+        return self._through(0, raw)
+
+    def _through(self, depth: int, data: bytes) -> Iterator[bytes]:
+        if depth == len(self.layers):
+            if data:
+                yield data
+            return
+        for piece in self.layers[depth].feed(data, self.step):
+            yield from self._through(depth + 1, piece)
 
 
 def is_public_address(ip: str) -> bool:
@@ -63,6 +214,22 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
+class _Client(httpx.AsyncClient):
+    """An httpx client that leaves ``Location`` alone: :meth:`SafeFetcher.fetch` follows it by hand.
+
+    httpx builds the next request of every redirect even with ``follow_redirects=False`` and raises
+    ``RemoteProtocolError`` for a Location it cannot parse, before the caller sees the response.
+    That error would be retried as a network fault and its message would not name the Location;
+    the fetcher's own check (:func:`validate_url`) reports the bad URL with its reason instead.
+    """
+
+    def _build_redirect_request(self, request: httpx.Request, response: httpx.Response):  # type: ignore[no-untyped-def]
+        try:
+            return super()._build_redirect_request(request, response)
+        except (httpx.RemoteProtocolError, httpx.InvalidURL, ValueError):
+            return None
+
+
 class PinnedTransport(httpx.AsyncBaseTransport):
     """Resolve, vet, then connect to the vetted IP; Host header and SNI keep the original name."""
 
@@ -83,12 +250,21 @@ class PinnedTransport(httpx.AsyncBaseTransport):
             raise httpx.ConnectError(f"{host} has no address", request=request)
         vetted = [a for a in addresses if self.allow_private or is_public_address(a)]
         if not vetted:
-            raise BlockedAddressError(f"refused {host}: it resolves to non-public address {addresses[0]} "
+            # The address is not named: this message reaches remote callers (the platform's API),
+            # and what an internal name resolves to is exactly what an SSRF probe wants to learn.
+            raise BlockedAddressError(f"refused {host}: it resolves only to non-public addresses "
                                       f"(pass allow_private to fetch private/loopback hosts)")
         request.url = request.url.copy_with(host=vetted[0])
         if request.url.scheme == "https":
             request.extensions = {**request.extensions, "sni_hostname": host}
-        return await self.inner.handle_async_request(request)
+        try:
+            return await self.inner.handle_async_request(request)
+        except httpx.TransportError as exc:
+            message = str(exc)
+            if vetted[0] not in message:
+                raise
+            # Connection errors name the address connected to ("Connect call failed ('10.0.0.5', 80)").
+            raise type(exc)(message.replace(vetted[0], host), request=request) from None
 
     async def aclose(self) -> None:
         await self.inner.aclose()
@@ -203,14 +379,16 @@ class SafeFetcher:
     def __init__(self, *, allow_private: bool = False, user_agent: str = USER_AGENT, timeout: float = 10.0,
                  max_redirects: int = 5, retries: int = 2, backoff: float = 0.25, per_host_concurrency: int = 4,
                  per_host_delay: float = 0.0, max_connections: int = 64, resolver: Resolver | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None, cache: FetchCache | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, cache: FetchCache | None = None,
+                 deadline: float = DEFAULT_DEADLINE) -> None:
+        self.deadline = deadline
         self._resolver = resolver or system_resolver
         self._allow_private = allow_private
         self._client_options = dict(timeout=httpx.Timeout(timeout), follow_redirects=False,
                                     # identity: a gzip bomb cannot expand past the size cap in one chunk.
                                     headers={"User-Agent": user_agent, "Accept-Encoding": "identity"})
         # A given transport (tests: httpx.MockTransport) serves every host through one client.
-        self._shared = (httpx.AsyncClient(transport=PinnedTransport(transport, resolver=self._resolver,
+        self._shared = (_Client(transport=PinnedTransport(transport, resolver=self._resolver,
                                                                     allow_private=allow_private),
                                           **self._client_options) if transport is not None else None)
         # Otherwise one small connection pool per host (LRU-bounded): httpcore scans every pooled
@@ -266,7 +444,7 @@ class SafeFetcher:
         limits = httpx.Limits(max_connections=self.per_host_concurrency,
                               max_keepalive_connections=self.per_host_concurrency)
         inner = httpx.AsyncHTTPTransport(limits=limits, verify=self._ssl_context())
-        client = self._clients[host] = httpx.AsyncClient(
+        client = self._clients[host] = _Client(
             transport=PinnedTransport(inner, resolver=self._resolver, allow_private=self._allow_private),
             **self._client_options)
         return client
@@ -280,15 +458,18 @@ class SafeFetcher:
                 return cached
         result = FetchResult(url=url, final_url=url, method=method)
         current = url
+        budget = _Budget(self.deadline)
         try:
             for _hop in range(self.max_redirects + 1):
-                parts = urlsplit(current)
-                if parts.scheme not in ("http", "https") or not parts.hostname:
-                    raise FetchError(f"refused non-http(s) URL {current!r}")
-                response, body, truncated = await self._send_with_retries(method, current, max_bytes)
-                if response.status_code in REDIRECT_CODES and response.headers.get("location"):
+                validate_url(current)
+                response, body, truncated = await self._send_with_retries(method, current, max_bytes, budget)
+                location = response.headers.get("location")
+                if response.status_code in REDIRECT_CODES and location:
                     result.redirects.append(current)
-                    current = urljoin(current, response.headers["location"])
+                    try:
+                        current = urljoin(current, location.strip())
+                    except ValueError as exc:
+                        raise MalformedURLError(f"malformed URL {location!r}: {exc}") from None
                     if response.status_code == 303:
                         method = "GET" if method != "HEAD" else "HEAD"
                     continue
@@ -303,29 +484,36 @@ class SafeFetcher:
             result.error = str(exc)
         except httpx.HTTPError as exc:
             result.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        except (httpx.InvalidURL, ValueError, UnicodeError) as exc:  # what validate_url did not foresee
+            result.error = f"malformed URL {current!r}: {exc}"
         if self.cache is not None and not _transient(result):
             self.cache.put(result)
         return result
 
-    async def _send_with_retries(self, method: str, url: str, max_bytes: int) -> tuple[httpx.Response, bytes, bool]:
+    async def _send_with_retries(self, method: str, url: str, max_bytes: int,
+                                 budget: "_Budget") -> tuple[httpx.Response, bytes, bool]:
         attempt = 0
         while True:
             try:
-                response, body, truncated = await self._send(method, url, max_bytes)
+                response, body, truncated = await self._send(method, url, max_bytes, budget)
                 if response.status_code not in RETRY_CODES or attempt >= self.retries:
                     return response, body, truncated
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError):
                 if attempt >= self.retries:
                     raise
             # Exponential backoff with jitter, so many workers do not retry in lockstep.
-            await asyncio.sleep(self.backoff * (2 ** attempt) * (0.5 + random.random()))
+            async with budget.spend():
+                await asyncio.sleep(self.backoff * (2 ** attempt) * (0.5 + random.random()))
             attempt += 1
 
-    async def _send(self, method: str, url: str, max_bytes: int) -> tuple[httpx.Response, bytes, bool]:
+    async def _send(self, method: str, url: str, max_bytes: int,
+                    budget: "_Budget") -> tuple[httpx.Response, bytes, bool]:
         host = urlsplit(url).netloc.lower()
         lock = self._host_locks.get(host)
         if lock is None:
             lock = self._host_locks[host] = asyncio.Semaphore(self.per_host_concurrency)
+        # Waiting for this host's slot is not counted against the deadline: in a big filter run,
+        # thousands of URLs of one host queue here, politely, and none of them is the server's fault.
         async with lock:
             if self.per_host_delay > 0:
                 wait = self._host_last.get(host, 0.0) + self.per_host_delay - time.monotonic()
@@ -335,7 +523,8 @@ class SafeFetcher:
             self.requests_sent += 1
             self._in_flight[host] = self._in_flight.get(host, 0) + 1
             try:
-                return await self._stream(self._client_for(host), method, url, max_bytes)
+                async with budget.spend():
+                    return await self._stream(self._client_for(host), method, url, max_bytes)
             finally:
                 self._in_flight[host] -= 1
 
@@ -343,20 +532,70 @@ class SafeFetcher:
     async def _stream(client: httpx.AsyncClient, method: str, url: str,
                       max_bytes: int) -> tuple[httpx.Response, bytes, bool]:
         async with client.stream(method, url) as response:
+            decoder: BodyDecoder | None = None  # made at the first body byte: a HEAD may name any encoding
             chunks: list[bytes] = []
             size = 0
             truncated = False
             # HEAD too (it yields nothing): reading to the end of the message is what lets
             # httpcore put the connection back in the pool; an unread response closes it, which
-            # cost a TCP connect per URL.
-            async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > max_bytes:  # stop reading: a hostile server cannot make us buffer more
-                    truncated = True
+            # cost a TCP connect per URL. Raw bytes, decoded here: see BodyDecoder.
+            if response.is_stream_consumed:  # built from bytes in memory (httpx.MockTransport): no wire
+                raw_chunks = _already_read(response)
+            else:
+                raw_chunks = response.aiter_raw()
+            async for raw in raw_chunks:
+                if decoder is None:
+                    decoder = BodyDecoder(response.headers.get_list("content-encoding"))
+                for piece in decoder.feed(raw):
+                    chunks.append(piece)
+                    size += len(piece)
+                    if size > max_bytes:  # stop decoding and reading: the cap holds on decoded bytes
+                        truncated = True
+                        break
+                if truncated:
                     break
             body = b"".join(chunks)[:max_bytes]
             return response, body, truncated
+
+
+async def _already_read(response: httpx.Response) -> AsyncIterator[bytes]:
+    # httpx decoded these bytes when the response was built; undo nothing: present them raw.
+    response.headers.pop("content-encoding", None)
+    yield response.content
+
+
+class _Budget:
+    """The time one fetch may still spend on the network (hops, retries and backoff together)."""
+
+    def __init__(self, total: float) -> None:
+        self.total = total
+        self.left = total
+
+    def spend(self) -> "_Spending":
+        return _Spending(self)
+
+
+class _Spending:
+    def __init__(self, budget: _Budget) -> None:
+        self.budget = budget
+
+    async def __aenter__(self) -> None:
+        if self.budget.left <= 0:
+            raise self._expired()
+        self._start = time.monotonic()
+        self._timeout = asyncio.timeout(self.budget.left)
+        await self._timeout.__aenter__()
+
+    async def __aexit__(self, exc_type, exc, tb) -> bool:  # type: ignore[no-untyped-def]
+        self.budget.left -= time.monotonic() - self._start
+        try:
+            await self._timeout.__aexit__(exc_type, exc, tb)
+        except TimeoutError:
+            raise self._expired() from None
+        return False
+
+    def _expired(self) -> FetchError:
+        return FetchError(f"no complete response within the {self.budget.total:g} s deadline")
 
 
 def _transient(result: FetchResult) -> bool:
