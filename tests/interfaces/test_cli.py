@@ -101,3 +101,16 @@ def test_inspect_reports_every_file_when_one_has_a_corrupt_ztxt_chunk(tmp_path):
     assert [Path(r["path"]).name for r in reports] == ["a.png", "bad.png", "c.png"]
     assert all(r["error"] is None and r["verdict"]["origin"] == "unknown" for r in reports)
     assert any("unreadable PNG zTXt chunk" in w for w in reports[1]["warnings"])
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("http://[::1/x", "malformed URL 'http://[::1/x'"),
+    ("http://0177.0.0.1:9/x", "malformed URL 'http://0177.0.0.1:9/x': Invalid IPv4 address: '0177.0.0.1'"),
+    ("http:host/x", "malformed URL 'http:host/x': no host"),
+    ("", "malformed URL '': no host"),
+])
+def test_optout_of_a_malformed_url_is_a_clean_error(url, reason):
+    result = runner.invoke(app, ["optout", url])
+    assert result.exit_code == 2
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"error: {reason}" in result.output and "Traceback" not in result.output

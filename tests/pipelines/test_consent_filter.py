@@ -130,3 +130,26 @@ def test_report_charts_are_png_with_matplotlib_else_svg(tmp_path, monkeypatch):
     write_report(tmp_path, summary)
     page = (tmp_path / "report.html").read_text()
     assert page.count("<svg") == 2 and "robots" in page and "50.0%" in page
+
+
+def test_malformed_urls_and_redirects_to_them_are_per_row_errors(server, tmp_path):
+    server.route("redirect.test", "/to-octal.jpg", 302, {"Location": "http://0177.0.0.1/x.jpg"})
+    server.route("redirect.test", "/to-bad-port.jpg", 302, {"Location": "http://redirect.test:99999/x.jpg"})
+    urls = ["http://0177.0.0.1:9/x", "http://[::1]:99999/", "http://[::1/", "http:host/x", "",
+            server.url("redirect.test", "/to-octal.jpg"), server.url("redirect.test", "/to-bad-port.jpg"),
+            server.url("robots.test", "/ok/1.jpg")]
+    pq.write_table(pa.table({"url": urls}), tmp_path / "m.parquet")
+    summary = filter_manifest(tmp_path / "m.parquet", tmp_path / "o", _cfg())
+    assert (summary.kept, summary.excluded) == (len(urls), 0)
+    rows = pq.read_table(tmp_path / "o" / "kept.parquet").to_pylist()
+    errors = {r["url"]: json.loads(r["signal_errors"]) if r["signal_errors"] else [] for r in rows}
+    assert errors["http://0177.0.0.1:9/x"] == [
+        "url: malformed URL 'http://0177.0.0.1:9/x': Invalid IPv4 address: '0177.0.0.1'"]
+    assert errors["http://[::1]:99999/"] == ["url: malformed URL 'http://[::1]:99999/': port 99999 is out of range"]
+    assert errors["http://[::1/"][0].startswith("url: malformed URL 'http://[::1/'")
+    # (the catch-all route serves redirect.test a JPEG as tdmrep.json: that site file's own error comes first)
+    assert errors[server.url("redirect.test", "/to-octal.jpg")][-1] == \
+        "response: malformed URL 'http://0177.0.0.1/x.jpg': Invalid IPv4 address: '0177.0.0.1'"
+    assert errors[server.url("redirect.test", "/to-bad-port.jpg")][-1] == \
+        "response: malformed URL 'http://redirect.test:99999/x.jpg': port 99999 is out of range"
+    assert errors["http:host/x"] == ["url: malformed URL 'http:host/x': no host"]

@@ -124,3 +124,14 @@ def test_consent_for_file_uses_registry_terms(client, app):
     assert r.status_code == 200, r.text
     assert r.json()["decision"] == "reserved"
     assert A1111  # the fixture text is shared with the card test
+
+
+def test_url_errors_are_400_with_a_reason_and_never_name_the_resolved_address(client):
+    r = client.post("/v1/verdict", data={"url": "http://localhost:9/x.png"})
+    assert r.status_code == 400
+    assert r.json()["detail"] == ("could not fetch 'http://localhost:9/x.png': refused localhost: it resolves only "
+                                  "to non-public addresses (pass allow_private to fetch private/loopback hosts)")
+    r = client.post("/v1/verdict", data={"url": "http://[::1/x.png"})
+    assert r.status_code == 400 and "malformed URL 'http://[::1/x.png'" in r.json()["detail"]
+    r = client.post("/v1/consent", data={"url": "http://[::1/x.png"})
+    assert r.status_code == 400 and "malformed URL 'http://[::1/x.png'" in r.json()["detail"]

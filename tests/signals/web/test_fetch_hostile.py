@@ -318,3 +318,23 @@ def test_site_files_of_the_wrong_type_are_per_file_errors_or_ignored(server):
     assert set(check.errors) == {"tdmrep.json", "ai.txt"}
     assert "cannot decode the gzip body" in check.errors["ai.txt"]
 
+
+
+def test_fetch_failures_raised_inside_are_typed_under_fetch_error():
+    from artlineage.errors import ArtlineageError, FetchError
+    from artlineage.signals.web import BodyDecodingError, MalformedURLError, validate_url
+
+    assert issubclass(MalformedURLError, FetchError) and issubclass(BodyDecodingError, ArtlineageError)
+    with pytest.raises(MalformedURLError, match="port 70000 is out of range"):
+        validate_url("http://a.test:70000/")
+    assert validate_url("https://a.test/x?y=1") == "https://a.test/x?y=1"
+
+
+def test_check_url_of_a_malformed_url_is_an_error_without_a_fetch():
+    async def go():
+        async with SafeFetcher(resolver=local_resolver, retries=0) as fetcher:
+            return await check_url_async("http://[::1/x", fetcher), fetcher.requests_sent
+
+    check, sent = asyncio.run(go())
+    assert (check.evidence, sent) == ([], 0)
+    assert list(check.errors) == ["url"] and check.errors["url"].startswith("malformed URL 'http://[::1/x'")

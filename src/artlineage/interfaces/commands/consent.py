@@ -113,5 +113,8 @@ def optout_cmd(
     from ...signals.web import check_url
 
     result = check_url(url, agents=_agents(agent, None), allow_private=allow_private)
+    if "url" in result.errors:  # the URL itself is malformed: nothing was fetched
+        typer.echo(f"error: {result.errors['url']}", err=True)
+        raise typer.Exit(2)
     typer.echo(json.dumps({"url": url, "evidence": [e.to_dict() for e in result.evidence],
                            "errors": result.errors}, indent=2, default=str))

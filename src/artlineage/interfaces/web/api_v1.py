@@ -180,6 +180,8 @@ async def consent(file: UploadFile | None = File(default=None), url: str | None 
             raise HTTPException(501, "URL consent checks need artlineage.signals.web (not installed)")
         async with SafeFetcher(retries=0, timeout=10.0) as fetcher:
             check = await check_url_async(url, fetcher)
+        if "url" in check.errors:
+            raise HTTPException(400, f"cannot check {url!r}: {check.errors['url']}")
         verdict = decide_consent(check.evidence)
         return {"subject": {"url": url}, "errors": check.errors, **verdict.to_dict()}
     raise HTTPException(422, "send a file (multipart field 'file') or a 'url'")

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from ..._inspect import inspect_bytes
 from ...datasets.manifest import read_local_image
 from ...signals._base import Evidence, Implication
-from ...signals.web import (SITE_FILES, FetchCache, SafeFetcher, SiteSignals, UrlEvaluator, ai_agents,
-                            build_site_signals, fetch_site_signals, fetch_url_signals, html_meta, origin_of)
+from ...signals.web import (SITE_FILES, FetchCache, FetchError, SafeFetcher, SiteSignals, UrlEvaluator, ai_agents,
+                            build_site_signals, fetch_site_signals, fetch_url_signals, html_meta, origin_of,
+                            validate_url)
 from .config import FilterConfig
 from .decide import Decider
 
@@ -32,7 +33,8 @@ def _origin(url: str) -> str:
 
 
 def _is_web(url: Any) -> bool:
-    return isinstance(url, str) and url.startswith(("http://", "https://"))
+    # "http:host/x" is a malformed web URL (reported as such), not a local path.
+    return isinstance(url, str) and url.startswith(("http:", "https:"))
 
 
 def _signal_headers(headers_json: str, memo: dict[str, tuple[tuple[str, str], ...]]) -> tuple[tuple[str, str], ...]:
@@ -173,6 +175,11 @@ async def _evaluate_rows(rows: list[dict], cfg: FilterConfig, cache: FetchCache,
             evidence: list[Evidence] = []
             errors: list[str] = []
             web = _is_web(url)
+            if web:
+                try:
+                    validate_url(url)
+                except FetchError as exc:  # this row's error; nothing to fetch
+                    return evidence, [f"url: {exc}"]
             async with limit:
                 if web:
                     site = await site_for(url)

@@ -176,6 +176,10 @@ class WebCheck:
 async def check_url_async(url: str, fetcher: SafeFetcher, *, agents: Iterable[str] | None = None,
                           html: bool = True) -> WebCheck:
     agents = ai_agents(agents) if agents is None else tuple(agents)
+    try:
+        validate_url(url)
+    except FetchError as exc:  # nothing to fetch: the URL itself is the error
+        return WebCheck(url, [], {"url": str(exc)})
     site = await fetch_site_signals(fetcher, origin_of(url), agents)
     head, metas = await fetch_url_signals(fetcher, url, html=html)
     errors = dict(site.errors)

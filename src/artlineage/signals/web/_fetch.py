@@ -36,7 +36,7 @@ import certifi
 import httpx
 
 from .agents import USER_AGENT
-from ...errors import BlockedAddressError, FetchError  # noqa: F401  (re-exported: their old home)
+from ...errors import BlockedAddressError, FetchError, FetchTimeout, TooManyRedirects  # noqa: F401  (re-exported: their old home)
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -479,7 +479,7 @@ class SafeFetcher:
                 result.body, result.truncated = body, truncated
                 break
             else:
-                raise FetchError(f"more than {self.max_redirects} redirects")
+                raise TooManyRedirects(f"more than {self.max_redirects} redirects")
         except FetchError as exc:
             result.error = str(exc)
         except httpx.HTTPError as exc:
@@ -594,8 +594,8 @@ class _Spending:
             raise self._expired() from None
         return False
 
-    def _expired(self) -> FetchError:
-        return FetchError(f"no complete response within the {self.budget.total:g} s deadline")
+    def _expired(self) -> FetchTimeout:
+        return FetchTimeout(f"no complete response within the {self.budget.total:g} s deadline")
 
 
 def _transient(result: FetchResult) -> bool:
