@@ -162,30 +162,20 @@ def test_undecodable_bodies_are_errors_with_a_reason(server, encoding, body, rea
 
 # ----- time: a total deadline per fetch, not only a per-read timeout ------------------------
 
-def test_a_drip_fed_body_is_stopped_by_the_total_deadline(server):
+@pytest.mark.parametrize("what, start, drop", [
+    ("body", head(200, [("Content-Type", "text/plain")]), lambda i: b"x"),
+    ("headers", b"HTTP/1.1 200 OK\r\n", lambda i: f"X-Slow-{i}: y\r\n".encode()),
+])
+def test_a_drip_feed_is_stopped_by_the_total_deadline(server, what, start, drop):
     async def drip(writer):
-        writer.write(head(200, [("Content-Type", "text/plain")]))
-        for _ in range(600):  # one byte every 0.2 s: never idle long enough for the read timeout
-            writer.write(b"x")
+        writer.write(start)
+        for i in range(600):  # a drop every 0.2 s: never idle long enough for the read timeout
+            writer.write(drop(i))
             await writer.drain()
             await asyncio.sleep(0.2)
 
-    server.route_raw("drip.test", "/body", drip)
-    result = bounded_fetch(server.url("drip.test", "/body"), seconds=4, heap_bytes=4 * MiB,
-                           timeout=2.0, deadline=1.5)
-    assert result.error == "no complete response within the 1.5 s deadline"
-
-
-def test_drip_fed_headers_are_stopped_by_the_total_deadline(server):
-    async def drip(writer):
-        writer.write(b"HTTP/1.1 200 OK\r\n")
-        for i in range(600):
-            writer.write(f"X-Slow-{i}: y\r\n".encode())
-            await writer.drain()
-            await asyncio.sleep(0.2)
-
-    server.route_raw("drip.test", "/headers", drip)
-    result = bounded_fetch(server.url("drip.test", "/headers"), seconds=4, heap_bytes=4 * MiB,
+    server.route_raw("drip.test", f"/{what}", drip)
+    result = bounded_fetch(server.url("drip.test", f"/{what}"), seconds=4, heap_bytes=4 * MiB,
                            timeout=2.0, deadline=1.5)
     assert result.error == "no complete response within the 1.5 s deadline"
 
