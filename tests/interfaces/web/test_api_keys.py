@@ -16,7 +16,8 @@ def _sign_in(client) -> str:
     r = client.post("/signin", data={"csrf": csrf, "email": "a@example.org", "password": "correct horse battery"},
                     follow_redirects=False)
     assert r.status_code == 303
-    return csrf
+    # The token is bound to the session: a signed-in page's token, not the sign-in page's.
+    return re.search(r'name="csrf" value="([^"]+)"', client.get("/account").text).group(1)
 
 
 def test_list_and_revoke_through_the_api(client, app):

@@ -98,6 +98,9 @@ def test_cookie_session_writes_need_csrf_header(client, app):
                     follow_redirects=False)
     assert r.status_code == 303 and "HttpOnly" in r.headers["set-cookie"] and "SameSite=lax" in r.headers["set-cookie"]
     assert client.post("/v1/keys", json={"name": "k"}).status_code == 403  # no CSRF header
+    # The sign-in page's token was issued to no session: a signed-in page gives the one that works.
+    assert client.post("/v1/keys", json={"name": "k"}, headers={"X-CSRF-Token": csrf}).status_code == 403
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/account").text).group(1)
     r = client.post("/v1/keys", json={"name": "k"}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 201 and r.json()["key"].startswith("alk_")
 

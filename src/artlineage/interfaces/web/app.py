@@ -8,6 +8,7 @@ imported here, never from ``import artlineage``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -48,7 +49,8 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
                max_upload_bytes: int = 20 * 1024 * 1024, max_pixels: int = 40_000_000, pixels: bool = True,
                upgrade: bool = True, inspect_processes: int = 0, prewarm: bool = True,
                max_body_bytes: int = DEFAULT_BODY_BYTES, body_limits: dict[str, int] | None = None,
-               public_url: str | None = None) -> FastAPI:
+               public_url: str | None = None, signin_rate_per_address: int = 20,
+               signin_rate_per_account: int = 6) -> FastAPI:
     """The platform app. ``secret_key`` signs cookies and CSRF tokens (default: ``ARTLINEAGE_SECRET_KEY``,
     else random per process, which signs everyone out on restart). ``anonymous_rate_per_minute``: token
     bucket per client address for API calls without a key (None: no limit). ``inspect_processes``:
@@ -59,7 +61,9 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     ``body_limits`` sets a route's own (``{"POST /v1/prompt": 65536}``); see ``limits``. ``public_url``: the
     site's address as visitors see it (``https://art.example.org``; default ``ARTLINEAGE_PUBLIC_URL``, else
     ``http://127.0.0.1:8000``): every absolute URL the platform writes is built from it, never from the
-    request's Host header, which a client chooses and shared caches keep."""
+    request's Host header, which a client chooses and shared caches keep. ``signin_rate_per_address`` /
+    ``signin_rate_per_account``: sign-in and sign-up attempts per minute from one client address, and
+    sign-in attempts per minute at one account from anywhere (token buckets, burst = rate; 429 beyond)."""
     base_url = public_base_url(public_url or os.environ.get("ARTLINEAGE_PUBLIC_URL") or LOCAL_PUBLIC_URL)
     engine = open_platform_engine(db_url, upgrade=upgrade)
     if media_dir is None:
@@ -89,6 +93,7 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     app.state.limiter = limiter
     app.state.anonymous_rate = anonymous_rate_per_minute
     app.state.public_url = base_url
+    app.state.signin_rates = (signin_rate_per_address, signin_rate_per_account)
 
     @app.exception_handler(store.NotFoundError)
     async def _not_found(_r: Request, exc: Exception) -> JSONResponse:
@@ -109,6 +114,10 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     @app.exception_handler(UploadRejected)
     async def _rejected(_r: Request, exc: UploadRejected) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(auth.HashingBusy)
+    async def _busy(_r: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "2"})
 
     @app.exception_handler(OverflowError)
     async def _out_of_range(_r: Request, exc: Exception) -> JSONResponse:
@@ -289,9 +298,33 @@ def current_user(request: Request, s: Session = Depends(db_session, scope="funct
     user = auth.session_user(s, token) if token else None
     request.state.via = "session" if user else None
     if is_api and user is None and request.app.state.anonymous_rate:
-        client = request.client.host if request.client else "unknown"
-        _rate_limit(request, f"ip:{client}", request.app.state.anonymous_rate)
+        _rate_limit(request, f"ip:{client_address(request)}", request.app.state.anonymous_rate)
     return user
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def throttle_account_form(request: Request, email: str | None = None) -> None:
+    """Before any password is hashed: one attempt from this client address, and (sign-in) one at
+    this account from anywhere, or 429. The account's bucket is keyed by the normalised e-mail whether
+    or not it is registered, so a throttled answer says nothing about which e-mails exist."""
+    per_address, per_account = request.app.state.signin_rates
+    _rate_limit(request, f"signin-ip:{client_address(request)}", per_address)
+    if email is not None:
+        digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+        _rate_limit(request, f"signin-account:{digest}", per_account)
+
+
+def csrf_token_for(request: Request, csrf_cookie: str) -> str:
+    """The CSRF token for forms on this request's page, bound to its session (see ``auth``)."""
+    return request.app.state.signer.csrf_token(csrf_cookie, request.cookies.get(auth.SESSION_COOKIE))  # type: ignore[no-any-return]
+
+
+def csrf_valid(request: Request, token: str | None) -> bool:
+    return request.app.state.signer.csrf_ok(request.cookies.get(auth.CSRF_COOKIE), token,  # type: ignore[no-any-return]
+                                            request.cookies.get(auth.SESSION_COOKIE))
 
 
 def _rate_limit(request: Request, bucket: str, rate: int) -> None:
@@ -306,8 +339,7 @@ def require_user(request: Request, user: User | None = Depends(current_user)) ->
     if user is None:
         raise HTTPException(401, "sign in or use an API key", headers={"WWW-Authenticate": "Bearer"})
     if getattr(request.state, "via", None) == "session" and request.method not in ("GET", "HEAD", "OPTIONS"):
-        if not request.app.state.signer.csrf_ok(request.cookies.get(auth.CSRF_COOKIE),
-                                                request.headers.get("x-csrf-token")):
+        if not csrf_valid(request, request.headers.get("x-csrf-token")):
             raise HTTPException(403, "missing or invalid X-CSRF-Token header")
     return user
 

@@ -1,13 +1,20 @@
 """Accounts, sessions, CSRF tokens, API keys and per-key rate limits.
 
 * Passwords: argon2id (argon2-cffi's ``PasswordHasher`` defaults), rehashed on sign-in when the
-  parameters change.
+  parameters change; at least ``MIN_PASSWORD`` characters besides surrounding spaces, ``MIN_DISTINCT``
+  different ones, not the e-mail and not one of the most common passwords. Hashing runs through
+  ``HASHING`` (a ``HashingGate``): at most two at once (64 MiB and ~50 ms of a core each), a few more
+  waiting, the rest refused at once (503), so a sign-in flood cannot take the thread pool, the cores
+  or the memory the other pages need.
 * Sessions: a random token in an ``HttpOnly; SameSite=Lax`` cookie (``Secure`` on https), signed with
   itsdangerous so tampered cookies are rejected before any database read; the server keeps only the
   token's sha256 with an expiry, so signing out revokes it.
-* CSRF: signed double-submit. A random ``al_csrf`` cookie (HttpOnly, SameSite=Strict) and, in every
-  form, a token that is that value signed with the app secret; a POST is accepted only when the form
-  field (or ``X-CSRF-Token`` header for cookie-authenticated API calls) verifies and equals the cookie.
+* CSRF: signed double-submit bound to the session. A random ``al_csrf`` cookie (HttpOnly,
+  SameSite=Strict) and, in every form, a token that signs that value together with a digest of the
+  session cookie; a POST is accepted only when the form field (or ``X-CSRF-Token`` header for
+  cookie-authenticated API calls) verifies, equals the cookie and was issued to the same session. A
+  cookie pair planted by someone else (a sibling subdomain can set cookies) is therefore worthless
+  for another account, and a page's token stops working when its session ends.
 * API keys: ``alk_<prefix>_<secret>``; the secret's sha256 is stored.
 * Rate limits: a token bucket per API key (``rate_per_minute`` of the key, burst of the same size)
   and per client address for anonymous API calls, shared by all worker processes (``ratelimit``).
@@ -20,19 +27,66 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from ...errors import AuthError, PlatformError
 from .models import ApiKey, LoginSession, User, utcnow
-from ...errors import AuthError  # noqa: F401  (re-exported: its old home)
+
+_T = TypeVar("_T")
+
+
+class HashingBusy(PlatformError):
+    """More password hashes asked for at once than the gate admits: answer 503 and let the client retry."""
+
+
+class HashingGate:
+    """At most ``concurrency`` argon2 computations at once and ``queue`` more waiting (up to
+    ``wait_seconds``); anything beyond is refused at once with ``HashingBusy``. Callers are request
+    threads of the shared pool, so the bound on waiters is a bound on the pool threads a flood can hold."""
+
+    def __init__(self, concurrency: int = 2, queue: int = 8, wait_seconds: float = 10.0):
+        self.concurrency, self.queue, self.wait_seconds = concurrency, queue, wait_seconds
+        self._running = threading.BoundedSemaphore(concurrency)
+        self._admitted = threading.BoundedSemaphore(concurrency + queue)
+
+    def run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        if not self._admitted.acquire(blocking=False):
+            raise HashingBusy("too many sign-ins at once; try again in a moment")
+        try:
+            if not self._running.acquire(timeout=self.wait_seconds):
+                raise HashingBusy("too many sign-ins at once; try again in a moment")
+            try:
+                return fn(*args)
+            finally:
+                self._running.release()
+        finally:
+            self._admitted.release()
+
+
+HASHING = HashingGate()
 
 SESSION_COOKIE = "al_session"
 CSRF_COOKIE = "al_csrf"
 SESSION_DAYS = 14
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
+MIN_DISTINCT = 5
+# The most common passwords of ten or more characters (public breach-corpus top lists), lower-cased.
+# A short list on purpose: length and variety rules do most of the work, this catches the obvious.
+COMMON_PASSWORDS = frozenset({
+    "1234567890", "0123456789", "12345678910", "123456789a", "1q2w3e4r5t", "1qaz2wsx3edc", "qwertyuiop",
+    "qwerty1234", "qwerty12345", "qwerty123456", "password123", "password12", "password1234", "passw0rd123",
+    "iloveyou123", "abcdefghij", "abc1234567", "abcd123456", "a1b2c3d4e5", "asdfghjkl1", "asdfghjkl;",
+    "zxcvbnm123", "1234567890a", "0987654321", "9876543210", "1234554321", "1122334455", "1111122222",
+    "letmein123", "welcome123", "changeme123", "administrator", "admin12345", "superman123", "football123",
+    "baseball123", "monkey12345", "dragon12345", "sunshine123", "princess123", "trustno1234", "starwars123",
+    "correcthorsebatterystaple", "correct horse battery staple", "password password", "artlineage123",
+})
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 
 
@@ -51,6 +105,27 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def hash_password(password: str) -> str:
+    return HASHING.run(password_hasher().hash, password)
+
+
+def check_password_policy(password: str, email: str = "") -> None:
+    """``AuthError`` saying what to change when ``password`` is too weak to accept."""
+    if len(password) > MAX_PASSWORD:
+        raise AuthError(f"use at most {MAX_PASSWORD} characters")
+    core = password.strip()
+    if not core:
+        raise AuthError("a password of only spaces is not a password")
+    if len(core) < MIN_PASSWORD:
+        raise AuthError(f"use at least {MIN_PASSWORD} characters (spaces at the ends do not count)")
+    if len(set(core)) < MIN_DISTINCT:
+        raise AuthError(f"use at least {MIN_DISTINCT} different characters")
+    if core.lower() in COMMON_PASSWORDS:
+        raise AuthError("this is one of the most common passwords; choose another")
+    if email and core.lower() == email.strip().lower():
+        raise AuthError("the password must not be your e-mail address")
+
+
 # ---------------------------------------------------------------- users
 
 def create_user(session: Session, email: str, password: str, *, artist_id: int | None = None,
@@ -58,11 +133,10 @@ def create_user(session: Session, email: str, password: str, *, artist_id: int |
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise AuthError("enter a valid e-mail address")
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise AuthError(f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters")
+    check_password_policy(password, email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AuthError("an account with this e-mail already exists")
-    user = User(email=email, password_hash=password_hasher().hash(password), artist_id=artist_id,
+    user = User(email=email, password_hash=hash_password(password), artist_id=artist_id,
                 is_admin=is_admin)
     session.add(user)
     session.flush()
@@ -74,14 +148,14 @@ def authenticate(session: Session, email: str, password: str) -> User:
 
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or len(password) > MAX_PASSWORD:
-        password_hasher().hash("x" * MIN_PASSWORD)  # same work either way: no account enumeration by timing
+        hash_password("x" * MIN_PASSWORD)  # same work either way: no account enumeration by timing
         raise AuthError("wrong e-mail or password")
     try:
-        password_hasher().verify(user.password_hash, password)
+        HASHING.run(password_hasher().verify, user.password_hash, password)
     except (VerificationError, InvalidHashError):
         raise AuthError("wrong e-mail or password") from None
     if password_hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = password_hasher().hash(password)
+        user.password_hash = hash_password(password)
     return user
 
 
@@ -134,10 +208,12 @@ class Signer:
             return None
         return value if isinstance(value, str) else None
 
-    def csrf_token(self, csrf_cookie: str) -> str:
-        return self._csrf.dumps(csrf_cookie)
+    def csrf_token(self, csrf_cookie: str, session_cookie: str | None = None) -> str:
+        """The form token for ``csrf_cookie`` in the session of ``session_cookie`` (None: signed out)."""
+        return self._csrf.dumps([csrf_cookie, _session_binding(session_cookie)])
 
-    def csrf_ok(self, csrf_cookie: str | None, token: str | None, max_age: int = 86400) -> bool:
+    def csrf_ok(self, csrf_cookie: str | None, token: str | None, session_cookie: str | None = None,
+                max_age: int = 86400) -> bool:
         from itsdangerous import BadSignature
         if not csrf_cookie or not token or len(token) > 512:
             return False
@@ -145,7 +221,15 @@ class Signer:
             value = self._csrf.loads(token, max_age=max_age)
         except BadSignature:
             return False
-        return isinstance(value, str) and hmac.compare_digest(value, csrf_cookie)
+        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+            return False
+        return hmac.compare_digest(value[0], csrf_cookie) and \
+            hmac.compare_digest(value[1], _session_binding(session_cookie))
+
+
+def _session_binding(session_cookie: str | None) -> str:
+    """What a CSRF token carries of the session: a digest, so the token never reveals the cookie."""
+    return _sha256(f"csrf-session:{session_cookie or ''}")[:32]
 
 
 def new_csrf_cookie() -> str:

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from ...registry import store
 from ...registry.lineage import lineage
 from . import auth
-from .app import current_user, db_session, get_platform, session_token
+from .app import (csrf_token_for, csrf_valid, current_user, db_session, get_platform, session_token,
+                  throttle_account_form)
 from .lineage_svg import lineage_svg
 from .media import UploadRejected
 from .models import Media, User
@@ -47,8 +48,7 @@ templates.env.globals["BADGE_LABEL"] = BADGE_LABEL
 def render(request: Request, name: str, ctx: dict[str, Any], *, user: User | None, optout: OptOut = PLATFORM_DEFAULT,
            policy_url: str | None = "/.well-known/tdm-policy.json", status: int = 200) -> HTMLResponse:
     csrf_cookie = request.cookies.get(auth.CSRF_COOKIE) or auth.new_csrf_cookie()
-    signer = request.app.state.signer
-    ctx = {"request": request, "user": user, "csrf": signer.csrf_token(csrf_cookie), "optout": optout, **ctx}
+    ctx = {"request": request, "user": user, "csrf": csrf_token_for(request, csrf_cookie), "optout": optout, **ctx}
     response = templates.TemplateResponse(request, name, ctx, status_code=status)
     for k, v in optout_headers(optout, policy_url).items():
         response.headers[k] = v
@@ -60,7 +60,7 @@ def render(request: Request, name: str, ctx: dict[str, Any], *, user: User | Non
 
 
 def check_csrf(request: Request, token: str | None) -> None:
-    if not request.app.state.signer.csrf_ok(request.cookies.get(auth.CSRF_COOKIE), token):
+    if not csrf_valid(request, token):
         raise HTTPException(403, "the form expired or came from another site; reload the page and try again")
 
 
@@ -397,6 +397,7 @@ def signup(request: Request, csrf: str = Form(""), email: str = Form(..., max_le
            password: str = Form(..., max_length=1024), artist_name: str = Form(..., max_length=512),
            s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform)) -> Response:
     check_csrf(request, csrf)
+    throttle_account_form(request)
     try:
         artist = store.add_artist(s, artist_name, living=True)
         user = auth.create_user(s, email, password, artist_id=artist.id)
@@ -411,6 +412,7 @@ def signup(request: Request, csrf: str = Form(""), email: str = Form(..., max_le
 def signin(request: Request, csrf: str = Form(""), email: str = Form(..., max_length=320),
            password: str = Form(..., max_length=1024), s: Session = Depends(db_session, scope="function")) -> Response:
     check_csrf(request, csrf)
+    throttle_account_form(request, email)
     try:
         user = auth.authenticate(s, email, password)
     except auth.AuthError as exc:
