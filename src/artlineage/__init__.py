@@ -18,6 +18,7 @@ from .signals.generators.novelai_stealth import embed_stealth_metadata, read_nov
 from .signals.watermark import KNOWN_WATERMARKS, decode_dwtdct, detect_known_watermarks, embed_dwtdct
 from .signals.xmp import parse_xmp
 from .verdicts import Origin, ProvenanceVerdict, decide_provenance
+from .vocabulary import ALL_USES, ConsentUse, normalize_uses
 
 __version__ = "0.1.0"
 
@@ -27,7 +28,8 @@ _LAZY = {
     "artlineage.pipelines.scan": ("scan_directory", "ScanSummary"),
     "artlineage._files": ("iter_image_files",),
     "artlineage.datasets.scan_store": ("ScanStore",),
-    "artlineage.pipelines.consent_filter": ("filter_manifest", "FilterConfig", "FilterSummary"),
+    "artlineage.pipelines.consent_filter": ("filter_manifest", "filter_rows", "FilterConfig", "FilterSummary",
+                                            "RowDecision"),
     "artlineage.datasets.manifest": ("open_manifest",),
     "artlineage.verdicts.consent": ("decide_consent", "ConsentVerdict", "UseDecision", "Decision"),
     "artlineage.signals.web": ("check_url", "SafeFetcher", "FetchCache", "DEFAULT_AI_AGENTS", "USER_AGENT",
@@ -53,7 +55,7 @@ _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names
 
 # Subpackages reachable as attributes without importing them first (``artlineage.datasets.ScanStore``).
 _SUBPACKAGES = frozenset({"datasets", "pipelines", "registry", "matching", "health", "signals", "verdicts",
-                          "interfaces", "reporting", "errors"})
+                          "interfaces", "reporting", "errors", "vocabulary"})
 
 
 def __getattr__(name: str) -> Any:  # PEP 562: lazy re-exports and subpackages
@@ -80,6 +82,6 @@ __all__ = [
     "C2paManifest", "read_c2pa_manifest", "set_trust_anchors", "decode_user_comment", "parse_xmp",
     "parse_a1111_parameters", "parse_comfyui_graph", "embed_stealth_metadata", "read_novelai_stealth",
     "KNOWN_WATERMARKS", "decode_dwtdct", "detect_known_watermarks", "embed_dwtdct",
-    "Origin", "ProvenanceVerdict", "decide_provenance",
+    "Origin", "ProvenanceVerdict", "decide_provenance", "ALL_USES", "ConsentUse", "normalize_uses",
     *_LAZY_NAMES,
 ]

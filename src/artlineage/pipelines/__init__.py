@@ -15,7 +15,8 @@ from typing import Any
 
 _LAZY = {
     "artlineage.pipelines.scan": ("scan_directory", "ScanSummary"),
-    "artlineage.pipelines.consent_filter": ("filter_manifest", "FilterConfig", "FilterSummary"),
+    "artlineage.pipelines.consent_filter": ("filter_manifest", "filter_rows", "FilterConfig", "FilterSummary",
+                                            "RowDecision"),
     "artlineage.pipelines.registry_consent": ("RegistryConsent",),
     "artlineage.pipelines.audit": ("health_of_kept",),
     "artlineage.pipelines.health": ("load_records", "records_from_scan_db"),

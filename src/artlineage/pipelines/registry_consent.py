@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..registry import AmbiguousArtistError, Registry
+from ..vocabulary import REGISTRY_SCOPE_OF_USE
 
-TERMS_SCOPES = ("ai_training", "generative_training", "data_mining")  # the scopes consent verdicts use
+TERMS_SCOPES = tuple(REGISTRY_SCOPE_OF_USE.values())  # the registry scopes consent verdicts read
 
 
 class RegistryConsent:

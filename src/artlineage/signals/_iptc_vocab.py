@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..vocabulary import ALL_USES, ConsentUse
 from ._base import Implication
 
 IPTC_DIGITAL_SOURCE_TYPE_BASE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
@@ -30,10 +31,10 @@ PLUS_VOCAB_BASE = "http://ns.useplus.org/ldf/vocab/"
 
 # The three uses a consent statement can reserve or allow (the order is the generality order:
 # reserving data mining reserves AI training, which reserves generative AI training).
-USE_DATA_MINING = "data_mining"
-USE_TRAINING = "training"
-USE_GENERATIVE_TRAINING = "generative_training"
-ALL_USES = (USE_TRAINING, USE_GENERATIVE_TRAINING, USE_DATA_MINING)
+# The names live in artlineage.vocabulary (one vocabulary for signals, verdicts, registry and filter).
+USE_DATA_MINING = ConsentUse.DATA_MINING.value
+USE_TRAINING = ConsentUse.TRAINING.value
+USE_GENERATIVE_TRAINING = ConsentUse.GENERATIVE_TRAINING.value
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 
 from ..signals._base import Evidence, Implication
 from ..signals._iptc_vocab import ALL_USES, USE_DATA_MINING, USE_GENERATIVE_TRAINING, USE_TRAINING
+from ..vocabulary import use_of_name
 
 
 class Decision(str, Enum):
@@ -35,12 +36,6 @@ _RESERVATION_COVERS = {
     USE_DATA_MINING: (USE_DATA_MINING, USE_TRAINING, USE_GENERATIVE_TRAINING),
     USE_TRAINING: (USE_TRAINING, USE_GENERATIVE_TRAINING),
     USE_GENERATIVE_TRAINING: (USE_GENERATIVE_TRAINING,),
-}
-# Names other vocabularies use for our three uses (C2PA training-mining entries, registry scopes).
-_USE_ALIASES = {
-    "data_mining": USE_DATA_MINING, "tdm": USE_DATA_MINING, "mining": USE_DATA_MINING,
-    "training": USE_TRAINING, "ai_training": USE_TRAINING,
-    "generative_training": USE_GENERATIVE_TRAINING, "ai_generative_training": USE_GENERATIVE_TRAINING,
 }
 _WEB_READERS = frozenset({"robots", "ai.txt", "tdmrep", "x-robots-tag", "meta-robots"})
 _REGISTRY_PERMISSION = {"not_allowed": Implication.CONSENT_RESERVED, "allowed": Implication.CONSENT_ALLOWED,
@@ -94,11 +89,11 @@ def uses_of(e: Evidence) -> tuple[str, ...]:
     named: list[str] = []
     uses = e.data.get("uses")
     if isinstance(uses, (list, tuple)):
-        named = [_USE_ALIASES.get(str(u).lower(), "") for u in uses]
+        named = [use_of_name(u) or "" for u in uses]
     else:
         for key in (e.data.get("purpose"), e.field):  # C2PA: "c2pa.ai_generative_training"
             if isinstance(key, str):
-                alias = _USE_ALIASES.get(key.lower().rsplit(".", 1)[-1])
+                alias = use_of_name(key.lower().rsplit(".", 1)[-1])
                 if alias:
                     named = [alias]
                     break
@@ -118,7 +113,7 @@ def registry_evidence(terms: Iterable[Mapping[str, Any]]) -> list[Evidence]:
     out: list[Evidence] = []
     for t in terms:
         for scope, permission in t.items():
-            use = _USE_ALIASES.get(scope)
+            use = use_of_name(scope)
             implies = _REGISTRY_PERMISSION.get(str(permission)) if permission is not None else None
             if use is None or implies is None:
                 continue

@@ -9,7 +9,8 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from ...signals._iptc_vocab import ALL_USES
+from ...errors import ConfigurationError
+from ...vocabulary import ALL_USES
 
 
 def register(app: typer.Typer) -> None:
@@ -65,18 +66,16 @@ def filter_cmd(
     from ...pipelines.consent_filter import FilterConfig, filter_manifest
     from ...pipelines.registry_consent import RegistryConsent
 
-    if backend not in ("local", "ray"):
-        raise typer.BadParameter("--backend must be local or ray")
-    bad = [u for u in (use or []) if u not in ALL_USES]
-    if bad:
-        raise typer.BadParameter(f"unknown use(s) {bad}; known: {ALL_USES}")
-    cfg = FilterConfig(shard_size=shard_size, workers=workers, backend=backend,
-                       agents=_agents(agent, agents_file), in_file=in_file, head=not no_head,
-                       allow_private=allow_private, url_col=url_col, exclude_uses=tuple(use or ALL_USES),
-                       cache_path=str(cache) if cache else None, cache_ttl=ttl, concurrency=concurrency,
-                       per_host_concurrency=per_host, per_host_delay=delay,
-                       registry_terms=RegistryConsent(registry, url_col=url_col, sha256_col=sha256_col,
-                                                      artist_col=artist_col) if registry else None)
+    try:  # FilterConfig validates uses (registry scope names accepted) and the backend
+        cfg = FilterConfig(shard_size=shard_size, workers=workers, backend=backend,
+                           agents=_agents(agent, agents_file), in_file=in_file, head=not no_head,
+                           allow_private=allow_private, url_col=url_col, exclude_uses=tuple(use or ALL_USES),
+                           cache_path=str(cache) if cache else None, cache_ttl=ttl, concurrency=concurrency,
+                           per_host_concurrency=per_host, per_host_delay=delay,
+                           registry_terms=RegistryConsent(registry, url_col=url_col, sha256_col=sha256_col,
+                                                          artist_col=artist_col) if registry else None)
+    except ConfigurationError as exc:
+        raise typer.BadParameter(str(exc)) from None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = Progress(TextColumn("[bold]filtering"), BarColumn(), MofNCompleteColumn(), TextColumn("rows"),

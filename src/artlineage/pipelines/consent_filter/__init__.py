@@ -17,8 +17,9 @@ from ...errors import ShardFailure
 from .config import FilterConfig, FilterSummary, RegistryHook
 from .decide import Decider, RowOutcome
 from .report import write_report
+from .rows import RowDecision, filter_rows
 from .run import filter_manifest
 from .shards import process_shard
 
 __all__ = ["FilterConfig", "FilterSummary", "RegistryHook", "Decider", "RowOutcome", "ShardFailure",
-           "filter_manifest", "process_shard", "write_report"]
+           "RowDecision", "filter_manifest", "filter_rows", "process_shard", "write_report"]

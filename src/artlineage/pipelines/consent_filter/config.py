@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
-from ...signals._iptc_vocab import ALL_USES
+from ...errors import ConfigurationError
+from ...vocabulary import ALL_USES, normalize_uses
+
+BACKENDS = ("local", "ray")
 
 RegistryHook = Callable[[Mapping[str, Any]], Iterable[Mapping[str, Any]] | None]
 
@@ -35,6 +38,18 @@ class FilterConfig:
     registry_terms: RegistryHook | None = None
     fail_after_shards: int | None = None  # tests: stop the run after this many shards
     fetch_options: dict[str, Any] = field(default_factory=dict)  # resolver / transport (tests)
+
+    def __post_init__(self) -> None:
+        # One vocabulary (artlineage.vocabulary): registry scope names such as "ai_training" become the
+        # verdict's "training"; an unknown use or backend is refused rather than silently ignored.
+        self.exclude_uses = normalize_uses(self.exclude_uses)
+        if not self.exclude_uses:
+            raise ConfigurationError("exclude_uses is empty: the filter would exclude nothing")
+        if self.backend not in BACKENDS:
+            raise ConfigurationError(f"unknown backend {self.backend!r}; accepted: {', '.join(BACKENDS)}")
+        for name in ("shard_size", "workers", "concurrency", "per_host_concurrency", "max_image_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"{name} must be at least 1, got {getattr(self, name)}")
 
 
 @dataclass

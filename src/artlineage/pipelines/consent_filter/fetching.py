@@ -7,9 +7,10 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from ..._aio import run_sync
 from ..._inspect import inspect_bytes
 from ...datasets.manifest import read_local_image
 from ...signals._base import Evidence, Implication
@@ -218,3 +219,25 @@ async def _evaluate_rows(rows: list[dict], cfg: FilterConfig, cache: FetchCache,
         results = await asyncio.gather(*(one(r) for r in rows))
         requests = fetcher.requests_sent
     return list(results), requests
+
+
+def evaluate_batch(urls: list[Any], rows_at: Callable[[list[int]], list[dict]], cfg: FilterConfig,
+                   cache_path: str) -> tuple[list[tuple[list[Evidence], list[str]]], _RunContext, int]:
+    """(evidence, signal errors) per row of one batch, the run context that decided it, and the HTTP
+    requests sent. Rows whose signals are all cached are evaluated synchronously in bulk
+    (:func:`evaluate_cached`); only the rest (``rows_at(indexes)`` gives them) go through the fetching path."""
+    ctx = _context(cfg, cache_path)
+    cache = FetchCache(cache_path, cfg.cache_ttl)
+    requests = 0
+    try:
+        cached = evaluate_cached(urls, cfg, cache, ctx.evaluator, ctx.sites)
+        missing = [i for i, r in enumerate(cached) if r is None]
+        if missing:
+            rows = rows_at(missing)
+            fetched, requests = run_sync(lambda: _evaluate_rows(rows, cfg, cache, ctx.evaluator))
+            for i, r in zip(missing, fetched):
+                cached[i] = r
+    finally:
+        cache.close()
+    results = [r if r is not None else ([], []) for r in cached]
+    return results, ctx, requests

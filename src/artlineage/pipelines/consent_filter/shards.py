@@ -11,12 +11,11 @@ from typing import Any, Callable, Mapping
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..._aio import run_sync
 from ..._files import write_text_atomic
 from ...datasets.manifest import write_parquet_atomic
-from ...signals.web import FetchCache
 from .config import FilterConfig, FilterSummary
-from .fetching import _context, _evaluate_rows, _host, _is_web, _origin, evaluate_cached
+from .fetching import _host, _is_web, _origin, evaluate_batch
+
 
 def _string_column(values: list[str | None]) -> pa.Array:
     return pa.array(values, type=pa.string())
@@ -24,27 +23,12 @@ def _string_column(values: list[str | None]) -> pa.Array:
 
 def process_shard(table: pa.Table, index: int, cfg: FilterConfig, out_dir: str) -> dict:
     """Evaluate one shard and write its outputs atomically, done-marker last. Returns its stats.
-
-    Rows whose signals are all cached are evaluated synchronously in bulk (:func:`evaluate_cached`);
-    only the rest go through the async fetching path.
     """
     shard_dir = Path(out_dir) / "shards"
     urls = table.column(cfg.url_col).to_pylist() if cfg.url_col in table.column_names else [None] * table.num_rows
     cache_path = cfg.cache_path or str(Path(out_dir) / "signals-cache.sqlite")
-    ctx = _context(cfg, cache_path)
-    evaluator = ctx.evaluator
-    cache = FetchCache(cache_path, cfg.cache_ttl)
-    requests = 0
-    try:
-        results = evaluate_cached(urls, cfg, cache, evaluator, ctx.sites)
-        missing = [i for i, r in enumerate(results) if r is None]
-        if missing:
-            rows = table.take(pa.array(missing, type=pa.int64())).to_pylist()
-            fetched, requests = run_sync(lambda: _evaluate_rows(rows, cfg, cache, evaluator))
-            for i, r in zip(missing, fetched):
-                results[i] = r
-    finally:
-        cache.close()
+    results, ctx, requests = evaluate_batch(
+        urls, lambda idx: table.take(pa.array(idx, type=pa.int64())).to_pylist(), cfg, cache_path)
     terms_of = _registry_terms_for(table, cfg)
     decider = ctx.decider
     outcomes = [decider.outcome(ev, terms_of(i) if terms_of else None) for i, (ev, _errs) in enumerate(results)]
