@@ -342,3 +342,13 @@ def test_ai_component_placed_into_a_human_creation_is_ai_edited():
 
     assert report.origin is Origin.AI_EDITED
     assert _c2pa_evidence(report, Implication.AI_EDITED)[0].field == "ingredient.digitalSourceType"
+
+
+def test_edit_of_a_captured_parent_stays_a_capture():
+    # c2pa-rs' CA.jpg chain: a parent's own source type carries through an opened-and-adjusted edit.
+    parent = _signed("JPEG", created_action("digitalCapture"), generator="Camera App")
+    report = inspect_bytes(_edit_of(parent, "parentOf"), readers=["c2pa"])
+    assert report.origin is Origin.CAMERA
+    [claim] = [e for e in report.evidence if e.implies is Implication.CAMERA]
+    assert (claim.field, claim.generator) == ("ingredient.digitalSourceType", None)
+    assert claim.strength == pytest.approx(0.8 * 0.95)

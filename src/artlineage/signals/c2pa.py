@@ -550,11 +550,12 @@ INGREDIENT_DISCOUNT = 0.95  # one step removed: the claim is about what the file
 
 
 def _ingredient_evidence(manifest: C2paManifest, where: str, strength: float, why: str) -> list[Evidence]:
-    """AI source types claimed by a parent or component ingredient's own manifest.
+    """Source types claimed by a parent or component ingredient's own manifest.
 
     An edit of an AI-generated parent (Photoshop opening a Firefly image) often carries no
     source type of its own; the parent's signed claim is what says the pixels came from a model.
-    A parent passes on its implication; a component (placed into the file) makes it AI-edited.
+    A parent passes on its implication (AI or not: an edit of a capture is still a capture); an AI
+    component (placed into the file) makes it AI-edited.
     """
     out: list[Evidence] = []
     for index, ingredient in enumerate(manifest.ingredients):
@@ -565,15 +566,20 @@ def _ingredient_evidence(manifest: C2paManifest, where: str, strength: float, wh
         tool = match_ai_tool(" ".join(ingredient.get("claim_generators", [])))
         for claim in ingredient.get("source_types", []):
             implies, certainty = source_type_claim(claim["digitalSourceType"], claim["action"])
-            if implies not in _AI_IMPLICATIONS:
+            if implies is Implication.INFO:
                 continue
             if relationship == "componentOf":
+                if implies not in _AI_IMPLICATIONS:
+                    continue  # a placed photo or drawing does not change what the whole file is
                 implies = Implication.AI_EDITED
+            # A parent passes its origin on whatever it is: a colour-corrected capture is still a
+            # capture, an adjusted algorithmic render still algorithmic.
             name = source_type_name(claim["digitalSourceType"])
             evidence = Evidence(
                 reader="c2pa", location=f"{where} ingredient {index} ({relationship})",
                 field="ingredient.digitalSourceType", value=truncate(claim["digitalSourceType"], 300),
-                implies=implies, strength=strength * INGREDIENT_DISCOUNT * certainty, generator=tool,
+                implies=implies, strength=strength * INGREDIENT_DISCOUNT * certainty,
+                generator=tool if implies in _AI_IMPLICATIONS else None,
                 note=f"{relationship} ingredient {ingredient.get('title', '?')!r} claims {name}: {why}",
                 data={"manifest": manifest.active_label, "ingredient": _bounded(ingredient),
                       "source_type": name, "trust": manifest.trust},

@@ -73,3 +73,18 @@ def test_kohya_sd_scripts_gen_img_chunks():
         "1girl, solo, masterpiece", "lowres", 1234, 30, 7.5, "euler_a")
     assert (gen["width"], gen["height"], gen["extra"]["crop-top"]) == (768, 1024, "0")
     assert evidence.location == "PNG tEXt 'prompt'"
+
+
+def test_free_text_user_comment_in_a_png_exif_is_not_a_warning():
+    # macOS screenshots: PNG eXIf whose UserComment is "Screenshot" (receyuki's sd-prompt-reader images).
+    import io
+
+    import piexif
+    import piexif.helper
+    from PIL import Image
+
+    out = io.BytesIO()
+    exif = piexif.dump({"Exif": {piexif.ExifIFD.UserComment: piexif.helper.UserComment.dump("Screenshot")}})
+    Image.new("RGB", (32, 32)).save(out, "PNG", exif=exif)
+    report = inspect(out.getvalue())
+    assert not [w for w in report.warnings if w.startswith("a1111")], report.warnings

@@ -210,7 +210,7 @@ def read_a1111(source: ImageSource) -> Iterable[Evidence]:
     try:
         params = parse_a1111_parameters(text)
     except SignalError:
-        if location.startswith("PNG"):
+        if source.text("parameters") is not None:
             raise  # a 'parameters' chunk without settings is worth a warning
         return []  # a camera's free-text UserComment is not ours to judge
     note = ""
