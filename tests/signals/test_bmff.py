@@ -264,3 +264,18 @@ def test_c2pa_manifest_in_heif_avif_and_jxl_is_read(fmt):
     claims = [e for e in read_c2pa(source) if e.field == "digitalSourceType"]
     assert [(e.implies.value, e.generator) for e in claims] == [("ai_generated", "Adobe Firefly")]
     assert claims[0].location.startswith(f"{source.format} JUMBF manifest urn:c2pa:")
+
+
+def test_every_reader_names_the_containers_it_reads_and_the_cli_shows_them():
+    from typer.testing import CliRunner
+
+    from artlineage.interfaces.cli import app
+
+    readers = {r.name: r for r in get_readers()}
+    assert all(r.formats for r in readers.values()), [n for n, r in readers.items() if not r.formats]
+    assert "HEIF/HEIC/AVIF Exif item" in readers["exif"].formats
+    assert "JPEG XL xml box (also brob)" in readers["xmp"].formats
+    assert "HEIF/HEIC/AVIF uuid box" in readers["c2pa"].formats
+    result = CliRunner().invoke(app, ["readers"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    assert "reads from" in result.output and "HEIF/HEIC/AVIF uuid box" in result.output

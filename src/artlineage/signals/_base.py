@@ -90,3 +90,11 @@ def truncate(value: str, limit: int = 4000) -> str:
     if len(value) <= limit:
         return value
     return value[:limit] + f"... [{len(value) - limit} more characters]"
+
+
+# Where the container parse (signals._source, signals._bmff) finds EXIF and XMP, per format: readers
+# of those blocks name these in their registration so `artlineage readers` can list them.
+EXIF_CONTAINERS = ("JPEG APP1 Exif", "PNG eXIf", "WebP EXIF", "TIFF IFD0", "HEIF/HEIC/AVIF Exif item",
+                   "JPEG XL Exif box (also brob)")
+XMP_CONTAINERS = ("JPEG APP1 XMP (+ extended XMP)", "PNG iTXt XML:com.adobe.xmp", "WebP XMP", "TIFF tag 700",
+                  "GIF XMP", "HEIF/HEIC/AVIF mime item application/rdf+xml", "JPEG XL xml box (also brob)")

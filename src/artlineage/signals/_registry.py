@@ -29,6 +29,8 @@ class SignalReader:
     description: str = ""
     # Cheap pre-check so a scan skips readers that cannot apply (e.g. no C2PA box in the bytes).
     applies: Callable[[ImageSource], bool] | None = None
+    # Where it reads, per container ("JPEG APP1 Exif", "HEIF/AVIF Exif item"): `artlineage readers` shows it.
+    formats: tuple[str, ...] = ()
 
 
 _READERS: dict[str, SignalReader] = {}
@@ -41,7 +43,8 @@ _DISCOVERING = False
 
 
 def register_reader(name: str, *, needs_pixels: bool = False, description: str = "",
-                    applies: Callable[[ImageSource], bool] | None = None) -> Callable[[ReaderFunc], ReaderFunc]:
+                    applies: Callable[[ImageSource], bool] | None = None,
+                    formats: Iterable[str] = ()) -> Callable[[ReaderFunc], ReaderFunc]:
     """Decorator: ``@register_reader("exif")`` on a function ``(ImageSource) -> Iterable[Evidence]``."""
 
     def decorate(func: ReaderFunc) -> ReaderFunc:
@@ -49,7 +52,8 @@ def register_reader(name: str, *, needs_pixels: bool = False, description: str =
             existing = _READERS[name].read
             if (existing.__module__, existing.__qualname__) != (func.__module__, func.__qualname__):
                 raise ValueError(f"signal reader {name!r} is already registered by {existing.__module__}")
-        _READERS[name] = SignalReader(name, func, needs_pixels, description or (func.__doc__ or "").strip().split("\n")[0], applies)
+        _READERS[name] = SignalReader(name, func, needs_pixels, description or (func.__doc__ or "").strip().split("\n")[0], applies,
+                                      tuple(formats))
         return func
 
     return decorate

@@ -611,7 +611,9 @@ def _bounded(value: Any, limit: int = 20_000) -> Any:
 
 
 @register_reader("c2pa", applies=has_c2pa,
-                 description="C2PA Content Credentials: signed actions, source types, training-mining")
+                 description="C2PA Content Credentials: signed actions, source types, training-mining",
+                 formats=("JPEG APP11 JUMBF", "PNG caBX", "WebP C2PA chunk", "TIFF/DNG", "GIF",
+                          "HEIF/HEIC/AVIF uuid box", "JPEG XL jumb box"))
 def read_c2pa(source: ImageSource) -> Iterable[Evidence]:
     """C2PA Content Credentials: signed actions, source types and training/mining assertions."""
     location = embedded_c2pa_location(source)

@@ -14,7 +14,7 @@ import re
 from typing import Any, Iterable
 
 from ._ai_tools import match_ai_tool
-from ._base import Evidence, Implication, SignalError, truncate
+from ._base import EXIF_CONTAINERS, Evidence, Implication, SignalError, truncate
 from ._registry import register_reader
 from ._source import ImageSource
 
@@ -284,7 +284,7 @@ def read_exif_tags(tags: dict[int, Any], location: str, byte_order: str | None =
     return evidence
 
 
-@register_reader("exif", applies=lambda s: s.exif_bytes is not None)
+@register_reader("exif", applies=lambda s: s.exif_bytes is not None, formats=EXIF_CONTAINERS)
 def read_exif(source: ImageSource) -> Iterable[Evidence]:
     """EXIF: camera make/model, software (AI tools), artist, copyright, descriptions."""
     location = source.exif_location or f"{source.format} EXIF"

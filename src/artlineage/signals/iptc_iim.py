@@ -191,7 +191,7 @@ def _has_app13(source: ImageSource) -> bool:
     return any(marker == APP13 for marker, _ in source.jpeg_segments)
 
 
-@register_reader("iptc_iim", applies=_has_app13)
+@register_reader("iptc_iim", applies=_has_app13, formats=("JPEG APP13 Photoshop IRB",))
 def read_iptc_iim(source: ImageSource) -> Iterable[Evidence]:
     """IPTC-IIM (JPEG APP13): by-line, copyright, caption, credit, source, originating program."""
     block = _photoshop_block(source)

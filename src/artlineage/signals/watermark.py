@@ -406,7 +406,8 @@ def _strength(accuracy: float, threshold: float) -> float:
 
 
 @register_reader("watermark", needs_pixels=True, applies=_watermark_applies,
-                 description="invisible-watermark dwtDct marks (Stable Diffusion 1.x/2.x/XL)")
+                 description="invisible-watermark dwtDct marks (Stable Diffusion 1.x/2.x/XL)",
+                 formats=("pixels of any decodable format",))
 def read_watermark(source: ImageSource) -> Iterable[Evidence]:
     """Decode known dwtDct payloads; evidence AI_GENERATED when one decodes with high bit accuracy."""
     rgb, (left, top, _right, _bottom) = _full_resolution_rgb(source)

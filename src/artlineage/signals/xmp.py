@@ -18,7 +18,7 @@ import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
 from ._ai_tools import match_ai_tool
-from ._base import Evidence, GenerationParameters, Implication, SignalError, truncate
+from ._base import XMP_CONTAINERS, Evidence, GenerationParameters, Implication, SignalError, truncate
 from ._iptc_vocab import (ALL_USES, USE_DATA_MINING, USE_GENERATIVE_TRAINING, USE_TRAINING,
                           lookup_data_mining, lookup_digital_source_type)
 from ._registry import register_reader
@@ -437,7 +437,7 @@ def read_xmp_properties(props: dict[str, list[XmpValue]], location: str) -> list
     return evidence
 
 
-@register_reader("xmp", applies=lambda s: bool(s.xmp_packets))
+@register_reader("xmp", applies=lambda s: bool(s.xmp_packets), formats=XMP_CONTAINERS)
 def read_xmp(source: ImageSource) -> Iterable[Evidence]:
     """XMP: IPTC digital source type, AI fields, creator/rights, PLUS data-mining consent."""
     evidence: list[Evidence] = []

@@ -118,8 +118,8 @@ def scan_cmd(
 def readers_cmd() -> None:
     """List the registered signal readers."""
     t = Table(title="signal readers")
-    for col in ("name", "pixels", "description"):
+    for col in ("name", "pixels", "description", "reads from"):
         t.add_column(col)
     for r in get_readers():
-        t.add_row(r.name, "yes" if r.needs_pixels else "", r.description)
+        t.add_row(r.name, "yes" if r.needs_pixels else "", r.description, "\n".join(r.formats))
     Console().print(t)

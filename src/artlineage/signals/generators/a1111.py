@@ -199,7 +199,8 @@ def is_image_to_image(params: GenerationParameters) -> bool:
 
 
 @register_reader("a1111", applies=has_parameters_slot,
-                 description="AUTOMATIC1111 / Forge / SD.Next 'parameters' infotext (PNG text or EXIF UserComment)")
+                 description="A1111-format infotext: AUTOMATIC1111, Forge, reForge, SD.Next, Civitai, Yodayo",
+                 formats=("PNG tEXt/iTXt 'parameters'", "EXIF UserComment (JPEG, WebP, HEIF, AVIF, JXL)"))
 def read_a1111(source: ImageSource) -> Iterable[Evidence]:
     found = parameters_text(source)
     if found is None:

@@ -386,7 +386,9 @@ def _applies(source: ImageSource) -> bool:
     return source.text("prompt") is not None or source.text("workflow") is not None or bool(source.exif_bytes)
 
 
-@register_reader("comfyui", applies=_applies, description="ComfyUI node graph ('prompt' / 'workflow')")
+@register_reader("comfyui", applies=_applies, description="ComfyUI node graph ('prompt' / 'workflow')",
+                 formats=("PNG tEXt 'prompt'/'workflow'",
+                          "EXIF Model/Make/ImageDescription/UserComment (JPEG, WebP, HEIF, AVIF, JXL)"))
 def read_comfyui(source: ImageSource) -> Iterable[Evidence]:
     api, ui = _comfy_sources(source)
     if api is not None:

@@ -72,7 +72,8 @@ def _applies(source: ImageSource) -> bool:
     return any(b"UserComment" in packet for _, packet in source.xmp_packets) or bool(source.exif_bytes)
 
 
-@register_reader("drawthings", applies=_applies, description="Draw Things JSON in XMP / EXIF UserComment")
+@register_reader("drawthings", applies=_applies, description="Draw Things JSON in XMP / EXIF UserComment",
+                 formats=("XMP exif:UserComment (PNG iTXt, JPEG)", "EXIF UserComment"))
 def read_drawthings(source: ImageSource) -> Iterable[Evidence]:
     for location, text in _candidates(source):
         meta = load_json_object(text, f"Draw Things {location}")

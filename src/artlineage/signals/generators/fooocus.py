@@ -46,7 +46,8 @@ def _applies(source: ImageSource) -> bool:
     return has_parameters_slot(source)
 
 
-@register_reader("fooocus", applies=_applies, description="Fooocus 'parameters' JSON (fooocus metadata scheme)")
+@register_reader("fooocus", applies=_applies, description="Fooocus 'parameters' JSON (fooocus metadata scheme)",
+                 formats=("PNG tEXt 'parameters' + 'fooocus_scheme'", "EXIF UserComment (JPEG, WebP)"))
 def read_fooocus(source: ImageSource) -> Iterable[Evidence]:
     found = parameters_text(source)
     if found is None or not looks_like_json_object(found[1]):

@@ -135,7 +135,8 @@ _KEYS = ("invokeai_metadata", "sd-metadata", "Dream")
 
 
 @register_reader("invokeai", applies=lambda s: any(s.text(k) is not None for k in _KEYS),
-                 description="InvokeAI 'invokeai_metadata' / 'sd-metadata' JSON and 'Dream' strings")
+                 description="InvokeAI 'invokeai_metadata' / 'sd-metadata' JSON and 'Dream' strings",
+                 formats=("PNG tEXt invokeai_metadata/invokeai_graph/sd-metadata/Dream",))
 def read_invokeai(source: ImageSource) -> Iterable[Evidence]:
     # The richest record wins; the older ones are often written alongside it.
     chunk = source.text("invokeai_metadata")

@@ -26,7 +26,8 @@ def _applies(source: ImageSource) -> bool:
             and not looks_like_json_object(prompt.text))
 
 
-@register_reader("kohya", applies=_applies, description="kohya-ss sd-scripts gen_img PNG text chunks (prompt/scale/steps)")
+@register_reader("kohya", applies=_applies, description="kohya-ss sd-scripts gen_img PNG text chunks (prompt/scale/steps)",
+                 formats=("PNG tEXt prompt/seed/sampler/steps/scale",))
 def read_kohya(source: ImageSource) -> Iterable[Evidence]:
     if not _applies(source):
         return []

@@ -73,7 +73,8 @@ def parse_novelai_fields(fields: Mapping[str, Any]) -> tuple[GenerationParameter
 
 
 @register_reader("novelai", applies=lambda s: s.text("Software") is not None or s.text("Source") is not None,
-                 description="NovelAI PNG text chunks (Software, Source, Description, Comment)")
+                 description="NovelAI PNG text chunks (Software, Source, Description, Comment)",
+                 formats=("PNG tEXt Software/Source/Description/Comment",))
 def read_novelai(source: ImageSource) -> Iterable[Evidence]:
     fields = {chunk.key: chunk.text for chunk in source.texts}
     if not is_novelai(fields):

@@ -143,7 +143,8 @@ def _applies(source: ImageSource) -> bool:
 
 
 @register_reader("novelai_stealth", needs_pixels=True, applies=_applies,
-                 description="NovelAI / stealth-pnginfo metadata hidden in pixel LSBs")
+                 description="NovelAI / stealth-pnginfo metadata hidden in pixel LSBs",
+                 formats=("PNG/WebP alpha or RGB least significant bits",))
 def read_stealth(source: ImageSource) -> Iterable[Evidence]:
     found = read_novelai_stealth(source.full_pixels())
     if found is None:

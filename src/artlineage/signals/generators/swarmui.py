@@ -41,7 +41,8 @@ def parse_swarmui_parameters(meta: dict[str, Any]) -> tuple[GenerationParameters
     return params, edited
 
 
-@register_reader("swarmui", applies=has_parameters_slot, description="SwarmUI 'parameters' JSON (sui_image_params)")
+@register_reader("swarmui", applies=has_parameters_slot, description="SwarmUI 'parameters' JSON (sui_image_params)",
+                 formats=("PNG tEXt 'parameters'", "EXIF UserComment (JPEG, WebP)"))
 def read_swarmui(source: ImageSource) -> Iterable[Evidence]:
     found = parameters_text(source)
     if found is None or not looks_like_json_object(found[1]) or "sui_image_params" not in found[1]:
