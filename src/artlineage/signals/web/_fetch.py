@@ -29,7 +29,7 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Callable, Iterator
+from typing import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
 import certifi
@@ -369,6 +369,14 @@ class FetchCache:
         self._db.close()
 
 
+@dataclass(frozen=True)
+class _Request:
+    """What a request sends besides its method and URL (a POST body and its headers)."""
+
+    content: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 class SafeFetcher:
     """Async fetcher: SSRF-safe, per-host concurrency and politeness delay, retries, size caps.
 
@@ -450,8 +458,16 @@ class SafeFetcher:
         return client
 
     async def fetch(self, url: str, *, method: str = "GET", max_bytes: int = DEFAULT_MAX_BYTES,
-                    use_cache: bool = True) -> FetchResult:
-        """One response (after redirects), or a result with ``error`` set. Never raises for network trouble."""
+                    use_cache: bool = True, content: bytes | None = None,
+                    headers: Mapping[str, str] | None = None) -> FetchResult:
+        """One response (after redirects), or a result with ``error`` set. Never raises for network trouble.
+
+        ``content`` and ``headers`` are for requests that send something (a detection API's POST);
+        those are never cached, and the body is resent only on 307/308 redirects, as HTTP says.
+        """
+        if content is not None or headers:
+            use_cache = False
+        request = _Request(content, dict(headers or {}))
         if use_cache and self.cache is not None:
             cached = self.cache.get(method, url)
             if cached is not None:
@@ -462,7 +478,8 @@ class SafeFetcher:
         try:
             for _hop in range(self.max_redirects + 1):
                 validate_url(current)
-                response, body, truncated = await self._send_with_retries(method, current, max_bytes, budget)
+                response, body, truncated = await self._send_with_retries(method, current, max_bytes, budget,
+                                                                          request)
                 location = response.headers.get("location")
                 if response.status_code in REDIRECT_CODES and location:
                     result.redirects.append(current)
@@ -472,6 +489,8 @@ class SafeFetcher:
                         raise MalformedURLError(f"malformed URL {location!r}: {exc}") from None
                     if response.status_code == 303:
                         method = "GET" if method != "HEAD" else "HEAD"
+                    if response.status_code not in (307, 308):
+                        request = _Request(None, request.headers)
                     continue
                 result.final_url, result.status = current, response.status_code
                 result.headers = [(k.decode("latin-1").lower(), v.decode("latin-1"))
@@ -490,12 +509,12 @@ class SafeFetcher:
             self.cache.put(result)
         return result
 
-    async def _send_with_retries(self, method: str, url: str, max_bytes: int,
-                                 budget: "_Budget") -> tuple[httpx.Response, bytes, bool]:
+    async def _send_with_retries(self, method: str, url: str, max_bytes: int, budget: "_Budget",
+                                 request: "_Request | None" = None) -> tuple[httpx.Response, bytes, bool]:
         attempt = 0
         while True:
             try:
-                response, body, truncated = await self._send(method, url, max_bytes, budget)
+                response, body, truncated = await self._send(method, url, max_bytes, budget, request)
                 if response.status_code not in RETRY_CODES or attempt >= self.retries:
                     return response, body, truncated
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError):
@@ -506,8 +525,8 @@ class SafeFetcher:
                 await asyncio.sleep(self.backoff * (2 ** attempt) * (0.5 + random.random()))
             attempt += 1
 
-    async def _send(self, method: str, url: str, max_bytes: int,
-                    budget: "_Budget") -> tuple[httpx.Response, bytes, bool]:
+    async def _send(self, method: str, url: str, max_bytes: int, budget: "_Budget",
+                    request: "_Request | None" = None) -> tuple[httpx.Response, bytes, bool]:
         host = urlsplit(url).netloc.lower()
         lock = self._host_locks.get(host)
         if lock is None:
@@ -524,14 +543,15 @@ class SafeFetcher:
             self._in_flight[host] = self._in_flight.get(host, 0) + 1
             try:
                 async with budget.spend():
-                    return await self._stream(self._client_for(host), method, url, max_bytes)
+                    return await self._stream(self._client_for(host), method, url, max_bytes, request)
             finally:
                 self._in_flight[host] -= 1
 
     @staticmethod
-    async def _stream(client: httpx.AsyncClient, method: str, url: str,
-                      max_bytes: int) -> tuple[httpx.Response, bytes, bool]:
-        async with client.stream(method, url) as response:
+    async def _stream(client: httpx.AsyncClient, method: str, url: str, max_bytes: int,
+                      request: "_Request | None" = None) -> tuple[httpx.Response, bytes, bool]:
+        extra = {} if request is None else {"content": request.content, "headers": request.headers or None}
+        async with client.stream(method, url, **extra) as response:
             decoder: BodyDecoder | None = None  # made at the first body byte: a HEAD may name any encoding
             chunks: list[bytes] = []
             size = 0
