@@ -3,6 +3,7 @@
 The public surface is re-exported here; modules whose names start with ``_`` are private.
 """
 
+import logging
 from typing import Any
 
 from . import errors
@@ -21,6 +22,10 @@ from .verdicts import Origin, ProvenanceVerdict, decide_provenance
 from .vocabulary import ALL_USES, ConsentUse, normalize_uses
 
 __version__ = "0.1.0"
+
+# A library stays quiet unless its user configures logging: each module logs to its own
+# ``logging.getLogger(__name__)`` under "artlineage", which has only a NullHandler.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 # The other parts load on first use, so ``import artlineage`` stays light (no SQLAlchemy,
 # pyarrow or httpx until a registry, dataset or web check is asked for).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,8 @@ from .signals._base import Evidence, SignalError, UnreadableImageError
 from .signals._registry import SignalReader, get_readers
 from .signals._source import ImageSource, SourceOptions, open_source
 from .verdicts.provenance import Origin, ProvenanceVerdict, decide_provenance
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,6 +69,8 @@ def run_readers(source: ImageSource, readers: Iterable[SignalReader]) -> tuple[l
             problems.append(f"{reader.name}: input nested too deeply")
         except Exception as exc:  # noqa: BLE001 - hostile input must not stop a scan
             problems.append(f"{reader.name}: unexpected {type(exc).__name__}: {exc}")
+            # A reader bug, not bad input: the traceback is for whoever enables artlineage's logging.
+            log.debug("reader %s failed", reader.name, exc_info=True)
     return evidence, problems
 
 
@@ -133,6 +138,7 @@ def inspect_bytes(data: bytes, *, name: str | None = None, pixels: bool = True,
         return _report(source, data, name, chosen, detectors)
     except Exception as exc:  # noqa: BLE001 - last resort: readers are guarded one by one in run_readers,
         # so this is a bug in weighing the evidence; the file still gets a report that says so.
+        log.warning("cannot decide a verdict for %s", name, exc_info=True)
         report = _report(None, data, name, chosen)
         report.format, report.width, report.height = source.format, source.width, source.height
         report.error = f"cannot decide a verdict ({type(exc).__name__}: {exc})"

@@ -7,6 +7,7 @@ and the writer upserts batches, committing each one, so a killed scan resumes wh
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -19,6 +20,8 @@ from .._inspect import FileReport, inspect_file
 from ..signals._source import SourceOptions
 from ..datasets.scan_store import ScanStore, StoreSummary
 
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -103,6 +106,7 @@ def scan_directory(root: str | os.PathLike[str], db: str | os.PathLike[str], *, 
             if report.error:
                 summary.errors += 1
                 summary.error_files.append((report.path or "", report.error))
+                log.info("%s: %s", report.path, report.error)
             # Commit by size or by time so a kill loses little work even on slow files.
             if len(batch) >= batch_size or time.monotonic() - last_commit > 2.0:
                 flush()
@@ -117,4 +121,6 @@ def scan_directory(root: str | os.PathLike[str], db: str | os.PathLike[str], *, 
             pool.shutdown(cancel_futures=True)
     summary.seconds = time.perf_counter() - start
     summary.store = store.summary()
+    log.info("scanned %d file(s) (%d errors, %d unchanged) in %.1f s", summary.scanned, summary.errors,
+             summary.skipped_unchanged, summary.seconds)
     return summary

@@ -51,6 +51,9 @@ class SourceOptions:
     max_file_bytes: int = 512 * 1024 * 1024
     max_text_bytes: int = 8 * 1024 * 1024  # one text chunk, after decompression
     max_total_text_bytes: int = 32 * 1024 * 1024
+    # PEM bundle of trusted C2PA signer roots for this inspection (None: the process default,
+    # artlineage.set_trust_anchors or ARTLINEAGE_C2PA_TRUST_ANCHORS).
+    c2pa_trust_anchors: str | bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO, Iterable
 
 import c2pa as c2pa_lib
 
+from ..settings import current as current_settings
 from ._ai_tools import match_ai_tool
 from ._base import Evidence, Implication, SignalError, truncate
 from ._iptc_vocab import lookup_digital_source_type
@@ -160,28 +161,47 @@ def action_model_names(action: dict[str, Any]) -> list[str]:
 
 # ----- trust and context ---------------------------------------------------------------
 
-_trust_anchors_pem: str | None = None
+# Which roots a C2PA signature is checked against, most specific first: the ``trust_anchors`` argument of
+# a call, ``SourceOptions.c2pa_trust_anchors`` of an inspection, the default set by set_trust_anchors(),
+# then the PEM file named by ARTLINEAGE_C2PA_TRUST_ANCHORS (artlineage.settings), read when used.
+_default_trust_anchors: str | None = None
 
 
 def set_trust_anchors(pem: str | bytes | None) -> None:
-    """Trust these root certificates (PEM bundle) for C2PA signers, e.g. the C2PA trust list.
+    """Set the *default* trust anchors (PEM bundle), used by calls and inspections that pass none.
 
-    Without anchors every real signer reads as "signer not on a trust list" (strength 0.8).
-    ``ARTLINEAGE_C2PA_TRUST_ANCHORS`` (a path to a PEM file) sets them at import time.
+    Prefer passing them per call (``read_c2pa_manifest(..., trust_anchors=pem)``) or per inspection
+    (``inspect_file(path, options=SourceOptions(c2pa_trust_anchors=pem))``): two callers in one process
+    can then trust different roots. Without anchors every real signer reads as "signer not on a trust
+    list" (strength 0.8).
     """
-    global _trust_anchors_pem
-    _trust_anchors_pem = pem.decode("ascii") if isinstance(pem, bytes) else pem
+    global _default_trust_anchors
+    _default_trust_anchors = pem.decode("ascii") if isinstance(pem, bytes) else pem
 
 
-def _anchors_from_env() -> None:
-    path = os.environ.get(TRUST_ANCHORS_ENV)
-    if path:
-        try:
-            with open(path, encoding="ascii") as fh:
-                set_trust_anchors(fh.read())
-        except (OSError, UnicodeDecodeError) as exc:  # a bad setting must not break reader discovery
-            warnings.warn(f"{TRUST_ANCHORS_ENV}={path!r} unreadable ({exc}); no C2PA trust anchors set",
-                          RuntimeWarning, stacklevel=1)
+@lru_cache(maxsize=4)
+def _anchors_file(path: str, mtime_ns: int) -> str | None:
+    try:
+        with open(path, encoding="ascii") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError) as exc:  # a bad setting must not break reading
+        warnings.warn(f"{TRUST_ANCHORS_ENV}={path!r} unreadable ({exc}); no C2PA trust anchors set",
+                      RuntimeWarning, stacklevel=3)
+        return None
+
+
+def default_trust_anchors() -> str | None:
+    """The anchors a call without its own uses: set_trust_anchors(), else the settings' PEM file."""
+    if _default_trust_anchors is not None:
+        return _default_trust_anchors
+    path = current_settings().c2pa_trust_anchors
+    if not path:
+        return None
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        mtime = -1
+    return _anchors_file(path, mtime)
 
 
 @lru_cache(maxsize=8)
@@ -220,7 +240,7 @@ def has_c2pa(source: ImageSource) -> bool:
 
 
 def read_c2pa_manifest(source_or_bytes: ImageSource | bytes | bytearray | memoryview | BinaryIO,
-                       mime: str | None = None, *, trust_anchors: str | None = None) -> C2paManifest | None:
+                       mime: str | None = None, *, trust_anchors: str | bytes | None = None) -> C2paManifest | None:
     """Read and validate the active C2PA manifest; None when the file carries no manifest store.
 
     ``mime`` may be omitted for an :class:`ImageSource` (taken from its format) or left to
@@ -234,7 +254,9 @@ def read_c2pa_manifest(source_or_bytes: ImageSource | bytes | bytearray | memory
         stream = io.BytesIO(bytes(source_or_bytes))
     else:
         stream = source_or_bytes
-    context = _context(trust_anchors if trust_anchors is not None else _trust_anchors_pem)
+    if isinstance(trust_anchors, bytes):
+        trust_anchors = trust_anchors.decode("ascii")
+    context = _context(trust_anchors if trust_anchors is not None else default_trust_anchors())
     try:
         reader = c2pa_lib.Reader.try_create(mime or None, stream, context=context)
         if reader is None:
@@ -619,7 +641,7 @@ def read_c2pa(source: ImageSource) -> Iterable[Evidence]:
     location = embedded_c2pa_location(source)
     if location is None:
         return []
-    manifest = read_c2pa_manifest(source)
+    manifest = read_c2pa_manifest(source, trust_anchors=source.options.c2pa_trust_anchors)
     if manifest is None:
         if location.startswith(("JPEG", "PNG")):
             # The container has a C2PA box but c2pa-rs finds no store in it: a damaged box.
@@ -627,5 +649,3 @@ def read_c2pa(source: ImageSource) -> Iterable[Evidence]:
         return []  # byte-search false positive in another format
     return manifest_evidence(manifest, location)
 
-
-_anchors_from_env()

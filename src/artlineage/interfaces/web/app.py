@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
 from ...registry import store
+from ...settings import Settings
 from . import auth
 from .db import open_platform_engine
 from .limits import DEFAULT_BODY_BYTES, BodyLimit, body_limits_for
@@ -64,7 +64,7 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     request's Host header, which a client chooses and shared caches keep. ``signin_rate_per_address`` /
     ``signin_rate_per_account``: sign-in and sign-up attempts per minute from one client address, and
     sign-in attempts per minute at one account from anywhere (token buckets, burst = rate; 429 beyond)."""
-    base_url = public_base_url(public_url or os.environ.get("ARTLINEAGE_PUBLIC_URL") or LOCAL_PUBLIC_URL)
+    base_url = public_base_url(public_url or Settings.from_env().public_url or LOCAL_PUBLIC_URL)
     engine = open_platform_engine(db_url, upgrade=upgrade)
     if media_dir is None:
         media_dir = Path(str(db_url)).with_suffix(".media") if "://" not in str(db_url) else Path("platform-media")
@@ -88,7 +88,7 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     app = FastAPI(title="artlineage platform", version="1", lifespan=lifespan,
                   description="Origin, consent and lineage of images, shown before the image.")
     app.state.platform = platform
-    app.state.signer = auth.Signer(secret_key or os.environ.get("ARTLINEAGE_SECRET_KEY") or secrets.token_hex(32))
+    app.state.signer = auth.Signer(secret_key or Settings.from_env().secret_key or secrets.token_hex(32))
     limiter = SharedRateLimiter(limiter_engine(engine, platform.media_dir))
     app.state.limiter = limiter
     app.state.anonymous_rate = anonymous_rate_per_minute
@@ -215,12 +215,9 @@ def app_from_env() -> FastAPI:
     (0: off), ``ARTLINEAGE_PIXELS`` (0: metadata only), ``ARTLINEAGE_INSPECT_PROCESSES`` and
     ``ARTLINEAGE_PUBLIC_URL`` (read by ``create_app``). The parent
     has run the migrations, so workers do not race to."""
-    env = os.environ
-    rate = int(env.get("ARTLINEAGE_ANONYMOUS_RATE", "600"))
-    return create_app(env.get("ARTLINEAGE_DB", "artlineage-platform.sqlite"), env.get("ARTLINEAGE_MEDIA") or None,
-                      anonymous_rate_per_minute=rate or None, pixels=env.get("ARTLINEAGE_PIXELS", "1") != "0",
-                      inspect_processes=int(env.get("ARTLINEAGE_INSPECT_PROCESSES", "0")),
-                      upgrade=env.get("ARTLINEAGE_UPGRADE", "0") == "1")
+    s = Settings.from_env()  # artlineage.settings: every ARTLINEAGE_* variable, validated
+    return create_app(s.db, s.media, anonymous_rate_per_minute=s.anonymous_rate or None, pixels=s.pixels,
+                      inspect_processes=s.inspect_processes, upgrade=s.upgrade)
 
 
 # ---------------------------------------------------------------- dependencies

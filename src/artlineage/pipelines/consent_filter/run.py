@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -15,6 +16,8 @@ from .config import FilterConfig, FilterSummary
 from .ray_backend import run_on_ray
 from .report import write_report
 from .shards import _check_plan, _finalize, _shard_done, process_shard
+
+log = logging.getLogger(__name__)
 
 
 def filter_manifest(manifest_path: str | os.PathLike[str], out_dir: str | os.PathLike[str],
@@ -38,6 +41,7 @@ def filter_manifest(manifest_path: str | os.PathLike[str], out_dir: str | os.Pat
         done_now += 1
         rows_now += stats.get("rows", 0)
         summary.shards += 1
+        log.info("shard %s done: %s rows, %s excluded", stats.get("index"), stats.get("rows"), stats.get("excluded"))
         if progress:
             progress(rows_now, total_rows if total_rows is not None else -1)
         if cfg.fail_after_shards is not None and done_now >= cfg.fail_after_shards:

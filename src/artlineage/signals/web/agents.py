@@ -8,8 +8,9 @@ machine-readable way, that its content is not for AI training or mining.
 
 from __future__ import annotations
 
-import os
 from typing import Iterable
+
+from ...settings import current as current_settings
 
 USER_AGENT = "artlineage/0.1 (+https://github.com/artlineage/artlineage)"
 OWN_AGENT_TOKEN = "artlineage"
@@ -39,8 +40,7 @@ def ai_agents(agents: Iterable[str] | None = None, extra_agents: Iterable[str] =
     Order is kept and duplicates (case-insensitive) dropped; the user's own agent is always last.
     """
     if agents is None:
-        env = os.environ.get("ARTLINEAGE_AI_AGENTS", "").strip()
-        agents = [a for a in (s.strip() for s in env.split(",")) if a] if env else DEFAULT_AI_AGENTS
+        agents = current_settings().ai_agents or DEFAULT_AI_AGENTS  # ARTLINEAGE_AI_AGENTS
     seen: set[str] = set()
     out: list[str] = []
     for token in [*agents, *extra_agents, *([own_agent] if own_agent else [])]:
