@@ -49,7 +49,7 @@ _LAZY = {
                           "find_near_duplicates", "synthetic_shares", "guard_real_share", "build_health_report",
                           "write_health_report"),
     "artlineage.stamping": ("stamp_file", "stamp_bytes", "stamp_image", "StampOptions", "StampResult",
-                            "SigningCredentials", "make_test_chain", "influences_from_prompt"),
+                            "SigningCredentials", "make_test_chain", "influences_from_prompt", "GenerationService"),
     "artlineage.pipelines.stamp": ("stamp_folder",),
     "artlineage.health.collapse": ("simulate_gaussian", "simulate_mixture", "simulate_from_embeddings"),
     "artlineage.detectors": ("load_detector", "ModelCard", "DetectorResult", "OnnxDetector", "TrainedDetector",

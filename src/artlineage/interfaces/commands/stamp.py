@@ -131,3 +131,30 @@ def test_cert_cmd(directory: Path = typer.Argument(..., help="Folder to write ch
     console.print(f"chain {escape(str(files.chain))}\nkey   {escape(str(files.key))}\nroot  {escape(str(files.ca))}")
     console.print(f"use: artlineage stamp IMAGE --generator NAME --cert {escape(str(files.chain))} "
                   f"--key {escape(str(files.key))}")
+
+
+@integrations_app.command("install-comfyui")
+def install_comfyui_cmd(comfyui_dir: Path = typer.Argument(..., help="The ComfyUI folder (holding custom_nodes/).")
+                        ) -> None:
+    """Install the node pack: "artlineage: check prompt" and "artlineage: save stamped image"."""
+    from ..integrations.install import install_comfyui
+
+    try:
+        dst = install_comfyui(comfyui_dir)
+    except ArtlineageError as exc:
+        _fail(str(exc))
+    Console().print(f"installed {escape(str(dst))}; install artlineage in ComfyUI's Python too "
+                    "(e.g. python -m pip install artlineage) and restart ComfyUI")
+
+
+@integrations_app.command("install-a1111")
+def install_a1111_cmd(webui_dir: Path = typer.Argument(..., help="The AUTOMATIC1111 / Forge folder (holding extensions/).")
+                      ) -> None:
+    """Install the web UI extension: prompt check before generation, stamp on every saved image."""
+    from ..integrations.install import install_a1111
+
+    try:
+        dst = install_a1111(webui_dir)
+    except ArtlineageError as exc:
+        _fail(str(exc))
+    Console().print(f"installed {escape(str(dst))}; install artlineage in the web UI's Python too and restart it")

@@ -8,10 +8,12 @@ may edit only its own artist record, works, terms and influences (admins: any).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -195,6 +197,36 @@ def prompt(body: PromptIn, platform: Platform = Depends(get_platform),
     if result is None:
         raise HTTPException(501, "the prompt guard needs artlineage.matching.prompt_guard (not installed)")
     return result
+
+
+STAMP_MEDIA = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp", "avif": "image/avif",
+               "heif": "image/heif"}
+
+
+@router.post("/stamp", responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}})
+async def stamp(file: UploadFile = File(...), generator: str = Form(..., max_length=200),
+                generator_version: str | None = Form(default=None, max_length=100),
+                prompt: str | None = Form(default=None, max_length=20_000), edited: bool = Form(default=False),
+                platform: Platform = Depends(get_platform), _user: User = Depends(require_user)) -> Response:
+    """The call after generation (``/v1/prompt`` is the one before): the uploaded image comes back
+    stamped — IPTC DigitalSourceType XMP and, when the server has signing credentials
+    (ARTLINEAGE_STAMP_CERT / ARTLINEAGE_STAMP_KEY), a signed C2PA manifest whose influences are the
+    artists the prompt names, with their registry terms. The X-Artlineage-Stamp header summarises
+    what was written. Nothing is stored."""
+    from ...errors import ArtlineageError
+    from ...stamping import GenerationService
+
+    data = await _read_upload(file, platform)
+    try:
+        service = GenerationService(generator, generator_version=generator_version, guard=platform.prompt_guard())
+        out, result = await run_in_threadpool(service.stamp_bytes, data, prompt=prompt, edited=edited)
+    except (ArtlineageError, ValueError) as exc:
+        raise HTTPException(422, str(exc)) from None
+    summary = {"signed": result.signed, "test_certificate": result.test_certificate, "xmp": result.xmp,
+               "digital_source_type": result.digital_source_type,
+               "influences": [i["name"] for i in result.influences]}
+    return Response(out, media_type=STAMP_MEDIA[result.container],
+                    headers={"X-Artlineage-Stamp": json.dumps(summary, ensure_ascii=True)})
 
 
 # ---------------------------------------------------------------- artists

@@ -21,7 +21,7 @@ DEFAULT_BODY_BYTES = 256 * KiB  # JSON and form bodies: the largest legitimate o
 # every character escaped as \\uXXXX) is ~120 KB
 MULTIPART_OVERHEAD = 256 * KiB  # the form fields and part headers sent next to an upload's file
 # Routes that take an image upload (multipart): their ceiling is the upload size plus the form around it.
-UPLOAD_ROUTES = ("POST /upload", "POST /v1/verdict", "POST /v1/consent", "POST /v1/works")
+UPLOAD_ROUTES = ("POST /upload", "POST /v1/verdict", "POST /v1/consent", "POST /v1/works", "POST /v1/stamp")
 MAX_DB_ID = 2 ** 63 - 1  # ids are 64-bit signed integers in SQLite and PostgreSQL
 
 
