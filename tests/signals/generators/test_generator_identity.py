@@ -26,6 +26,13 @@ BASE = ("a red fox in snow\nNegative prompt: blurry\n"
     ('Model: v1-5, Version: Fooocus v2.5.5', "Fooocus"),
     ('Model hash: 6ce0161689, Civitai resources: [{"type":"checkpoint","modelVersionId":128713}], '
      'Civitai metadata: {"remixOfId":1}', "Civitai"),
+    # Civitai's on-site generator as its downloads carry it (Created Date, resources array, no Version)
+    ('Clip skip: 2, Created Date: 2024-09-23T06:17:42.9952795Z, Civitai resources: [{"type":"checkpoint",'
+     '"modelVersionId":128078,"modelName":"SD XL","modelVersionName":"v1.0 VAE fix"},{"type":"lora","weight":0.85,'
+     '"modelVersionId":210432,"modelName":"Double Exposure","modelVersionName":"Double Exposure"}]', "Civitai"),
+    # a local A1111 whose extension adds Civitai resources is still AUTOMATIC1111
+    ('Model: v1-5, Civitai resources: [{"type":"checkpoint","modelVersionId":128713}], Version: v1.9.4',
+     "AUTOMATIC1111"),
     ('Hashes: {"model": "6ce0161689"}, Created Date: 2024-05-01T10:00:00.000Z, Model: v1-5', "Civitai"),
     ("Model: 8d1fa3a2-41a6-4f5e-9d0b-2b7d2b8f6c11, NGMS: 0.12, Lora hashes: \"x: 1\"", "Yodayo"),
 ])
@@ -88,3 +95,14 @@ def test_free_text_user_comment_in_a_png_exif_is_not_a_warning():
     Image.new("RGB", (32, 32)).save(out, "PNG", exif=exif)
     report = inspect(out.getvalue())
     assert not [w for w in report.warnings if w.startswith("a1111")], report.warnings
+
+
+def test_json_values_in_the_settings_line_keep_their_commas():
+    from artlineage.signals.generators.a1111 import parse_settings_line
+
+    settings = parse_settings_line('Steps: 8, Hashes: {"model": "123", "LORA:style, special": "456"}, '
+                                   'Civitai resources: [{"air":"urn:model"}, {"air":"urn:lora", "weight":0.74}], '
+                                   'Seed: 5, Broken: [{"a": 1, Size: 512x512')
+    assert settings["Hashes"] == '{"model": "123", "LORA:style, special": "456"}'
+    assert settings["Civitai resources"] == '[{"air":"urn:model"}, {"air":"urn:lora", "weight":0.74}]'
+    assert (settings["Seed"], settings["Size"]) == ("5", "512x512")  # an unclosed bracket falls back to commas

@@ -50,6 +50,9 @@ def parse_settings_line(line: str) -> dict[str, str]:
     """
     settings: dict[str, str] = {}
     pos, end = 0, len(line)
+    # Structural characters the bracket matcher may visit in all: real JSON values (Civitai
+    # resources, Hashes) are a few KB; past this a hostile line is tokenised by commas alone.
+    budget = [65_536]
     while pos < end:
         colon = line.find(":", pos)
         if colon < 0:
@@ -59,7 +62,13 @@ def parse_settings_line(line: str) -> dict[str, str]:
         while start < end and line[start] == " ":
             start += 1
         quoted = _QUOTED.match(line, start) if line.startswith('"', start) else None
-        if quoted:
+        bracketed = (_bracketed_end(line, start, budget)
+                     if budget[0] > 0 and line.startswith(("[", "{"), start) else -1)
+        if bracketed > 0:  # Civitai resources: [{...},{...}], Hashes: {...}: commas inside JSON
+            value = line[start:bracketed]
+            comma = line.find(",", bracketed)
+            pos = end if comma < 0 else comma + 1
+        elif quoted:
             try:
                 value = json.loads(quoted.group(0))
             except ValueError:
@@ -75,6 +84,38 @@ def parse_settings_line(line: str) -> dict[str, str]:
         if len(key) <= _MAX_KEY_CHARS and _KEY.fullmatch(key):
             settings[key] = value
     return settings
+
+
+_JSON_TOKEN = re.compile(r'[\[\]{}"\\]')
+
+
+def _bracketed_end(line: str, start: int, budget: list[int]) -> int:
+    """End (exclusive) of the JSON array/object opening at ``start``, or -1 when it never closes.
+
+    Walks only the structural characters (the regex skips the rest in C), tracking depth and JSON
+    strings; an unbalanced value falls back to the comma rule. ``budget`` (structural characters
+    left for this line, shared by every call) keeps a line full of unclosed brackets linear.
+    """
+    depth, in_string, escaped_at = 0, False, -2
+    for match in _JSON_TOKEN.finditer(line, start):
+        budget[0] -= 1
+        if budget[0] < 0:
+            return -1
+        char, index = match.group(), match.start()
+        if in_string:
+            if char == "\\" and escaped_at != index - 1:
+                escaped_at = index
+            elif char == '"' and escaped_at != index - 1:
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return -1
 
 
 def _is_settings_line(settings: dict[str, str]) -> bool:
@@ -102,8 +143,8 @@ def detect_flavour(settings: dict[str, str]) -> str:
     """Which tool wrote the infotext: they all share A1111's format, so the fields that only one
     tool writes decide (checked most specific first):
 
-    * Civitai's generator: ``Civitai resources`` / ``Civitai metadata``, or ``Hashes`` JSON with
-      ``Created Date``;
+    * Civitai's generator: ``Created Date`` with ``Civitai resources``/``Civitai metadata``/``Hashes``,
+      or Civitai's fields without a webui ``Version`` (an extension may add them to a local webui's);
     * Yodayo / Moescape: its content-filter score ``NGMS``, or a UUID as ``Model`` without a version;
     * SD.Next: ``App: SD.Next``; Fooocus' A1111 scheme: ``Version: Fooocus v...``;
     * Forge: ``Version: f2.0.1v1.10.1-...`` (``f`` + Forge's version + A1111's); reForge: its own
@@ -112,8 +153,10 @@ def detect_flavour(settings: dict[str, str]) -> str:
     """
     version = settings.get("Version", "")
     app = settings.get("App", "")
-    if "Civitai resources" in settings or "Civitai metadata" in settings or (
-            "Hashes" in settings and "Created Date" in settings):
+    civitai_fields = "Civitai resources" in settings or "Civitai metadata" in settings
+    # Civitai's generator stamps "Created Date" and names no webui version; a local webui whose
+    # extension adds "Civitai resources" still writes its own Version.
+    if ("Created Date" in settings and (civitai_fields or "Hashes" in settings)) or (civitai_fields and not version):
         return "Civitai"
     if "NGMS" in settings or (_UUID.fullmatch(settings.get("Model", "").strip()) and not version):
         return "Yodayo"
