@@ -50,7 +50,7 @@ def _output_directory() -> str:
 
         return folder_paths.get_output_directory()
     except ImportError:
-        return os.environ.get("ARTLINEAGE_COMFYUI_OUTPUT", os.path.join(os.getcwd(), "output"))
+        return os.path.join(os.getcwd(), "output")      # outside ComfyUI (scripts, tests): ./output
 
 
 class ArtlineageCheckPrompt:
