@@ -36,6 +36,8 @@ _AI_TOOL_TABLE: list[tuple[str, str]] = [
     ("Google Imagen", r"\bimagen\s*\d|\bgoogle\s+imagen\b"),
     ("Google Gemini", r"\bgoogle\s+gemini\b|\bgemini[\s/-]*(?:\d|pro\b|flash\b|ultra\b|nano\b)"),
     ("Bing Image Creator", r"\bbing\s+image\s+creator\b|\bimage\s+creator\s+from\s+designer\b"),
+    # The claim generator of Bing Image Creator / Designer / Copilot C2PA manifests.
+    ("Microsoft Designer", r"\bresponsible\s+ai\s+image\s+provenance\b"),
     ("Microsoft Designer", r"\bmicrosoft\s+designer\b"),
     ("Microsoft Copilot", r"\bcopilot\b"),
     ("Meta AI", r"\bmeta\s+ai\b|\bimagine\s+with\s+meta\b"),
@@ -69,3 +71,26 @@ def match_ai_tool(text: str | None) -> str | None:
         return None
     text = text.replace("_", " ")
     return next((name for name, pattern in AI_TOOL_PATTERNS if pattern.search(text)), None)
+
+
+# Credit lines platforms write into IPTC Credit (XMP photoshop:Credit, IIM 2:110) to label AI images:
+# Google ("Made with Google AI" for Pixel Studio / Gemini images, "Edited with Google AI" for Magic
+# Editor / Magic Eraser / Zoom Enhance edits, beside a digital source type), Meta ("Imagined with AI").
+# Worded declarations, not vocabulary codes: matched as whole phrases only.
+_AI_CREDIT_LINES: list[tuple[re.Pattern[str], bool, str | None]] = [
+    (re.compile(r"\b(?:edited|modified|enhanced)\s+with\s+google\s+ai\b", re.IGNORECASE), True, "Google AI"),
+    (re.compile(r"\b(?:made|created|generated)\s+with\s+google\s+ai\b", re.IGNORECASE), False, "Google AI"),
+    (re.compile(r"\bimagined\s+with\s+ai\b", re.IGNORECASE), False, "Meta AI"),
+    (re.compile(r"\b(?:edited|modified)\s+with\s+meta\s+ai\b", re.IGNORECASE), True, "Meta AI"),
+    (re.compile(r"\b(?:made|created|generated)\s+with\s+meta\s+ai\b", re.IGNORECASE), False, "Meta AI"),
+]
+
+
+def ai_credit_line(text: str | None) -> tuple[bool, str | None] | None:
+    """``(edited, generator)`` when a credit line labels the image as made or edited with AI, else None."""
+    if not text:
+        return None
+    for pattern, edited, generator in _AI_CREDIT_LINES:
+        if pattern.search(text):
+            return edited, generator
+    return None

@@ -18,7 +18,7 @@ import struct
 from dataclasses import dataclass
 from typing import Iterable
 
-from ._ai_tools import match_ai_tool
+from ._ai_tools import ai_credit_line, match_ai_tool
 from ._base import Evidence, Implication, SignalError, truncate
 from ._registry import register_reader
 from ._source import ImageSource
@@ -34,6 +34,7 @@ IIM_TAG_MARKER = 0x1C
 MAX_RESOURCES = 4096  # a real APP13 holds a few dozen
 MAX_DATASETS = 10_000
 AI_PROGRAM_STRENGTH = 0.8
+CREDIT_LINE_STRENGTH = 0.8  # a platform's worded AI label ("Edited with Google AI"): plain text, not a code
 
 # (record, dataset) -> (IIM name, evidence data key)
 _INFO_DATASETS: dict[tuple[int, int], tuple[str, str]] = {
@@ -173,7 +174,14 @@ def read_iim_datasets(datasets: list[IimDataset], location: str = LOCATION) -> l
                                      Implication.INFO, 0.0, note=f"program: {truncate(program, 80)}", data=data))
     for key, (name, data_key) in _INFO_DATASETS.items():
         texts = values.get(key)
-        if texts:
+        label = ai_credit_line("; ".join(texts)) if texts and name == "Credit" else None
+        if label is not None:
+            edited, generator = label
+            evidence.append(Evidence(READER, location, name, truncate("; ".join(texts), 500),
+                                     Implication.AI_EDITED if edited else Implication.AI_GENERATED,
+                                     CREDIT_LINE_STRENGTH, generator=generator,
+                                     note=f"IPTC Credit labels the image: {truncate('; '.join(texts), 80)}"))
+        elif texts:
             joined = "; ".join(texts)
             evidence.append(Evidence(READER, location, name, truncate(joined), Implication.INFO, 0.0,
                                      note=f"{data_key}: {truncate(joined, 80)}",

@@ -17,7 +17,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
-from ._ai_tools import match_ai_tool
+from ._ai_tools import ai_credit_line, match_ai_tool
 from ._base import XMP_CONTAINERS, Evidence, GenerationParameters, Implication, SignalError, truncate
 from ._iptc_vocab import (ALL_USES, USE_DATA_MINING, USE_GENERATIVE_TRAINING, USE_TRAINING,
                           lookup_data_mining, lookup_digital_source_type)
@@ -337,6 +337,24 @@ def _ai_fields_evidence(ctx: _Context, implies: Implication, midjourney: bool) -
                     data=data)
 
 
+CREDIT_LINE_STRENGTH = 0.8  # a platform's worded AI label: written by the platform, but plain text
+
+
+def _credit_line_evidence(ctx: _Context) -> list[Evidence]:
+    """IPTC Credit Line used as an AI label (Google's "Edited with Google AI", Meta's "Imagined with AI")."""
+    out = []
+    for text in _all_strings(ctx.props, "photoshop:Credit")[:4]:
+        label = ai_credit_line(text)
+        if label is None:
+            out.append(_info(ctx, "photoshop:Credit", text, f"credit: {truncate(text, 80)}"))
+            continue
+        edited, generator = label
+        out.append(Evidence(READER, ctx.location, "photoshop:Credit", truncate(text, 500),
+                            Implication.AI_EDITED if edited else Implication.AI_GENERATED, CREDIT_LINE_STRENGTH,
+                            generator=generator, note=f"IPTC Credit Line labels the image: {truncate(text, 80)}"))
+    return out
+
+
 def _creator_tool_evidence(ctx: _Context) -> Evidence | None:
     tool = _first(ctx.props, "xmp:CreatorTool")
     if not tool:
@@ -432,6 +450,7 @@ def read_xmp_properties(props: dict[str, list[XmpValue]], location: str) -> list
     if creator_tool:
         evidence.append(creator_tool)
     evidence += descriptions
+    evidence += _credit_line_evidence(ctx)
     evidence += _rights_evidence(ctx)
     evidence += _data_mining_evidence(ctx)
     return evidence
