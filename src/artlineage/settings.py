@@ -53,6 +53,9 @@ VARIABLES: tuple[Variable, ...] = (
              "web platform", "run pixel readers (watermark, stealth metadata) on uploads (0: metadata only)"),
     Variable("ARTLINEAGE_INSPECT_PROCESSES", "inspect_processes", "int", "0",
              "web platform", "worker processes for inspecting uploads (0: in the request's thread pool)"),
+    Variable("ARTLINEAGE_RATE_LIMITS", "rate_limits", "str", "",
+             "web platform", "the operator's ceilings as a JSON object of RateLimits fields (session, upload, "
+             "sign-in and key-minting rates, highest key rate, keys per account); set by `serve`'s options"),
     Variable("ARTLINEAGE_UPGRADE", "upgrade", "bool", "0",
              "web platform", "apply database migrations at start-up (1) instead of refusing an old schema"),
     Variable("ARTLINEAGE_STAMP_CERT", "stamp_cert", "path", "",
@@ -78,6 +81,7 @@ class Settings:
     anonymous_rate: int = 600
     pixels: bool = True
     inspect_processes: int = 0
+    rate_limits: str | None = None
     upgrade: bool = False
     stamp_cert: str | None = None
     stamp_key: str | None = None

@@ -59,8 +59,9 @@ def test_good_password_is_accepted(app):
 @pytest.fixture
 def throttled_app(tmp_path):
     from artlineage.interfaces.web import create_app
+    from artlineage.interfaces.web.ratelimit import RateLimits
     return create_app(tmp_path / "p.sqlite", tmp_path / "media", secret_key="s", pixels=False,
-                      signin_rate_per_address=5, signin_rate_per_account=3)
+                      rate_limits=RateLimits(signin_per_address=5, signin_per_account=3))
 
 
 def _attempt(client, email: str, password: str = "wrong password!"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import secrets
 from pathlib import Path
@@ -30,6 +32,15 @@ def serve_cmd(
                                              help="The site's address as visitors see it (https://art.example.org); "
                                                   "absolute URLs are built from it, never from the Host header "
                                                   "(default: http://HOST:PORT)."),
+    session_rate: int = typer.Option(600, "--session-rate", min=1, help="API calls per minute per signed-in account."),
+    upload_rate: int = typer.Option(20, "--upload-rate", min=1,
+                                    help="Uploads (POST /upload) per minute per account, or per address signed out."),
+    signin_rate: int = typer.Option(20, "--signin-rate", min=1, help="Sign-in/sign-up attempts per minute per address."),
+    signin_account_rate: int = typer.Option(6, "--signin-account-rate", min=1,
+                                            help="Sign-in attempts per minute at one account, from anywhere."),
+    max_key_rate: int = typer.Option(6000, "--max-key-rate", min=1, help="Highest rate_per_minute an API key may have."),
+    max_keys: int = typer.Option(20, "--max-keys-per-account", min=1, help="Active API keys per account."),
+    key_mints: int = typer.Option(5, "--key-mints-per-minute", min=1, help="New API keys per minute per account."),
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Start the platform: gallery, artist pages, upload and the /v1 API (OpenAPI at /docs)."""
@@ -37,15 +48,19 @@ def serve_cmd(
         import uvicorn
 
         from ..web.app import create_app
+        from ..web.ratelimit import RateLimits
     except ImportError as exc:
         typer.echo(f"the platform needs the server extra: pip install 'artlineage[server]' ({exc})", err=True)
         raise typer.Exit(2) from None
     # One secret for every worker: a cookie signed by one worker must verify in the others.
     secret = os.environ.get("ARTLINEAGE_SECRET_KEY") or secrets.token_hex(32)
     public_url = public_url or os.environ.get("ARTLINEAGE_PUBLIC_URL") or f"http://{host}:{port}"
+    limits = RateLimits(session_per_minute=session_rate, uploads_per_minute=upload_rate,
+                        signin_per_address=signin_rate, signin_per_account=signin_account_rate,
+                        key_mints_per_minute=key_mints, max_key_rate=max_key_rate, max_keys_per_account=max_keys)
     # Migrate (and seed) once, here; the workers then open the database without migrating.
     app = create_app(db, media, secret_key=secret, anonymous_rate_per_minute=anonymous_rate or None, pixels=pixels,
-                     inspect_processes=inspect_processes, public_url=public_url)
+                     inspect_processes=inspect_processes, public_url=public_url, rate_limits=limits)
     platform = app.state.platform
     if example:
         from ..web.seed import example_seed_path, seed
@@ -65,7 +80,8 @@ def serve_cmd(
                        "ARTLINEAGE_SECRET_KEY": secret, "ARTLINEAGE_ANONYMOUS_RATE": str(anonymous_rate),
                        "ARTLINEAGE_PIXELS": "1" if pixels else "0",
                        "ARTLINEAGE_INSPECT_PROCESSES": str(inspect_processes), "ARTLINEAGE_UPGRADE": "0",
-                       "ARTLINEAGE_PUBLIC_URL": app.state.public_url})
+                       "ARTLINEAGE_PUBLIC_URL": app.state.public_url,
+                       "ARTLINEAGE_RATE_LIMITS": json.dumps(dataclasses.asdict(limits))})
     # An import string and a factory: uvicorn spawns the workers, each builds its own app.
     uvicorn.run("artlineage.interfaces.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, access_log=log_level == "debug")

@@ -11,7 +11,7 @@ import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ...registry import store
 from ...registry.lineage import lineage, work_lineage
 from . import auth, edits
-from .app import current_user, db_session, get_platform, require_user
+from .app import current_user, db_session, get_platform, mint_api_key, require_user
 from .limits import MAX_DB_ID
 from .media import UploadRejected
 from .models import Media, User
@@ -417,9 +417,14 @@ def add_work_influence(work_id: DbId, body: InfluenceIn, s: Session = Depends(db
 # ---------------------------------------------------------------- API keys
 
 @router.post("/keys", status_code=201)
-def create_key(body: KeyIn, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user)) -> dict[str, Any]:
-    """A new API key for your account; the secret is shown only in this response."""
-    new = auth.create_api_key(s, user, body.name, body.rate_per_minute)
+def create_key(request: Request, body: KeyIn, s: Session = Depends(db_session, scope="function"),
+               user: User = Depends(require_user)) -> dict[str, Any]:
+    """A new API key for your account; the secret is shown only in this response. Its rate is at most
+    the operator's ceiling and, when a key asks, that key's own rate."""
+    try:
+        new = mint_api_key(request, s, user, body.name, body.rate_per_minute)
+    except auth.AuthError as exc:
+        raise HTTPException(400, str(exc)) from None
     return {**new.key.to_dict(), "key": new.secret}
 
 

@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
 from ...registry import store
+from ...errors import ConfigurationError
 from ...settings import Settings
 from . import auth
 from .db import open_platform_engine
@@ -30,7 +31,7 @@ from .media import UploadRejected
 from .models import ApiKey, Media, User
 from .optout import PLATFORM_DEFAULT, optout_headers, robots_txt, tdmrep_rules
 from .platform import RENDITION_NAME, RENDITION_TYPES, PermissionDenied, Platform
-from .ratelimit import SharedRateLimiter, limiter_engine
+from .ratelimit import RateLimitHeaders, RateLimits, SharedRateLimiter, limiter_engine, record_decision
 
 HERE = Path(__file__).parent
 log = logging.getLogger(__name__)
@@ -49,8 +50,7 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
                max_upload_bytes: int = 20 * 1024 * 1024, max_pixels: int = 40_000_000, pixels: bool = True,
                upgrade: bool = True, inspect_processes: int = 0, prewarm: bool = True,
                max_body_bytes: int = DEFAULT_BODY_BYTES, body_limits: dict[str, int] | None = None,
-               public_url: str | None = None, signin_rate_per_address: int = 20,
-               signin_rate_per_account: int = 6) -> FastAPI:
+               public_url: str | None = None, rate_limits: RateLimits | None = None) -> FastAPI:
     """The platform app. ``secret_key`` signs cookies and CSRF tokens (default: ``ARTLINEAGE_SECRET_KEY``,
     else random per process, which signs everyone out on restart). ``anonymous_rate_per_minute``: token
     bucket per client address for API calls without a key (None: no limit). ``inspect_processes``:
@@ -61,9 +61,9 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     ``body_limits`` sets a route's own (``{"POST /v1/prompt": 65536}``); see ``limits``. ``public_url``: the
     site's address as visitors see it (``https://art.example.org``; default ``ARTLINEAGE_PUBLIC_URL``, else
     ``http://127.0.0.1:8000``): every absolute URL the platform writes is built from it, never from the
-    request's Host header, which a client chooses and shared caches keep. ``signin_rate_per_address`` /
-    ``signin_rate_per_account``: sign-in and sign-up attempts per minute from one client address, and
-    sign-in attempts per minute at one account from anywhere (token buckets, burst = rate; 429 beyond)."""
+    request's Host header, which a client chooses and shared caches keep. ``rate_limits``: the operator's
+    ceilings on sessions, uploads, sign-ins and API keys (``RateLimits``; default: ``ARTLINEAGE_RATE_LIMITS``,
+    a JSON object of its fields, else its defaults)."""
     base_url = public_base_url(public_url or Settings.from_env().public_url or LOCAL_PUBLIC_URL)
     engine = open_platform_engine(db_url, upgrade=upgrade)
     if media_dir is None:
@@ -93,7 +93,7 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     app.state.limiter = limiter
     app.state.anonymous_rate = anonymous_rate_per_minute
     app.state.public_url = base_url
-    app.state.signin_rates = (signin_rate_per_address, signin_rate_per_account)
+    app.state.rate_limits = rate_limits or rate_limits_from_env()
 
     @app.exception_handler(store.NotFoundError)
     async def _not_found(_r: Request, exc: Exception) -> JSONResponse:
@@ -126,6 +126,7 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
         return JSONResponse({"detail": "not found (number out of range)"}, status_code=404)
 
     app.add_middleware(BodyLimit, limits=body_limits_for(max_upload_bytes, max_body_bytes, body_limits))
+    app.add_middleware(RateLimitHeaders)
     app.add_middleware(SecurityHeaders)  # outermost: a 413 from BodyLimit gets the headers too
 
     @app.get("/robots.txt", include_in_schema=False)
@@ -208,12 +209,20 @@ def public_base_url(url: str) -> str:
     return parts.geturl().rstrip("/")
 
 
+def rate_limits_from_env() -> RateLimits:
+    raw = Settings.from_env().rate_limits
+    try:
+        return RateLimits(**json.loads(raw)) if raw else RateLimits()
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(f"ARTLINEAGE_RATE_LIMITS={raw!r}: {exc}") from None
+
+
 def app_from_env() -> FastAPI:
     """App factory for ``uvicorn --factory`` / ``artlineage serve --workers N``: each worker process
     builds its app from ``ARTLINEAGE_DB``, ``ARTLINEAGE_MEDIA``, ``ARTLINEAGE_SECRET_KEY`` (must be
     shared, or a cookie signed by one worker is refused by the next), ``ARTLINEAGE_ANONYMOUS_RATE``
     (0: off), ``ARTLINEAGE_PIXELS`` (0: metadata only), ``ARTLINEAGE_INSPECT_PROCESSES`` and
-    ``ARTLINEAGE_PUBLIC_URL`` (read by ``create_app``). The parent
+    ``ARTLINEAGE_PUBLIC_URL`` and ``ARTLINEAGE_RATE_LIMITS`` (read by ``create_app``). The parent
     has run the migrations, so workers do not race to."""
     s = Settings.from_env()  # artlineage.settings: every ARTLINEAGE_* variable, validated
     return create_app(s.db, s.media, anonymous_rate_per_minute=s.anonymous_rate or None, pixels=s.pixels,
@@ -294,6 +303,8 @@ def current_user(request: Request, s: Session = Depends(db_session, scope="funct
     token = session_token(request)
     user = auth.session_user(s, token) if token else None
     request.state.via = "session" if user else None
+    if is_api and user is not None:
+        _rate_limit(request, f"user:{user.id}", request.app.state.rate_limits.session_per_minute)
     if is_api and user is None and request.app.state.anonymous_rate:
         _rate_limit(request, f"ip:{client_address(request)}", request.app.state.anonymous_rate)
     return user
@@ -307,11 +318,30 @@ def throttle_account_form(request: Request, email: str | None = None) -> None:
     """Before any password is hashed: one attempt from this client address, and (sign-in) one at
     this account from anywhere, or 429. The account's bucket is keyed by the normalised e-mail whether
     or not it is registered, so a throttled answer says nothing about which e-mails exist."""
-    per_address, per_account = request.app.state.signin_rates
-    _rate_limit(request, f"signin-ip:{client_address(request)}", per_address)
+    limits: RateLimits = request.app.state.rate_limits
+    _rate_limit(request, f"signin-ip:{client_address(request)}", limits.signin_per_address)
     if email is not None:
         digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
-        _rate_limit(request, f"signin-account:{digest}", per_account)
+        _rate_limit(request, f"signin-account:{digest}", limits.signin_per_account)
+
+
+def limit_uploads(request: Request, user: User | None) -> None:
+    """One upload (each runs the provenance reader) from this account, or signed out, this address."""
+    bucket = f"upload-user:{user.id}" if user is not None else f"upload-ip:{client_address(request)}"
+    _rate_limit(request, bucket, request.app.state.rate_limits.uploads_per_minute)
+
+
+def mint_api_key(request: Request, s: Session, user: User, name: str, rate_per_minute: int) -> auth.NewApiKey:
+    """A new key within the operator's ceilings (``RateLimits``): minting rate, keys per account, the
+    highest key rate, and never faster than the key that asks for it."""
+    limits: RateLimits = request.app.state.rate_limits
+    _rate_limit(request, f"mint:{user.id}", limits.key_mints_per_minute)
+    max_rate = limits.max_key_rate
+    parent = getattr(request.state, "api_key", None)
+    if parent is not None:
+        max_rate = min(max_rate, parent.rate_per_minute)
+    return auth.create_api_key(s, user, name, rate_per_minute, max_rate=max_rate,
+                               max_keys=limits.max_keys_per_account)
 
 
 def csrf_token_for(request: Request, csrf_cookie: str) -> str:
@@ -325,9 +355,10 @@ def csrf_valid(request: Request, token: str | None) -> bool:
 
 
 def _rate_limit(request: Request, bucket: str, rate: int) -> None:
-    ok, wait = request.app.state.limiter.allow(bucket, rate)
-    if not ok:
-        raise HTTPException(429, "rate limit exceeded", headers={"Retry-After": str(max(1, int(wait + 0.999)))})
+    decision = request.app.state.limiter.take(bucket, rate)
+    record_decision(request.scope, decision)
+    if not decision.allowed:
+        raise HTTPException(429, "rate limit exceeded", headers=decision.headers())
 
 
 def require_user(request: Request, user: User | None = Depends(current_user)) -> User:

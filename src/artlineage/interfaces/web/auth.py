@@ -31,7 +31,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ...errors import AuthError, PlatformError
@@ -244,9 +244,18 @@ class NewApiKey:
     secret: str  # shown once
 
 
-def create_api_key(session: Session, user: User, name: str = "", rate_per_minute: int = 120) -> NewApiKey:
-    if not 1 <= rate_per_minute <= 100_000:
-        raise AuthError("rate_per_minute must be between 1 and 100000")
+def create_api_key(session: Session, user: User, name: str = "", rate_per_minute: int = 120, *,
+                   max_rate: int = 100_000, max_keys: int | None = None) -> NewApiKey:
+    """A new key for ``user``: ``rate_per_minute`` at most ``max_rate``, and at most ``max_keys`` keys
+    not revoked on the account (the operator's ceilings; see ``ratelimit.RateLimits``)."""
+    if not 1 <= rate_per_minute <= max_rate:
+        raise AuthError(f"rate_per_minute must be between 1 and {max_rate}")
+    if max_keys is not None:
+        active = session.scalar(select(func.count()).select_from(ApiKey)
+                                .where(ApiKey.user_id == user.id, ApiKey.revoked.is_(False)))
+        if (active or 0) >= max_keys:
+            raise AuthError(f"this account has {active} active API keys, the most allowed is {max_keys}; "
+                            "revoke one first")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(prefix=prefix, secret_sha256=_sha256(secret), user_id=user.id, name=name[:200],

@@ -24,7 +24,9 @@ loopback ~160 us (one round trip). Building the statement per call had cost ~250
 from __future__ import annotations
 
 import itertools
+import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +81,54 @@ def _take_token_statement(dialect: str) -> Any:
             .returning(c.tokens, c.allowed))
 
 
+@dataclass(frozen=True)
+class RateLimits:
+    """The operator's ceilings (``artlineage serve`` options). Rates are per minute, token buckets with a
+    burst of the same size, shared by the worker processes.
+
+    * ``session_per_minute``: API calls made with a session cookie, per account.
+    * ``uploads_per_minute``: ``POST /upload`` (check or save a file), per account or, signed out, per
+      client address: each one runs the provenance reader.
+    * ``signin_per_address`` / ``signin_per_account``: sign-in and sign-up attempts from one address;
+      sign-in attempts at one account from anywhere. Checked before any password is hashed.
+    * ``key_mints_per_minute``: new API keys per account.
+    * ``max_key_rate``: the highest ``rate_per_minute`` a key may have; a key minting a key may not give
+      it more than its own rate.
+    * ``max_keys_per_account``: active (not revoked) keys per account.
+    """
+    session_per_minute: int = 600
+    uploads_per_minute: int = 20
+    signin_per_address: int = 20
+    signin_per_account: int = 6
+    key_mints_per_minute: int = 5
+    max_key_rate: int = 6000
+    max_keys_per_account: int = 20
+
+    def __post_init__(self) -> None:
+        for name, value in self.__dict__.items():
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"rate limit {name} must be a whole number >= 1, not {value!r}")
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    """One bucket's answer, with what the ``RateLimit-*`` response headers say about it."""
+    allowed: bool
+    limit: int  # the bucket's size (= the rate per minute)
+    remaining: int  # whole tokens left after this request
+    retry_after: float  # seconds until a token is available (0 when allowed)
+    reset: float  # seconds until the bucket is full again
+
+    def headers(self) -> dict[str, str]:
+        out = {"RateLimit-Limit": str(self.limit), "RateLimit-Remaining": str(self.remaining),
+               "RateLimit-Reset": str(math.ceil(self.reset))}
+        if not self.allowed:
+            out["Retry-After"] = str(max(1, math.ceil(self.retry_after)))
+        return out
+
+
 class SharedRateLimiter:
-    """``allow(key, rate_per_minute)`` -> (allowed, seconds until a token is available)."""
+    """``take(key, rate_per_minute)`` -> ``RateDecision``; ``allow`` -> (allowed, seconds until a token)."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -88,6 +136,10 @@ class SharedRateLimiter:
         self._stmt = _take_token_statement(engine.dialect.name)
 
     def allow(self, key: str, rate_per_minute: int, now: float | None = None) -> tuple[bool, float]:
+        decision = self.take(key, rate_per_minute, now)
+        return decision.allowed, decision.retry_after
+
+    def take(self, key: str, rate_per_minute: int, now: float | None = None) -> RateDecision:
         now = time.time() if now is None else now  # wall clock: shared by the processes
         rate = float(rate_per_minute)
         per_second = rate / 60.0
@@ -96,9 +148,45 @@ class SharedRateLimiter:
                                                         "per_second": per_second}).one()
             if next(self._calls) % PRUNE_EVERY == PRUNE_EVERY - 1:
                 conn.execute(delete(_TABLE).where(_TABLE.c.updated_at < now - IDLE_SECONDS))
-        if allowed:
-            return True, 0.0
-        return False, (1.0 - tokens) / per_second
+        reset = max(0.0, (rate - tokens) / per_second)
+        wait = 0.0 if allowed else (1.0 - tokens) / per_second
+        return RateDecision(bool(allowed), int(rate), max(0, int(tokens)), wait, reset)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+RATE_SCOPE_KEY = "artlineage.ratelimit"  # the request's tightest RateDecision, for RateLimitHeaders
+
+
+def record_decision(scope: dict[str, Any], decision: RateDecision) -> None:
+    """Keep the decision with the fewest tokens left of those a request went through."""
+    previous = scope.get(RATE_SCOPE_KEY)
+    if previous is None or not decision.allowed or (previous.allowed and decision.remaining <= previous.remaining):
+        scope[RATE_SCOPE_KEY] = decision
+
+
+class RateLimitHeaders:
+    """ASGI middleware: ``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (the IETF draft's fields, in
+    seconds) on every response of a rate-limited request, and ``Retry-After`` on its 429; set here, at
+    the response's start, so that handlers returning a ``Response`` of their own carry them too."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            decision = scope.get(RATE_SCOPE_KEY)
+            if message["type"] == "http.response.start" and decision is not None:
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _v in headers}
+                headers.extend((k.lower().encode(), v.encode()) for k, v in decision.headers().items()
+                               if k.lower().encode() not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

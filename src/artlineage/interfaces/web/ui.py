@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 from ...registry import store
 from ...registry.lineage import lineage
 from . import auth
-from .app import (csrf_token_for, csrf_valid, current_user, db_session, get_platform, session_token,
-                  throttle_account_form)
+from .app import (csrf_token_for, csrf_valid, current_user, db_session, get_platform, limit_uploads, mint_api_key,
+                  session_token, throttle_account_form)
 from .lineage_svg import lineage_svg
 from .media import UploadRejected
 from .models import Media, User
@@ -347,6 +347,7 @@ async def upload_post(request: Request, file: UploadFile, csrf: str = Form(""), 
     """Signed-in artists save the work (then see its page); anyone can check a file: the reader's
     findings are shown in full either way."""
     check_csrf(request, csrf)
+    limit_uploads(request, user)
     data = await file.read(platform.max_upload_bytes + 1)
     ctx: dict[str, Any] = {"report": None, "error": None, "uses": DECLARED_AI_USES, "training": TRAINING_DATA}
     try:
@@ -446,7 +447,7 @@ def account_new_key(request: Request, csrf: str = Form(""), name: str = Form("",
     if user is None:
         return _redirect("/signin")
     try:
-        new = auth.create_api_key(s, user, name, rate_per_minute)
+        new = mint_api_key(request, s, user, name, rate_per_minute)
     except auth.AuthError as exc:
         raise HTTPException(400, str(exc)) from None
     return render(request, "account.html", {"keys": auth.list_api_keys(s, user), "new_key": new.secret}, user=user)
