@@ -202,3 +202,4 @@ def test_corrupt_exif_gives_no_evidence_and_no_crash():
 def test_reader_is_skipped_without_exif():
     report = inspect_bytes(embed_xmp(None, "PNG"), readers=["exif"])
     assert report.evidence == [] and report.warnings == []
+

@@ -207,9 +207,47 @@ def _info(location: str, field: str, value: str, note: str, **data: Any) -> Evid
 
 # ----- reader ----------------------------------------------------------------------------------
 
+# Screen grabbers that fill Make/Model/Software like a camera would: game consoles' and GPU vendors'
+# screenshot features, and capture tools. Their pixels are a render on a screen, so Make/Model is
+# no camera evidence; IPTC's screenCapture term says the same (how it was grabbed, not what it shows).
+_SCREEN_CAPTURE = [
+    ("Nintendo Switch", re.compile(r"\bnintendo\s+switch\b", re.IGNORECASE)),  # not the 3DS: it has cameras
+    ("PlayStation", re.compile(r"\bplaystation\b|\bsony\s+interactive\s+entertainment\b", re.IGNORECASE)),
+    ("Xbox", re.compile(r"\bxbox\b", re.IGNORECASE)),
+    ("NVIDIA Ansel / ShadowPlay", re.compile(r"\bansel\b|\bshadowplay\b|\bgeforce\s+experience\b|\bnvidia\s+app\b",
+                                             re.IGNORECASE)),
+    ("ReShade", re.compile(r"\breshade\b", re.IGNORECASE)),
+    ("Steam", re.compile(r"\bsteam\b", re.IGNORECASE)),
+    ("screenshot tool", re.compile(r"\bscreen\s*shot\b|\bscreen\s*capture\b|\bsnipping\s+tool\b", re.IGNORECASE)),
+]
+# Make/Model holding a generator's JSON (ComfyUI's WebP savers) is not a camera either.
+_NOT_A_DEVICE = re.compile(r"^\s*(?:\w{1,20}\s*:\s*)?[\[{]")
+
+
+def screen_capture_evidence(tags: dict[int, Any], location: str, byte_order: str | None = None) -> Evidence | None:
+    """INFO evidence naming a console / GPU / tool screenshot, from Make, Model, Software or UserComment."""
+    fields = [("Make", _text(tags.get(TAG_MAKE))), ("Model", _text(tags.get(TAG_MODEL))),
+              ("Software", _text(tags.get(TAG_SOFTWARE)))]
+    if tags.get(TAG_USER_COMMENT) not in (None, b"", ""):
+        comment = decode_user_comment(tags[TAG_USER_COMMENT], byte_order)
+        if comment and len(comment) < 100:  # macOS writes just "Screenshot"
+            fields.append(("UserComment", comment))
+    for field, text in fields:
+        if not text or _NOT_A_DEVICE.match(text):
+            continue
+        tool = next((name for name, pattern in _SCREEN_CAPTURE if pattern.search(text)), None)
+        if tool:
+            return Evidence(READER, location, field, truncate(text, 200), Implication.INFO, 0.0,
+                            note=f"screen capture ({tool}): a render on a screen, not a camera capture",
+                            data={"screen_capture": tool, "digital_source_type": "screenCapture"})
+    return None
+
+
 def camera_evidence(tags: dict[int, Any], location: str) -> Evidence | None:
     """CAMERA evidence from Make/Model, stronger when capture-time tags back it up."""
     make, model = _text(tags.get(TAG_MAKE)), _text(tags.get(TAG_MODEL))
+    make = None if make and _NOT_A_DEVICE.match(make) else make
+    model = None if model and _NOT_A_DEVICE.match(model) else model
     if not make and not model:
         return None
     label = " ".join(p for p in (make, model) if p)
@@ -255,8 +293,11 @@ def read_exif_tags(tags: dict[int, Any], location: str, byte_order: str | None =
     """Evidence from a merged IFD0 + Exif tag mapping (pure; the reader's core)."""
     evidence: list[Evidence] = []
     ai_make = _make_model_ai_evidence(tags, location)
+    screen = None if ai_make else screen_capture_evidence(tags, location, byte_order)
     if ai_make:
         evidence.append(ai_make)
+    elif screen:
+        evidence.append(screen)
     else:
         camera = camera_evidence(tags, location)
         if camera:
