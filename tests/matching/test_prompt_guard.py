@@ -164,3 +164,38 @@ def test_check_many_batches_agree_with_check_one_by_one():
     assert all(many[i] == many[i % len(base)] for i in range(len(prompts)))
     assert many[0] == [] and [m.artist for m in many[5]] == ["Zdzisław Beksiński"]
     assert [m.text for m in many[1]] == ["rutkowski"]    # the alias alone, not "greg" from the prompt before
+
+
+def test_one_guard_shared_by_threads_finds_every_name(monkeypatch):
+    """The platform shares one guard between request threads; its caches must not lose matches.
+
+    A tiny cache bound makes every check clear the shared caches, as a big deployment does once
+    in a while, and a short switch interval makes the threads interleave inside ``check``.
+    """
+    import sys
+    import threading
+
+    import artlineage.matching.prompt_guard as prompt_guard
+
+    guard = PromptGuard(load_artist_names())
+    monkeypatch.setattr(prompt_guard, "_BARE_CACHE_MAX", 4)
+    subjects = ["castle", "meadow", "harbour", "citadel", "mountain", "glacier"]
+    missed: list[tuple[int, int]] = []
+
+    def work(thread: int) -> None:
+        for i in range(300):
+            text = f"{subjects[i % 6]} scene, greg rutkowsky, lighthouse number{thread}x{i} tower"
+            if [m.artist for m in guard.check(text)] != ["Greg Rutkowski"]:
+                missed.append((thread, i))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert missed == []

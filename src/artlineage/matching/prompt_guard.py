@@ -517,21 +517,23 @@ class PromptGuard:
         if len(negative) + len(hits) + len(missing) >= _BARE_CACHE_MAX:   # bounded: unique items grow it
             negative.clear()
             hits.clear()
-        named = False
+        # This call's hits are kept apart from the shared caches: the guard is shared by request
+        # threads, and another thread may clear the caches (the bound above) between the two loops.
+        # The caches only ever save work; a result never depends on what they still hold.
+        named: dict[str, tuple[int, int, int, float]] = {}
         for seg in missing:
-            if seg in hits:
-                named = True
-                continue
-            hit = self._bare_uncached(seg) if candidate(seg) else None
-            if hit is None or hit[3] >= 100.0:   # an exact name: the automaton pass reports it
-                negative.add(seg)
-            else:
+            hit = hits.get(seg)
+            if hit is None:
+                hit = self._bare_uncached(seg) if candidate(seg) else None
+                if hit is None or hit[3] >= 100.0:   # an exact name: the automaton pass reports it
+                    negative.add(seg)
+                    continue
                 hits[seg] = hit
-                named = True
+            named[seg] = hit
         if not named:
             return out
         for i, seg in enumerate(segs):              # rare: only prompts with an item holding a name
-            hit = hits.get(seg)
+            hit = named.get(seg)
             if hit is None:
                 continue
             start = sum(len(x) for x in segs[:i]) + i

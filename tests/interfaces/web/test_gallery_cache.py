@@ -155,3 +155,37 @@ def test_concurrent_misses_of_one_page_render_it_once(app, monkeypatch):
     assert [r.status_code for r in responses] == [200] * 20
     assert len({r.text for r in responses}) == 1
     assert len(calls) == 1
+
+
+def test_threads_on_a_cold_platform_build_the_prompt_guard_once(app, monkeypatch):
+    """Prompt checks run on the thread pool: a cold guard (or one after a write) is built once,
+    by one thread, and every thread gets that guard."""
+    import threading
+    import time
+
+    import artlineage.matching.prompt_guard as prompt_guard
+
+    built = []
+    real = prompt_guard.PromptGuard
+
+    class SlowToBuild(real):
+        def __init__(self, entries):
+            built.append(1)
+            time.sleep(0.2)  # a big registry: building takes a while, so the threads overlap
+            super().__init__(entries)
+
+    monkeypatch.setattr(prompt_guard, "PromptGuard", SlowToBuild)
+    platform = app.state.platform
+    barrier = threading.Barrier(8)
+    guards = []
+
+    def ask():
+        barrier.wait()
+        guards.append(platform.prompt_guard())
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(built) == 1 and len({id(g) for g in guards}) == 1 and isinstance(guards[0], SlowToBuild)

@@ -144,6 +144,7 @@ class Platform:
     _optout_cache: dict[int, tuple[Any, float, OptOut]] = field(default_factory=dict)
     _gallery_cache: dict[tuple[Any, ...], tuple[Any, float, Any]] = field(default_factory=dict)
     _guard: tuple[Any, Any] | None = None
+    _guard_lock: threading.Lock = field(default_factory=threading.Lock)
     _sessions: Any = None
     # Verdicts run in a pool sized to the cores: threads by default (the pixel readers spend most of
     # their time in numpy/Pillow, which release the GIL part of the time), or, with
@@ -417,9 +418,16 @@ class Platform:
         except ImportError:
             return None
         gen = self.version()
-        if self._guard is None or self._guard[0] != gen:
-            self._guard = (gen, PromptGuard(guard_entries_from_registry(_RegistryView(self.engine))))
-        return self._guard[1]
+        guard = self._guard
+        if guard is not None and guard[0] == gen:
+            return guard[1]
+        # One thread builds; the others (prompt checks run on the thread pool) wait for its guard
+        # instead of each building their own from the whole registry.
+        with self._guard_lock:
+            gen = self.version()
+            if self._guard is None or self._guard[0] != gen:
+                self._guard = (gen, PromptGuard(guard_entries_from_registry(_RegistryView(self.engine))))
+            return self._guard[1]
 
     def check_prompt(self, text: str) -> dict[str, Any] | None:
         guard = self.prompt_guard()
