@@ -106,6 +106,7 @@ def test_windows_cover_fixed_boxes():
     assert boxes["full"] == (0, 0, 300, 200)
     assert boxes["square-centre"] == (50, 0, 250, 200)
     assert boxes["0.72x1.00@1.0,0.5"] == (84, 0, 300, 200)
+    assert boxes["full@rot+8"] == (0, 0, 300, 200)
 
 
 @pytest.mark.parametrize("bad", [b"", b"not an image at all", _jpeg(Image.new("RGB", (64, 64)), 90)[:200]])
@@ -177,3 +178,52 @@ def test_registry_index_is_persisted_and_incremental_postgres(fresh_postgres_url
     with Registry(fresh_postgres_url, match_index=tmp_path / "pg.index") as reg:
         assert copy_index.default_dir(reg) == tmp_path / "pg.copies"
         _registry_flow(reg, tmp_path)
+
+
+def _tar(path, members):
+    import tarfile
+    with tarfile.open(path, "w") as tar:
+        for name, payload in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+
+
+@needs_cv2
+def test_match_command_finds_crops_in_shards_and_reports_broken_images(tmp_path):
+    from typer.testing import CliRunner
+    from artlineage.interfaces.cli import app
+    works = tmp_path / "works"
+    works.mkdir()
+    for n in WORKS:
+        photo(n).save(works / f"{n}.png")
+    db = tmp_path / "reg.sqlite"
+    with Registry(db) as reg:
+        reg.add_artist("Ann")
+        reg.add_work_files("Ann", works)
+        reg.set_terms("Ann", ai_training="not_allowed")
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    crop = _jpeg(ImageOps.mirror(_crop(photo("chelsea"), 0.7, 0.9, 0.1, 0.5)), 70)
+    _tar(shards / "00000.tar", {"a.jpg": crop, "a.json": b"{}", "b.jpg": crop[:300],
+                                "c.png": _png(photo("camera"))})
+    _tar(shards / "00001.tar", {"d.jpg": _jpeg(EDITS["rotate 10"](photo("rocket")), 80)})
+    res = CliRunner().invoke(app, ["match", str(shards), "--registry", str(db), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["method"] == "copies" and out["verification"] == "orb+ransac" and out["images"] == 4
+    found = {(m["path"].rsplit("/", 1)[-1], m["title"], m["terms"]["ai_training"], m["evidence"]["mirrored"])
+             for m in out["matches"]}
+    assert found == {("00000.tar#a.jpg", "chelsea", "not_allowed", True), ("00001.tar#d.jpg", "rocket", "not_allowed", False)}
+    assert len(out["errors"]) == 1 and out["errors"][0].startswith(f"{shards / '00000.tar'}#b.jpg: ")
+    # the same with two worker processes and the plain-hash method for comparison
+    res = CliRunner().invoke(app, ["match", str(shards), "--registry", str(db), "--json", "--workers", "2"])
+    assert {m["title"] for m in json.loads(res.output)["matches"]} == {"chelsea", "rocket"}
+    res = CliRunner().invoke(app, ["match", str(works), "--registry", str(db), "--json", "--method", "hashes"])
+    assert sorted(m["title"] for m in json.loads(res.output)["matches"]) == sorted(WORKS)
+
+
+def _png(im):
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()

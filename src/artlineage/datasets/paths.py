@@ -69,3 +69,58 @@ def open_dataset(dataset: str | os.PathLike[str], path_column: str | None = None
     if "://" in str(dataset) or p.is_file():
         return DatasetPaths((row.path for row in ScanStore(dataset).rows() if not row.error), None, "scan")
     raise FileNotFoundError(f"{dataset}: neither a folder, a manifest nor a scan database")
+
+
+# ---- images with their bytes: folders, manifests, scan databases and WebDataset shards -------------
+
+MAX_IMAGE_BYTES = 64 * 1024 * 1024   # a member larger than this is reported, not read
+
+
+@dataclass
+class DatasetImages:
+    """(label, source) per image: ``source`` is a local path, the bytes of a WebDataset member, or an
+    error message (str starting with ``"error: "``) for a member that could not be read."""
+
+    items: Iterable[tuple[str, str | bytes]]
+    total: int | None
+    kind: str
+
+    def __iter__(self) -> Iterator[tuple[str, str | bytes]]:
+        return iter(self.items)
+
+
+def _shard_images(shards: list[Path], max_bytes: int) -> Iterator[tuple[str, str | bytes]]:
+    import tarfile
+    from .._files import IMAGE_EXTENSIONS
+    for shard in shards:
+        try:
+            with tarfile.open(shard, "r:*") as tar:
+                for member in tar:
+                    if not member.isfile() or os.path.splitext(member.name)[1].lower() not in IMAGE_EXTENSIONS:
+                        continue
+                    label = f"{shard}#{member.name}"
+                    if member.size > max_bytes:
+                        yield label, f"error: {member.size} bytes exceeds {max_bytes}"
+                        continue
+                    fh = tar.extractfile(member)
+                    yield label, fh.read() if fh is not None else "error: unreadable member"
+        except (OSError, tarfile.TarError, EOFError) as exc:   # a truncated shard: report, go on
+            yield str(shard), f"error: {type(exc).__name__}: {exc}"
+
+
+def open_dataset_images(dataset: str | os.PathLike[str], path_column: str | None = None,
+                        max_bytes: int = MAX_IMAGE_BYTES) -> DatasetImages:
+    """Like :func:`open_dataset`, plus WebDataset shards: a ``.tar`` file, or a folder whose only
+    images are inside ``*.tar`` shards (each image member is read, at most ``max_bytes``)."""
+    p = Path(dataset)
+    shards: list[Path] = []
+    if p.is_file() and p.suffix.lower() == ".tar":
+        shards = [p]
+    elif p.is_dir() and path_column is None:
+        tars = sorted(p.glob("*.tar"))
+        if tars and next(iter_image_files(p), None) is None:
+            shards = tars
+    if shards:
+        return DatasetImages(_shard_images(shards, max_bytes), None, "webdataset")
+    paths = open_dataset(dataset, path_column)
+    return DatasetImages(((s, s) for s in paths), paths.total, paths.kind)

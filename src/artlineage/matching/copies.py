@@ -51,17 +51,27 @@ from .index import popcount_distances
 HASH_SIDE = 256                 # windows are cut from a greyscale thumbnail this big
 FRACTIONS = (1.0, 0.85, 0.72)   # window side fractions (a >= 60 % crop is >= 0.6 on each side)
 POSITIONS = (0.0, 0.5, 1.0)     # where a smaller window sits along its axis
-CANDIDATES = 24                 # works verified per query (nearest by window hash)
+CANDIDATES = 12                 # works verified per query (nearest by window hash)
 SCAN_ROWS = 20_000_000          # up to this many window rows a query scans them all (exact top-k)
 MIH_RADIUS = 12                 # above it: multi-index range search at this radius
 HASH_ONLY_MAX_DISTANCE = 6      # accepted without verification (no OpenCV), or when features fail
 MAX_DECODE_SIDE = 2 * lf.FEATURE_SIDE
-MIN_COVERAGE = 0.25             # share of the work the fitted transform shows (copies: >= 0.6)
+# The fitted transform must be one of the edits copies go through: >= 60 % of the work shown (0.45
+# leaves room for the estimate's error and overlays), rotated at most MAX_ROTATION degrees. Chance
+# matches between look-alikes fit wild transforms (a quarter of the work, rotated 40-90 degrees).
+MIN_COVERAGE = 0.45
+MAX_ROTATION = 20.0
 MIN_SCALE, MAX_SCALE = 0.05, 20.0
+MIN_FEATURE_SIDE = 256
+FEW_FEATURES = 40               # below this on either side, verification cannot speak: hashes decide
+
+
+ROTATIONS = (-8.0, 8.0)          # the full frame and the centre square are also hashed rotated
 
 
 def window_names() -> list[str]:
     names = ["full", "square-start", "square-centre", "square-end"]
+    names += [f"{k}@rot{r:+.0f}" for r in ROTATIONS for k in ("full", "square-centre")]
     for fx in FRACTIONS:
         for fy in FRACTIONS:
             if (fx, fy) == (1.0, 1.0) or fx * fy < 0.5:
@@ -83,7 +93,8 @@ def window_boxes(width: int, height: int) -> list[tuple[int, int, int, int]]:
     for p in (0.0, 0.5, 1.0):
         x0, y0 = int((w - s) * p), int((h - s) * p)
         boxes.append((x0, y0, x0 + s, y0 + s))
-    for name in WINDOWS[4:]:
+    boxes += [boxes[0], boxes[2]] * len(ROTATIONS)     # rotated windows: same boxes, see _window_hashes
+    for name in WINDOWS[4 + 2 * len(ROTATIONS):]:
         size, pos = name.split("@")
         fx, fy = (float(v) for v in size.split("x"))
         px, py = (float(v) for v in pos.split(","))
@@ -95,6 +106,19 @@ def window_boxes(width: int, height: int) -> list[tuple[int, int, int, int]]:
 
 def _phash(gray: Image.Image) -> int:
     return phash_from_gray(np.asarray(gray.resize((32, 32), Image.BILINEAR), dtype=np.float64))
+
+
+def _window_hashes(small: Image.Image) -> np.ndarray:
+    """pHash of every window of ``WINDOWS``. A rotated window is the box rotated about its centre
+    in its own frame, black corners included, as image editors rotate without expanding."""
+    out = []
+    for name, box in zip(WINDOWS, window_boxes(*small.size)):
+        win = small.crop(box)
+        if "@rot" in name:
+            angle = float(name.rsplit("rot", 1)[1])
+            win = win.rotate(angle, Image.BILINEAR)
+        out.append(_phash(win))
+    return np.array(out, dtype=np.uint64)
 
 
 # ---- images in ------------------------------------------------------------------------------
@@ -143,6 +167,15 @@ def _thumb(gray: Image.Image, side: int) -> Image.Image:
     return t
 
 
+def _feature_view(gray: Image.Image) -> np.ndarray:
+    """What ORB sees: at most FEATURE_SIDE, and small images enlarged to MIN_FEATURE_SIDE (ORB's
+    31 px patches and 8-level pyramid find almost nothing in a 64 px thumbnail)."""
+    if max(gray.size) < MIN_FEATURE_SIDE:
+        f = MIN_FEATURE_SIDE / max(gray.size)
+        gray = gray.resize((max(1, round(gray.width * f)), max(1, round(gray.height * f))), Image.BICUBIC)
+    return np.asarray(_thumb(gray, lf.FEATURE_SIDE))
+
+
 # ---- fingerprints -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -162,10 +195,10 @@ def fingerprint(image: Image.Image | str | os.PathLike[str] | bytes) -> WorkFing
     """Window hashes and ORB features of a registered work (raises ``HashError`` when unreadable)."""
     gray = _gray_trimmed(load_image(image))
     small = _thumb(gray, HASH_SIDE)
-    hashes = np.array([_phash(small.crop(b)) for b in window_boxes(*small.size)], dtype=np.uint64)
+    hashes = _window_hashes(small)
     feats = None
     if lf.available():
-        feats = lf.extract(np.asarray(_thumb(gray, lf.FEATURE_SIDE)), lf.MAX_WORK_FEATURES)
+        feats = lf.extract(_feature_view(gray), lf.MAX_WORK_FEATURES)
     return WorkFingerprint(hashes, feats)
 
 
@@ -186,7 +219,7 @@ def _query(image: Image.Image) -> _Query:
     gray = _gray_trimmed(image)
     small = _thumb(gray, HASH_SIDE)
     hashes = np.array([_phash(small), _phash(ImageOps.mirror(small))], dtype=np.uint64)
-    return _Query(hashes, np.asarray(_thumb(gray, lf.FEATURE_SIDE)))
+    return _Query(hashes, _feature_view(gray))
 
 
 # ---- results --------------------------------------------------------------------------------
@@ -392,9 +425,9 @@ class CopyDetector:
         im = load_image(image)
         q = _query(im)
         out: list[CopyMatch] = self._fallback_matches(im) if self.fallback is not None else []
-        for row, dist, window, mirrored in self.index.nearest(q.hashes, self.candidates):
+        for rank, (row, dist, window, mirrored) in enumerate(self.index.nearest(q.hashes, self.candidates)):
             work_id = int(self.index.work_ids[row])
-            ev = self._judge(q, row, dist, WINDOWS[window], mirrored)
+            ev = self._judge(q, row, dist, WINDOWS[window], mirrored, rank)
             if ev is None:
                 continue
             score = (ev.inliers / (ev.inliers + self.min_inliers)) if ev.inliers is not None else 1 - dist / 64
@@ -420,15 +453,21 @@ class CopyDetector:
             out.append(CopyMatch(w.work_id, w.artist_id, w.artist, w.title, round(1 - d / 64, 4), d, ev))
         return out
 
-    def _judge(self, q: _Query, row: int, dist: int, window: str, mirrored: bool) -> CopyEvidence | None:
+    def _judge(self, q: _Query, row: int, dist: int, window: str, mirrored: bool, rank: int) -> CopyEvidence | None:
         work_feats = self.index.features(row) if self.verify else None
         if work_feats is None:
             if dist <= self.hash_only_max_distance:
                 return CopyEvidence("window-hash", window, dist, mirrored)
             return None
+        qf = q.features(mirrored)
+        if min(len(qf), len(work_feats)) < FEW_FEATURES:    # flat or tiny image: nothing to verify with
+            if dist <= self.hash_only_max_distance:
+                return CopyEvidence("window-hash", window, dist, mirrored)
+            return None
         best = None
-        # Try the orientation the hash suggested first; the other only if that one fails.
-        for m in (mirrored, not mirrored):
+        # The orientation the hash suggested; the other one too for the nearest candidate only
+        # (each verification is a descriptor match, the cost of the whole query).
+        for m in ((mirrored, not mirrored) if rank == 0 else (mirrored,)):
             v = lf.verify(q.features(m), work_feats)
             if v is not None and (best is None or v.inliers > best[0].inliers):
                 best = (v, m)
@@ -439,7 +478,8 @@ class CopyDetector:
         v, m = best
         # A copy shows >= 60 % of the work at a sane scale; a fit collapsing many query points onto
         # a corner of the work (chance matches on texture) shows almost none of it.
-        if v.coverage < MIN_COVERAGE or not MIN_SCALE <= v.scale <= MAX_SCALE:
+        if (v.coverage < MIN_COVERAGE or not MIN_SCALE <= v.scale <= MAX_SCALE
+                or abs(v.rotation_deg) > MAX_ROTATION or v.inliers < lf.MIN_INLIER_RATIO * v.matches):
             return None
         return CopyEvidence("orb+ransac", window, dist, m, v.inliers, v.matches, round(v.scale, 4),
                             round(v.rotation_deg, 2), round(v.coverage, 4))

@@ -49,9 +49,11 @@ class WorkMatch:
     artist_id: int | None
     artist: str
     title: str | None
-    distance: int                 # pHash Hamming distance
+    distance: int                 # pHash Hamming distance (copy detection: nearest window's)
     pdq_distance: int | None
     terms: dict[str, Any] | None = None
+    score: float | None = None    # copy detection: CopyMatch.score
+    evidence: dict[str, Any] | None = None   # copy detection: CopyEvidence as a dict
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

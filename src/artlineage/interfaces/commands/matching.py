@@ -49,7 +49,8 @@ def _existing_registry(registry: str) -> str:
 
 def match_cmd(
     dataset: Path = typer.Argument(..., exists=True, help="Image folder, Parquet/CSV manifest with a local path "
-                                                          "column, or a scan database from `artlineage scan`."),
+                                                          "column, a scan database from `artlineage scan`, or "
+                                                          "WebDataset shards (a .tar, or a folder of them)."),
     registry: str = typer.Option(..., "--registry", envvar="ARTLINEAGE_REGISTRY", help="Registry file or URL."),
     index: Optional[Path] = typer.Option(None, "--index", envvar="ARTLINEAGE_REGISTRY_INDEX",
                                          help="Persisted match index folder (default: <registry>.index for a "
@@ -57,7 +58,14 @@ def match_cmd(
     path_column: Optional[str] = typer.Option(None, "--path-column",
                                               help="Manifest column with local image paths (default: path, "
                                                    "local_path, filepath, ...)."),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, max=256, help="Hashing processes."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, max=256, help="Matching processes."),
+    method: str = typer.Option("copies", "--method",
+                               help="copies: crop/mirror/rotation-robust copy detection (window hashes, then ORB + "
+                                    "RANSAC verification with the 'copies' extra); hashes: global pHash+PDQ only "
+                                    "(faster, misses crops, mirrors and rotations)."),
+    copies_index: Optional[Path] = typer.Option(None, "--copies-index", envvar="ARTLINEAGE_COPIES_INDEX",
+                                                help="Copy-detection index folder (default: <registry>.copies "
+                                                     "next to a SQLite file; updated incrementally)."),
     max_distance: int = typer.Option(DEFAULT_MAX_DISTANCE, "--max-distance", min=0, max=32,
                                      help="Largest pHash Hamming distance (of 64 bits) counted as a match."),
     max_combined: float = typer.Option(DEFAULT_MAX_COMBINED, "--max-combined", min=0.0, max=1.0,
@@ -66,7 +74,11 @@ def match_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
-    """Find the registry's works in a dataset (resized, recompressed, cropped or framed copies included)."""
+    """Find the registry's works in a dataset (resized, recompressed, cropped, mirrored, rotated or framed copies)."""
+    if method not in ("copies", "hashes"):
+        raise typer.BadParameter("copies or hashes", param_hint="--method")
+    if method == "copies":
+        return _match_copies(dataset, registry, index, copies_index, path_column, workers, artist, as_json, quiet)
     with open_registry(_existing_registry(registry)) as reg:
         matcher = WorkMatcher.from_registry(reg, index)
         try:
@@ -103,6 +115,59 @@ def match_cmd(
             t.add_row(escape(m.path), escape(f"{m.work_id} {m.title or ''}".strip()), escape(m.artist), str(m.distance),
                       "" if m.pdq_distance is None else str(m.pdq_distance),
                       terms.get("style_imitation") or "unknown", terms.get("ai_training") or "unknown")
+        out.print(t)
+    for e in report.errors[:20]:
+        out.print(f"[red]error[/red] {escape(str(e))}")
+
+
+def _match_copies(dataset: Path, registry: str, index: Optional[Path], copies_index: Optional[Path],
+                  path_column: Optional[str], workers: int, artist: Optional[str], as_json: bool, quiet: bool) -> None:
+    from ...datasets.paths import open_dataset_images
+    from ...matching.copies import CopyDetector
+    from ...pipelines.copies import find_copies_in
+    with open_registry(_existing_registry(registry)) as reg:
+        detector = CopyDetector.from_registry(reg, copies_index, index)
+        try:
+            source = open_dataset_images(dataset, path_column)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="DATASET") from exc
+        t0 = time.perf_counter()
+        progress = _progress("matching", quiet or as_json)
+        with progress:
+            task = progress.add_task("match", total=source.total, rate="")
+
+            def on_progress(done: int, total: Optional[int]) -> None:
+                el = time.perf_counter() - t0
+                progress.update(task, completed=done, total=total, rate=f"{done / el:,.0f} img/s" if el else "")
+
+            report = find_copies_in(source, detector, artist=artist, terms_for=terms_from_registry(reg),
+                                    progress=on_progress, total=source.total, workers=workers)
+    images = report.hashed + len(report.errors)
+    if as_json:
+        typer.echo(json.dumps({"registered_works": len(detector), "method": "copies", "index": detector.how,
+                               "verification": "orb+ransac" if detector.verify else "hashes only",
+                               "images": images, "hashed": report.hashed,
+                               "matches": [m.to_dict() for m in report.matches], "errors": report.errors}, indent=2))
+        return
+    out = Console()
+    out.print(f"{report.hashed} image(s) checked against {len(detector)} registered work(s): "
+              f"{len(report.matches)} match(es), {len(report.errors)} unreadable")
+    out.print("candidates verified with ORB + RANSAC" if detector.verify else
+              "[yellow]hashes only (crops and rotations are missed): install artlineage[copies][/yellow]")
+    if report.matches:
+        t = Table(title="registered works found")
+        for col in ("file", "work", "artist", "score", "evidence", "style_imitation", "ai_training"):
+            t.add_column(col)
+        for m in report.matches:
+            terms, ev = m.terms or {}, m.evidence or {}
+            how = f"{ev.get('method')} d={m.distance}"
+            if ev.get("inliers") is not None:
+                how += f" inliers={ev['inliers']} rot={ev['rotation_deg']}° shown={ev['coverage']:.0%}"
+            if ev.get("mirrored"):
+                how += " mirrored"
+            t.add_row(escape(m.path), escape(f"{m.work_id} {m.title or ''}".strip()), escape(m.artist),
+                      f"{m.score:.2f}", escape(how), terms.get("style_imitation") or "unknown",
+                      terms.get("ai_training") or "unknown")
         out.print(t)
     for e in report.errors[:20]:
         out.print(f"[red]error[/red] {escape(str(e))}")
