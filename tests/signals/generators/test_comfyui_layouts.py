@@ -149,6 +149,17 @@ def test_edit_graphs_are_ai_edited_with_the_reason(graph, reason_part):
     assert report.origin.value == "ai_edited"
 
 
+def test_inpainting_controlnet_by_name_is_an_edit():
+    # ComfyUI_examples' stable_cascade__inpaint_controlnet.png
+    graph = _with(LOAD, ("47", {"class_type": "ControlNetLoader",
+                                "inputs": {"control_net_name": "stable_cascade_inpainting.safetensors"}}),
+                  ("49", {"class_type": "ControlNetApplyAdvanced",
+                          "inputs": {"positive": ["6", 0], "control_net": ["47", 0], "image": ["20", 0]}}),
+                  positive=["49", 0])
+    params, edited = parse_comfyui_graph(graph)
+    assert edited and "stable_cascade_inpainting.safetensors" in params.extra["edit_reason"]
+
+
 def test_edit_model_by_name_with_a_loaded_image():
     graph = _with(LOAD, ("21", {"class_type": "VAEEncode", "inputs": {"pixels": ["20", 0], "vae": ["4", 2]}}),
                   latent_image=["21", 0])
@@ -159,6 +170,14 @@ def test_edit_model_by_name_with_a_loaded_image():
 
 @pytest.mark.parametrize("graph", [
     DEFAULT_PROMPT,
+    # Flux Depth LoRA (ComfyUI_examples' flux_depth_lora_example.png): a depth map through
+    # InstructPixToPixConditioning guides a new image; it edits nothing
+    _with(("17", {"class_type": "LoadImage", "inputs": {"image": "shark_depthmap.png"}}),
+          ("35", {"class_type": "InstructPixToPixConditioning",
+                  "inputs": {"positive": ["6", 0], "negative": ["7", 0], "vae": ["4", 2], "pixels": ["17", 0]}}),
+          ("37", {"class_type": "LoraLoaderModelOnly",
+                  "inputs": {"lora_name": "flux1-depth-dev-lora.safetensors", "model": ["4", 0]}}),
+          positive=["35", 0]),
     # a loaded image that only guides a ControlNet is a reference, not an edit
     _with(LOAD, ("21", {"class_type": "ControlNetApply", "inputs": {"conditioning": ["6", 0], "image": ["20", 0],
                                                                     "control_net": ["22", 0], "strength": 1}}),

@@ -64,6 +64,10 @@ _EDIT_NODE_MARKERS = ("VAEEncodeForInpaint", "InpaintModelConditioning", "ImageP
 _EDIT_MODEL_WORDS = ("inpaint", "kontext", "image_edit", "image-edit", "imageedit", "qwen_edit", "fill-dev",
                      "fill_dev", "flux1-fill", "instruct-pix2pix", "ip2p", "omnigen", "step1x-edit", "hidream_e1")
 _CIVITAI_KEYS = ("extraMetadata", "resource-stack")
+# Other model-file inputs whose names tell what a model does (an inpainting ControlNet edits).
+_NAMED_MODEL_INPUTS = ("lora_name", "control_net_name")
+# Structural-control models (Flux Depth / Canny) share InstructPixToPixConditioning with edit models.
+_STRUCTURAL_CONTROL_WORDS = ("depth", "canny")
 
 
 def _link(value: Any) -> str | None:
@@ -196,12 +200,17 @@ def edit_reason(graph: Graph, sampler_id: str | None, from_image: bool, partial:
     loader = _loads_an_image(graph)
     if loader is None:
         return None
+    names = [v.lower() for node in graph.values() for k, v in _inputs(node).items()
+             if k in _MODEL_INPUTS + _NAMED_MODEL_INPUTS and isinstance(v, str)]
+    structural = any(word in n for n in names for word in _STRUCTURAL_CONTROL_WORDS)
     for node_id, node in graph.items():
         cls = _class(node)
         if any(marker in cls for marker in _EDIT_NODE_MARKERS):
+            if "InstructPixToPix" in cls and structural:
+                continue  # Flux Depth/Canny feed a depth map or edges through it: guidance, not an edit
             return f"{cls} node {node_id} edits the image loaded by node {loader} ({_class(graph[loader])})"
     for node_id, node in graph.items():
-        for name in _MODEL_INPUTS + ("lora_name",):
+        for name in _MODEL_INPUTS + _NAMED_MODEL_INPUTS:
             value = _inputs(node).get(name)
             if isinstance(value, str) and any(word in value.lower() for word in _EDIT_MODEL_WORDS):
                 return f"edit/inpaint model {value!r} (node {node_id}) applied to the image loaded by node {loader}"
