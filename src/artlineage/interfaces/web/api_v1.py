@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Path, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from ...registry import store
@@ -72,6 +72,11 @@ class TermsIn(BaseModel):
     note: str | None = Field(default=None, max_length=10_000)
     source: str | None = Field(default=None, max_length=2048)
 
+    @field_validator("valid_from")
+    @classmethod
+    def _plausible(cls, value: dt.date | None) -> dt.date | None:
+        return None if value is None else edits.check_terms_start(value)
+
 
 class InfluenceIn(BaseModel):
     target_id: int = Field(ge=0, le=MAX_DB_ID)
@@ -123,6 +128,15 @@ async def _fetch(url: str, platform: Platform) -> bytes:
 def _terms_dict(s: Session, artist_id: int, work_id: int | None = None) -> dict[str, Any]:
     return {"current": store.current_terms(s, artist_id, work_id).to_dict(),
             "history": [t.to_dict() for t in store.terms_history(s, artist_id, work_id)]}
+
+
+def _withdraw(s: Session, artist_id: int, work_id: int | None, terms_id: int, platform: Platform) -> dict[str, Any]:
+    try:
+        row = edits.withdraw_terms(s, artist_id, work_id, terms_id)
+    except edits.TermsConflict as exc:
+        raise HTTPException(409, str(exc)) from None
+    platform.changed()
+    return {"withdrawn": row.to_dict(), **_terms_dict(s, artist_id, work_id)}
 
 
 def _scopes(body: TermsIn) -> dict[str, Any]:
@@ -285,6 +299,16 @@ def set_artist_terms(artist_id: DbId, body: TermsIn, s: Session = Depends(db_ses
     return row.to_dict()
 
 
+@router.delete("/artists/{artist_id}/terms/{terms_id}")
+def withdraw_artist_terms(artist_id: DbId, terms_id: DbId, s: Session = Depends(db_session, scope="function"),
+                          user: User = Depends(require_user),
+                          platform: Platform = Depends(get_platform)) -> dict[str, Any]:
+    """Withdraw your latest terms entry (a mistake: a wrong date or choice) while it is not yet in force
+    or within a day of stating it; the entry before it is current again. 409 otherwise."""
+    platform.require_artist(user, artist_id)
+    return _withdraw(s, artist_id, None, terms_id, platform)
+
+
 @router.get("/artists/{artist_id}/lineage")
 def artist_lineage(artist_id: DbId, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session, scope="function"),
                    _user: User | None = Depends(current_user)) -> dict[str, Any]:
@@ -395,6 +419,15 @@ def set_work_terms(work_id: DbId, body: TermsIn, s: Session = Depends(db_session
                           source=body.source, **_scopes(body))
     platform.changed()
     return row.to_dict()
+
+
+@router.delete("/works/{work_id}/terms/{terms_id}")
+def withdraw_work_terms(work_id: DbId, terms_id: DbId, s: Session = Depends(db_session, scope="function"),
+                        user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
+    """Withdraw the latest terms entry of your work (see ``DELETE /v1/artists/{id}/terms/{terms_id}``)."""
+    work = store.get_work(s, work_id)
+    platform.require_artist(user, work.artist_id)
+    return _withdraw(s, work.artist_id, work.id, terms_id, platform)
 
 
 @router.get("/works/{work_id}/lineage")
