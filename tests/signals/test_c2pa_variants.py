@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from artlineage._inspect import inspect_bytes
 from artlineage.signals._base import Implication
 from artlineage.signals._source import open_source
@@ -135,3 +137,18 @@ def test_a_real_claim_failure_still_makes_the_manifest_invalid_whatever_cawg_say
       "validation_results": {"activeManifest": {"failure": [{"code": "claimSignature.mismatch"},
         {"code": "cawg.x509.credential.untrusted"}]}}}"""
     assert parse_manifest_store_json(store).trust == "invalid"
+
+
+@pytest.mark.parametrize("generator, agent, expected", [
+    ("ChatGPT", {"name": "GPT-4o"}, "OpenAI"),          # ChatGPT image generation
+    ("OpenAI-API", {"name": "gpt-image-1"}, "OpenAI"),  # the Images API
+    ("Microsoft Responsible AI Image Provenance", "Bing Image Creator", "Bing Image Creator"),
+    ("Microsoft Responsible AI Image Provenance", None, "Microsoft Designer"),
+])
+def test_openai_and_microsoft_manifests_name_their_generator(generator, agent, expected):
+    action = {"action": "c2pa.created", "digitalSourceType": TRAINED}
+    if agent is not None:
+        action["softwareAgent"] = agent
+    data = _signed(manifest_with_actions(action, {"action": "c2pa.converted"}, generator=generator))
+    claim = next(e for e in read_c2pa(open_source(data=data)) if e.field == "digitalSourceType")
+    assert (claim.implies, claim.generator) == (Implication.AI_GENERATED, expected)

@@ -21,7 +21,9 @@ _AI_TOOL_TABLE: list[tuple[str, str]] = [
     ("NovelAI", r"\bnovel\s*ai\b"),
     ("Midjourney", r"\bmid[\s-]?journey\b"),
     ("DALL-E", r"\bdall[\s·.-]*e\b"),
-    ("OpenAI", r"\bgpt[\s-]?image\b|\bchatgpt\b|\bsora\b|\bopenai\b"),
+    # OpenAI's manifests name ChatGPT / "OpenAI-API" as claim generator and the model ("GPT-4o",
+    # "gpt-image-1") as the created action's software agent.
+    ("OpenAI", r"\bgpt[\s-]?image\b|\bgpt[\s-]?[45](?:o|\.\d)?\b|\bchatgpt\b|\bsora\b|\bopenai\b"),
     ("Adobe Firefly", r"\bfirefly\b"),
     ("ComfyUI", r"\bcomfy\s*ui\b"),
     ("InvokeAI", r"\binvoke\s*ai\b"),
