@@ -12,7 +12,7 @@ from typing import Any, Iterable, Protocol, Sequence
 
 from PIL import Image
 
-from .signals._base import Evidence, SignalError, UnreadableImageError
+from .signals._base import Evidence, GenerationParameters, SignalError, UnreadableImageError
 from .signals._registry import SignalReader, get_readers
 from .signals._source import ImageSource, SourceOptions, open_source
 from .verdicts.provenance import Origin, ProvenanceVerdict, decide_provenance
@@ -31,7 +31,7 @@ class FileReport:
     width: int | None = None
     height: int | None = None
     verdict: ProvenanceVerdict | None = None
-    generation: list[dict[str, Any]] = field(default_factory=list)
+    generation: list[GenerationParameters] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # reader errors and container warnings
     error: str | None = None
 
@@ -48,7 +48,7 @@ class FileReport:
             "path": self.path, "size": self.size, "sha256": self.sha256, "format": self.format,
             "width": self.width, "height": self.height,
             "verdict": self.verdict.to_dict() if self.verdict else None,
-            "generation": self.generation, "warnings": self.warnings, "error": self.error,
+            "generation": [g.to_dict() for g in self.generation], "warnings": self.warnings, "error": self.error,
         }
 
 
@@ -114,7 +114,8 @@ def _report(source: ImageSource | None, data: bytes, path: str | None, readers: 
     problems += detector_problems
     report.warnings = list(source.warnings) + problems
     report.verdict = decide_provenance(evidence)
-    report.generation = [e.data["generation"] for e in evidence if "generation" in e.data]
+    report.generation = [GenerationParameters.from_dict(e.data["generation"]) for e in evidence
+                         if isinstance(e.data.get("generation"), dict)]
     return report
 
 

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from artlineage._inspect import FileReport
 from artlineage.datasets.scan_store import ScanStore
-from artlineage.health import build_health_report, health_sections, write_health_report
+from artlineage.health import HealthReport, build_health_report, health_sections, write_health_report
 from artlineage.pipelines.health import load_records
 from artlineage.interfaces.cli import app
 from artlineage.verdicts.provenance import Origin, ProvenanceVerdict
@@ -44,7 +44,11 @@ def scan_db(tmp_path):
 def test_health_over_a_scan_db_gives_the_right_shares(scan_db, tmp_path):
     records = load_records(scan_db)
     assert len(records) == 11 and {r.source for r in records} == {"web", "archive"}
-    rep = build_health_report(records, source=str(scan_db))
+    report = build_health_report(records, source=str(scan_db))
+    assert isinstance(report, HealthReport) and (report.items, report.source) == (11, str(scan_db))
+    rep = report.to_dict()
+    assert list(rep)[:4] == ["kind", "version", "source", "items"] and rep["kind"] == "artlineage.health"
+    assert HealthReport.from_dict(rep) == report
     prov = rep["provenance"]
     assert prov["errors"] == 1
     assert prov["synthetic_share"] == pytest.approx(0.3)

@@ -191,7 +191,7 @@ def test_iptc_ai_fields_give_generation_data():
                          xmp_text("Iptc4xmpExt:AIPromptWriterName", "Bo")])
     report = inspect_bytes(embed_xmp(packet, "TIFF"), readers=["xmp"])
     assert report.origin is Origin.AI_GENERATED
-    assert report.generation == [{"tool": "Stable Diffusion", "prompt": "a lighthouse at dusk, oil painting",
+    assert [g.to_dict() for g in report.generation] == [{"tool": "Stable Diffusion", "prompt": "a lighthouse at dusk, oil painting",
                                   "extra": {"ai_system_version": "1.0", "prompt_writer": "Bo"}}]
     assert report.verdict.generator == "Stable Diffusion"
 
@@ -225,8 +225,8 @@ def test_midjourney_xmp_gives_one_generation_block():
     report = inspect_bytes(embed_xmp(packet, "PNG"), readers=["xmp"])
     assert report.origin is Origin.AI_GENERATED
     assert report.verdict.generator == "Midjourney"
-    assert len(report.generation) == 1 and report.generation[0]["tool"] == "Midjourney"
-    assert report.generation[0]["extra"]["job_id"] == "5f0c1c2e-8c5b-4e4f-9a51-2f1f9d0f6a77"
+    assert len(report.generation) == 1 and report.generation[0].tool == "Midjourney"
+    assert report.generation[0].extra["job_id"] == "5f0c1c2e-8c5b-4e4f-9a51-2f1f9d0f6a77"
 
 
 def test_plain_description_is_info():

@@ -158,6 +158,6 @@ def _row_values(report: FileReport, mtime_ns: int) -> dict[str, Any]:
         "explanation": v.explanation if v else None,
         "evidence": [e.to_dict() for e in v.evidence] if v else [],
         "conflicts": list(v.conflicts) if v else [],
-        "generation": report.generation, "warnings": report.warnings, "error": report.error,
+        "generation": [g.to_dict() for g in report.generation], "warnings": report.warnings, "error": report.error,
         "scanned_at": dt.datetime.now(dt.timezone.utc),
     }

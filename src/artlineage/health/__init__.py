@@ -10,7 +10,7 @@ from .embeddings import Embedder, OnnxEmbedder, OpenClipEmbedder, StatisticsEmbe
 from .guard import GuardError, GuardResult, guard_real_share, write_kept
 from .collapse_report import build_collapse_report, write_collapse_report
 from .pixels import PixelFeatures, compute_pixel_features
-from .report import build_health_report, write_health_report
+from .report import HealthReport, build_health_report, write_health_report
 from .report_html import health_sections
 from .synthetic import Record, records_from_folder, synthetic_shares
 from .vendi import VendiAccumulator, vendi_score, vendi_score_kernel, vendi_score_sampled
@@ -20,7 +20,7 @@ __all__ = [
     "Embedder", "OnnxEmbedder", "OpenClipEmbedder", "StatisticsEmbedder", "embedder_from_spec",
     "GuardError", "GuardResult", "guard_real_share", "write_kept",
     "build_collapse_report", "write_collapse_report", "PixelFeatures", "compute_pixel_features",
-    "build_health_report", "write_health_report", "health_sections",
+    "HealthReport", "build_health_report", "write_health_report", "health_sections",
     "Record", "records_from_folder", "synthetic_shares",
     "VendiAccumulator", "vendi_score", "vendi_score_kernel", "vendi_score_sampled",
 ]

@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
@@ -19,8 +20,46 @@ from .report_html import LOW_DIVERSITY_MIN_ITEMS, LOW_DIVERSITY_PER_ITEM, health
 from .synthetic import Record, origin_class, synthetic_shares
 from .vendi import vendi_score, vendi_score_sampled
 
-__all__ = ["build_health_report", "compute_pixel_features", "recommendations", "write_health_report",
+__all__ = ["HealthReport", "build_health_report", "compute_pixel_features", "recommendations", "write_health_report",
            "PixelFeatures"]
+
+
+@dataclass
+class HealthReport:
+    """The health of a dataset. Sections are JSON-able mappings (``to_dict()`` is report.json, schema
+    ``artlineage.health`` version 1); a section that was not computed is None and left out of the JSON.
+
+    ``provenance``: synthetic / verified human / unknown shares, per source and generator;
+    ``duplicates``: near-duplicate clusters and rate; ``diversity``: Vendi score overall, per origin
+    class, per source, per generator; ``guard``: the real-data guard, when one ran.
+    """
+
+    source: str
+    items: int
+    provenance: dict[str, Any]
+    duplicates: dict[str, Any] | None = None
+    diversity: dict[str, Any] | None = None
+    undecodable: list[dict[str, str]] | None = None
+    undecodable_count: int | None = None
+    guard: dict[str, Any] | None = None
+    recommendations: list[str] = field(default_factory=list)
+
+    KIND: ClassVar[str] = "artlineage.health"
+    VERSION: ClassVar[int] = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.KIND, "version": self.VERSION}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HealthReport:
+        """From report.json (or ``to_dict()``); unknown keys are ignored."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
 
 
 def _vendi_block(emb: np.ndarray, sample_above: int | None) -> dict[str, Any]:
@@ -37,13 +76,8 @@ def _vendi_block(emb: np.ndarray, sample_above: int | None) -> dict[str, Any]:
 def build_health_report(records: Sequence[Record], *, pixels: bool = True, embedder: Embedder | None = None,
                         max_distance: int = DEFAULT_MAX_DISTANCE, workers: int = 1,
                         vendi_sample_above: int | None = 200000, guard: GuardResult | None = None,
-                        features: PixelFeatures | None = None, source: str = "") -> dict[str, Any]:
-    """The health of a dataset as a JSON-able dict.
-
-    Sections: ``provenance`` (synthetic / verified human / unknown shares, per source and generator),
-    ``duplicates`` (near-duplicate clusters and rate), ``diversity`` (Vendi score overall, per origin
-    class, per source, per generator), ``guard`` (when a real-data guard ran), ``recommendations``.
-    """
+                        features: PixelFeatures | None = None, source: str = "") -> HealthReport:
+    """The health of a dataset (see :class:`HealthReport`); ``.to_dict()`` is the JSON report."""
     shares = synthetic_shares(records)
     report: dict[str, Any] = {"kind": "artlineage.health", "version": 1, "source": source, "items": len(records),
                               "provenance": shares.to_dict()}
@@ -77,13 +111,13 @@ def build_health_report(records: Sequence[Record], *, pixels: bool = True, embed
     if guard is not None:
         report["guard"] = guard.to_dict()
     report["recommendations"] = recommendations(report)
-    return report
+    return HealthReport.from_dict(report)
 
 
 # Rules of thumb for the recommendations (stated in the report next to the numbers).
 
 
-def recommendations(report: dict[str, Any]) -> list[str]:
+def recommendations(report: Mapping[str, Any]) -> list[str]:
     """Plain-language actions drawn from the numbers (thresholds are rules of thumb, stated as such)."""
     out = []
     prov = report.get("provenance", {})
@@ -123,5 +157,8 @@ def recommendations(report: dict[str, Any]) -> list[str]:
     return out
 
 
-def write_health_report(directory: str | os.PathLike[str], report: dict[str, Any]) -> tuple[Path, Path]:
-    return write_report(directory, report, health_sections(report), "Dataset health")
+def write_health_report(directory: str | os.PathLike[str], report: HealthReport | Mapping[str, Any]
+                        ) -> tuple[Path, Path]:
+    """report.json and report.html of a health report into ``directory``."""
+    data = report.to_dict() if isinstance(report, HealthReport) else dict(report)
+    return write_report(directory, data, health_sections(data), "Dataset health")

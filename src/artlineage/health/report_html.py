@@ -163,8 +163,10 @@ def key_numbers(report: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def health_sections(report: dict[str, Any], charts: bool = True) -> list[str]:
-    """HTML sections of a health report dict (reusable inside other reports)."""
+def health_sections(report: Any, charts: bool = True) -> list[str]:
+    """HTML sections of a health report (a :class:`HealthReport` or its dict; reusable inside other reports)."""
+    if hasattr(report, "to_dict"):
+        report = report.to_dict()
     source = (f"<p class='params'>source: <code>{html.escape(report['source'])}</code></p>"
               if report.get("source") else "")
     out = [section("Key numbers", source + html_table(["measure", "value"], key_numbers(report))

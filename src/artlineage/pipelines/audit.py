@@ -52,7 +52,7 @@ def health_of_kept(out_dir: str | os.PathLike[str], *, scan_db: str | os.PathLik
         rec = known.get(os.path.abspath(p)) or inspect_record(p, pixels=pixels)
         records.append(Record(p, rec.origin, rec.generator, rec.confidence, rec.sha256))
     report = build_health_report(with_sources(records), pixels=pixels, workers=workers,
-                                 source=f"kept rows of {out_dir}") if records else {}
+                                 source=f"kept rows of {out_dir}").to_dict() if records else {}
     report["not_measured_rows"] = not_local
     return report
 

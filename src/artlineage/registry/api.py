@@ -12,7 +12,7 @@ import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from .._files import iter_image_files
 from . import io, lineage as lineage_mod, store
 from .migrate import make_registry_engine, registry_url, upgrade_registry
-from .models import Artist, ArtistInfluence, ArtistName, ConsentTerms, Work, WorkInfluence
+from .models import Artist, ArtistInfluence, ArtistName, ConsentTerms, Permission, Work, WorkInfluence
 
 MAX_FILES = 100_000
 
@@ -91,6 +91,16 @@ class AddedWork:
     warning: str | None = None
 
 
+class _Unset:
+    """A scope not passed to :meth:`Registry.set_terms` (``None`` means "set to unknown")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+
 class Registry:
     """The artists' registry in a SQLite file (a path) or any SQLAlchemy URL (PostgreSQL:
     ``postgresql://...`` is run through psycopg 3). The schema is migrated on open unless
@@ -122,9 +132,14 @@ class Registry:
             yield s
 
     # -------------------------------------------------------- artists
-    def add_artist(self, name: str, **kw: Any) -> Artist:
+    def add_artist(self, name: str, *, aliases: Iterable[str | tuple[str, str] | Mapping[str, str]] = (),
+                   sort_name: str | None = None, links: Iterable[str] = (), living: bool | None = None,
+                   birth_year: int | None = None, death_year: int | None = None) -> Artist:
+        """Create an artist (see :func:`artlineage.registry.store.add_artist`). ``aliases`` are names or
+        ``(name, kind)`` pairs (kind: alias, spelling, transliteration, misspelling)."""
         with self.session() as s:
-            return store.add_artist(s, name, **kw)
+            return store.add_artist(s, name, aliases=aliases, sort_name=sort_name, links=links, living=living,
+                                    birth_year=birth_year, death_year=death_year)
 
     def add_name(self, artist: store.ArtistRef, name: str, kind: str = "alias") -> ArtistName:
         with self.session() as s:
@@ -152,9 +167,13 @@ class Registry:
             yield from store.all_artist_names(s)
 
     # -------------------------------------------------------- works
-    def add_work(self, artist: store.ArtistRef, **kw: Any) -> Work:
+    def add_work(self, artist: store.ArtistRef, *, title: str | None = None, location: str | None = None,
+                 sha256: str | None = None, phash64: int | None = None, pdq256: str | bytes | None = None,
+                 origin: str | None = None, verdict: dict[str, Any] | None = None) -> Work:
+        """Register a work (see :func:`artlineage.registry.store.add_work`)."""
         with self.session() as s:
-            return store.add_work(s, artist, **kw)
+            return store.add_work(s, artist, title=title, location=location, sha256=sha256, phash64=phash64,
+                                  pdq256=pdq256, origin=origin, verdict=verdict)
 
     def add_work_files(self, artist: store.ArtistRef, path: str | Path, *, title: str | None = None,
                        inspect: bool = False, perceptual: bool = True) -> list[AddedWork]:
@@ -224,9 +243,22 @@ class Registry:
             return store.work_hash_stats(s)
 
     # -------------------------------------------------------- consent
-    def set_terms(self, artist: store.ArtistRef, work: int | None = None, **kw: Any) -> ConsentTerms:
+    def set_terms(self, artist: store.ArtistRef, work: int | None = None, *,
+                  ai_training: Permission | str | None | _Unset = UNSET,
+                  generative_training: Permission | str | None | _Unset = UNSET,
+                  data_mining: Permission | str | None | _Unset = UNSET,
+                  style_imitation: Permission | str | None | _Unset = UNSET,
+                  valid_from: dt.date | str | None = None, note: str | None = None, source: str | None = None,
+                  inherit: bool = True) -> ConsentTerms:
+        """Record new terms from ``valid_from`` (see :func:`artlineage.registry.store.set_terms`). A scope
+        left out keeps its previous value (with ``inherit``); ``None`` sets it to unknown."""
+        given = {name: value for name, value in (("ai_training", ai_training),
+                                                 ("generative_training", generative_training),
+                                                 ("data_mining", data_mining), ("style_imitation", style_imitation))
+                 if not isinstance(value, _Unset)}
         with self.session() as s:
-            return store.set_terms(s, artist, work, **kw)
+            return store.set_terms(s, artist, work, valid_from=valid_from, note=note, source=source, inherit=inherit,
+                                   **given)
 
     def current_terms(self, artist: store.ArtistRef, work: int | None = None,
                       at: dt.date | str | None = None) -> store.ResolvedTerms:

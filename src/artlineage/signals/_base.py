@@ -6,9 +6,9 @@ where, what raw value) and *what that implies*. The verdict modules weigh it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
-from typing import Any
+from typing import Any, Mapping
 from ..errors import SignalError, UnreadableImageError  # noqa: F401  (re-exported: their old home)
 
 
@@ -83,6 +83,14 @@ class GenerationParameters:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, {}, "")}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> GenerationParameters:
+        """Inverse of :meth:`to_dict` (keys that are not fields go to ``extra``)."""
+        names = {f.name for f in fields(cls)} - {"extra"}
+        extra = dict(d.get("extra") or {})
+        extra.update({k: v for k, v in d.items() if k not in names and k != "extra"})
+        return cls(**{k: v for k, v in d.items() if k in names}, extra=extra)
 
 
 def truncate(value: str, limit: int = 4000) -> str:

@@ -37,7 +37,8 @@ def test_png_parameters_parsed_into_fields():
         512, 768, "v1-5-pruned-emaonly", "6ce0161689")
     # Hires fix's denoising strength is not img2img.
     assert gen["extra"]["Denoising strength"] == "0.45"
-    assert report.generation == [gen]
+    assert [g.to_dict() for g in report.generation] == [gen]
+    assert (report.generation[0].seed, report.generation[0].steps) == (3735928559, 28)
 
 
 def test_quoted_values_keep_their_commas():

@@ -45,8 +45,9 @@ def render_report(console: Console, report: FileReport) -> None:
             line += Text(e.reader, style="bold") + Text(f"  {e.field} = ") + Text(value, style="italic")
             console.print(line)
             console.print(Text(f"      at {e.location}" + (f" — {e.note}" if e.note else ""), style="dim"))
-    for g in report.generation:
-        t = Table(title=f"generation parameters ({g.get('tool')})", show_header=False)
+    for params in report.generation:
+        g = params.to_dict()
+        t = Table(title=f"generation parameters ({params.tool})", show_header=False)
         for k, val in g.items():
             if k != "tool":
                 t.add_row(k, str(val) if len(str(val)) < 400 else str(val)[:397] + "...")

@@ -72,7 +72,7 @@ def health_cmd(
 
             np.save(save_embeddings, features.embeddings[features.ok])
     data = build_health_report(records, pixels=not no_pixels, embedder=emb, max_distance=max_distance,
-                               guard=guard, features=features, source=str(target))
+                               guard=guard, features=features, source=str(target)).to_dict()
     if report:
         jpath, hpath = write_health_report(report, data)
         err.print(f"report: {jpath} {hpath}")
