@@ -39,6 +39,9 @@ VARIABLES: tuple[Variable, ...] = (
              "registry, match, prompt commands", "artists' registry: SQLite path or database URL"),
     Variable("ARTLINEAGE_REGISTRY_INDEX", "registry_index", "path", "",
              "match command", "folder of the persisted match index (default: next to the registry)"),
+    Variable("ARTLINEAGE_COPIES_INDEX", "copies_index", "path", "",
+             "match command", "folder of the copy-detection index (default: <registry>.copies next to a SQLite "
+             "registry)"),
     Variable("ARTLINEAGE_DB", "db", "str", "artlineage-platform.sqlite",
              "web platform", "platform database: SQLite path or database URL"),
     Variable("ARTLINEAGE_MEDIA", "media", "path", "",
@@ -74,6 +77,7 @@ class Settings:
     c2pa_trust_anchors: str | None = None
     registry: str = "registry.sqlite"
     registry_index: str | None = None
+    copies_index: str | None = None
     db: str = "artlineage-platform.sqlite"
     media: str | None = None
     public_url: str | None = None
