@@ -36,6 +36,8 @@ _LAZY = {
     "artlineage.pipelines.consent_filter": ("filter_manifest", "filter_rows", "FilterConfig", "FilterSummary",
                                             "RowDecision"),
     "artlineage.datasets.manifest": ("open_manifest",),
+    "artlineage.datasets.filesystems": ("open_location", "Location"),
+    "artlineage.pipelines.dataset_audit": ("run_audit", "AuditConfig", "AuditSummary"),
     "artlineage.verdicts.consent": ("decide_consent", "ConsentVerdict", "UseDecision", "Decision"),
     "artlineage.signals.web": ("check_url", "SafeFetcher", "FetchCache", "DEFAULT_AI_AGENTS", "USER_AGENT",
                                "is_public_address"),

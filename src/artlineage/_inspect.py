@@ -119,6 +119,30 @@ def _report(source: ImageSource | None, data: bytes, path: str | None, readers: 
     return report
 
 
+def inspect_source(data: bytes, *, name: str | None = None, readers: Iterable[str] | None = None,
+                   options: SourceOptions | None = None, detectors: Sequence[PixelDetector] = ()
+                   ) -> tuple[FileReport, ImageSource | None]:
+    """:func:`inspect_bytes` that also returns the parsed source (None when unreadable), so a caller
+    that needs the pixels too (hashes, embeddings) reuses the decode the pixel readers already did."""
+    options = options or SourceOptions()
+    chosen = get_readers(readers, pixels=options.pixels)
+    try:
+        source = open_source(name, data=data, options=options)
+    except UnreadableImageError as exc:
+        report = _report(None, data, name, chosen)
+        report.error = str(exc)
+        return report, None
+    try:
+        return _report(source, data, name, chosen, detectors), source
+    except Exception as exc:  # noqa: BLE001 - last resort: readers are guarded one by one in run_readers,
+        # so this is a bug in weighing the evidence; the file still gets a report that says so.
+        log.warning("cannot decide a verdict for %s", name, exc_info=True)
+        report = _report(None, data, name, chosen)
+        report.format, report.width, report.height = source.format, source.width, source.height
+        report.error = f"cannot decide a verdict ({type(exc).__name__}: {exc})"
+        return report, None
+
+
 def inspect_bytes(data: bytes, *, name: str | None = None, pixels: bool = True,
                   readers: Iterable[str] | None = None, options: SourceOptions | None = None,
                   detectors: Sequence[PixelDetector] = ()) -> FileReport:
@@ -127,23 +151,8 @@ def inspect_bytes(data: bytes, *, name: str | None = None, pixels: bool = True,
     ``detectors`` (off by default): learned detectors whose estimates join the evidence as model
     estimates, weighed apart from what the file says (see ``verdicts.provenance``).
     """
-    options = options or SourceOptions(pixels=pixels)
-    chosen = get_readers(readers, pixels=options.pixels)
-    try:
-        source = open_source(name, data=data, options=options)
-    except UnreadableImageError as exc:
-        report = _report(None, data, name, chosen)
-        report.error = str(exc)
-        return report
-    try:
-        return _report(source, data, name, chosen, detectors)
-    except Exception as exc:  # noqa: BLE001 - last resort: readers are guarded one by one in run_readers,
-        # so this is a bug in weighing the evidence; the file still gets a report that says so.
-        log.warning("cannot decide a verdict for %s", name, exc_info=True)
-        report = _report(None, data, name, chosen)
-        report.format, report.width, report.height = source.format, source.width, source.height
-        report.error = f"cannot decide a verdict ({type(exc).__name__}: {exc})"
-        return report
+    return inspect_source(data, name=name, readers=readers, options=options or SourceOptions(pixels=pixels),
+                          detectors=detectors)[0]
 
 
 def inspect_file(path: str | os.PathLike[str], *, pixels: bool = True, readers: Iterable[str] | None = None,

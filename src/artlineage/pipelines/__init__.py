@@ -7,6 +7,8 @@ registry, matching, health, datasets I/O) and used by the interfaces (CLI, web).
 - :mod:`.audit` — the filter's audit report with dataset health (``--health``)
 - :mod:`.health` — health-report records from a scan database or a folder
 - :mod:`.stamp` — stamp every image of a folder, resumable (``artlineage stamp FOLDER``)
+- :mod:`.dataset_audit` — one pass over WebDataset/Parquet/folders (local or object storage) into
+  filtered shards, excluded rows, cross-shard near duplicates and one report (``artlineage audit``)
 
 Names load on first use, so ``import artlineage.pipelines`` does not import pyarrow or httpx.
 """
@@ -21,6 +23,7 @@ _LAZY = {
     "artlineage.pipelines.audit": ("health_of_kept",),
     "artlineage.pipelines.health": ("load_records", "records_from_scan_db"),
     "artlineage.pipelines.stamp": ("stamp_folder", "StampBatchSummary"),
+    "artlineage.pipelines.dataset_audit": ("run_audit", "AuditConfig", "AuditSummary"),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 

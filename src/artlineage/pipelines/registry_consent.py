@@ -87,6 +87,10 @@ class RegistryConsent:
                 return None
         return None
 
+    def terms_for(self, artist_id: int, work_id: int | None, matched_by: str) -> dict[str, Any]:
+        """The current terms of a work (or artist) found some other way, e.g. by copy detection."""
+        return self._terms(artist_id, work_id, matched_by)
+
     # ------------------------------------------------------------ the hook
     def __call__(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:
         state = self._load()

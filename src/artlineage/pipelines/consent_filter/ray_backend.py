@@ -15,7 +15,8 @@ def run_on_ray(shards: Iterable[tuple[int, pa.Table]], cfg: FilterConfig, out: s
     import ray  # optional extra: pip install 'artlineage[ray]'
 
     if not ray.is_initialized():
-        ray.init(num_cpus=max(cfg.workers, 1), include_dashboard=False, log_to_driver=False)
+        # address="local": a fresh in-process cluster, never whichever Ray cluster runs on this machine.
+        ray.init(address="local", num_cpus=max(cfg.workers, 1), include_dashboard=False, log_to_driver=False)
     remote = ray.remote(process_shard)
     cfg_ref = ray.put(cfg)
     in_flight: list = []
