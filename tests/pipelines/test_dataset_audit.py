@@ -128,7 +128,7 @@ def test_killed_run_resumes_without_losing_or_repeating_a_shard(tmp_path):
     kept, excluded = _outputs(str(out))
     _check(ds, kept, excluded)
     assert s.input_rows == 48 and s.kept + s.excluded == 48
-    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]  # no half file left behind
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]  # the killed run's half files are gone
 
 
 def test_rerun_with_different_input_is_refused(tmp_path):

@@ -100,7 +100,7 @@ def reduce_partition(args: tuple[str, dict, list[str], int, int]) -> PartitionPa
     return pairs_in_partition(_read_partition(open_location(out_url, options), names, part), max_distance)
 
 
-def _ray_pairs(out: Location, names: Sequence[str], max_distance: int) -> list[PartitionPairs]:
+def _ray_pairs(out: Location, names: Sequence[str], max_distance: int, partitions: int) -> list[PartitionPairs]:
     """Ray Data: read every shard's keys, shuffle by partition (hash prefix of the bucket), reduce."""
     import ray
 
@@ -115,7 +115,8 @@ def _ray_pairs(out: Location, names: Sequence[str], max_distance: int) -> list[P
                          "exact_groups": np.full(n, got.exact_groups, np.int64) if n else np.zeros(0, np.int64),
                          "oversized": np.full(n, got.oversized_buckets, np.int64) if n else np.zeros(0, np.int64)})
 
-    reduced = ds.groupby("part").map_groups(reduce, batch_format="pyarrow")
+    # The shuffle's own partition count follows the plan's (Ray's default of 200 is overhead here).
+    reduced = ds.groupby("part", num_partitions=partitions).map_groups(reduce, batch_format="pyarrow")
     results = []
     for batch in reduced.iter_batches(batch_format="pyarrow", batch_size=None):
         if batch.num_rows:
@@ -154,7 +155,7 @@ def find_duplicates(out: Location, names: Sequence[str], *, hashed: int, max_dis
     from scipy.sparse.csgraph import connected_components
 
     if backend == "ray":
-        parts = _ray_pairs(out, names, max_distance)
+        parts = _ray_pairs(out, names, max_distance, partitions)
     else:
         tasks = [(out.url, out.storage_options, list(names), p, max_distance) for p in range(partitions)]
         if workers > 1:

@@ -123,6 +123,18 @@ def _check_plan(out: Location, source: Location, shards: list[ShardSpec], cfg: A
         loc.write_bytes(json.dumps(plan).encode())
 
 
+def _remove_orphan_temps(out: Location) -> None:
+    """Temp files a killed run left (local outputs; object stores have none: an upload is one PUT)."""
+    if not out.is_local:
+        return
+    for sub in OUTPUT_FOLDERS:
+        for p in Path(out.path, sub).glob(".*.tmp"):
+            p.unlink(missing_ok=True)
+
+
+OUTPUT_FOLDERS = ("shards", "excluded", "keys", "dupkeys", "done")
+
+
 def _done_names(out: Location) -> set[str]:
     return {Path(loc.path).stem for loc in out.child("done").list((".json",))}
 
@@ -147,6 +159,7 @@ def run_audit(source_url: str | os.PathLike[str], out_url: str | os.PathLike[str
         open_copy_detector(cfg.registry)  # brings the persisted copy index up to date once, here
     done = _done_names(out)
     pending = [s for s in shards if s.name not in done]
+    _remove_orphan_temps(out)
     summary = AuditSummary(shards_resumed=len(shards) - len(pending))
     finished = 0
 
@@ -217,13 +230,19 @@ def _run_ray(pending: list[ShardSpec], cfg: AuditConfig, args: tuple, on_done: C
     from ._audit_shard import process_shard
 
     _init_ray(cfg)
-    # SPREAD: shards are I/O plus CPU; spreading them over the nodes keeps every node's network busy.
-    remote = ray.remote(num_cpus=1, max_retries=2, scheduling_strategy="SPREAD")(process_shard)
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    # Shards are I/O plus CPU: deal them round-robin over the alive nodes so every node's network and
+    # cores are busy (soft affinity: a busy or lost node's shard runs elsewhere). Ray's SPREAD is the
+    # same idea but best-effort, and under load it piled small runs onto the driver's node.
+    remote = ray.remote(num_cpus=1, max_retries=2)(process_shard)
+    nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU")]
     cfg_ref = ray.put(cfg)
     cap = max(int(ray.cluster_resources().get("CPU", cfg.workers)), 1) * 2
     in_flight: list = []
-    for spec in pending:
-        in_flight.append(remote.remote(spec, cfg_ref, *args[1:]))
+    for n, spec in enumerate(pending):
+        strategy = NodeAffinitySchedulingStrategy(nodes[n % len(nodes)], soft=True) if nodes else "DEFAULT"
+        in_flight.append(remote.options(scheduling_strategy=strategy).remote(spec, cfg_ref, *args[1:]))
         if len(in_flight) >= cap:
             ready, in_flight = ray.wait(in_flight, num_returns=1)
             for r in ready:
