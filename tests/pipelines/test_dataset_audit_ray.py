@@ -26,6 +26,7 @@ def two_node_cluster():
     import ray
     from ray.cluster_utils import Cluster
 
+    ray.shutdown()  # a Ray instance an earlier test left attached
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     try:
         cluster.add_node(num_cpus=1)

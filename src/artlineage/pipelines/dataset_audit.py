@@ -213,7 +213,9 @@ def _init_ray(cfg: AuditConfig) -> None:
     import ray  # optional extra: pip install 'artlineage[ray]'
 
     if ray.is_initialized():
-        return
+        if not cfg.address or cfg.address in ("auto", ray.get_runtime_context().gcs_address):
+            return
+        ray.shutdown()  # attached to another cluster than the one asked for
     if cfg.address:
         ray.init(address=cfg.address, log_to_driver=False)
     else:
