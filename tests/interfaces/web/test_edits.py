@@ -70,7 +70,7 @@ def test_withdrawing_is_limited_to_the_owners_latest_unsettled_entry(client, app
 
 def test_work_terms_dates_and_withdrawal(client, app):
     from .conftest import png_bytes
-    aid, key = make_user(app, "a@example.org", "Alice Example")
+    _aid, key = make_user(app, "a@example.org", "Alice Example")
     card = client.post("/v1/works", headers=_h(key), files={"file": ("a.png", png_bytes(), "image/png")}).json()
     wid = card["work"]["id"]
     assert client.post(f"/v1/works/{wid}/terms", json={"valid_from": "3000-01-01"}, headers=_h(key)).status_code == 422

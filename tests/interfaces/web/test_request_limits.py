@@ -95,7 +95,7 @@ HUGE = "9" * 40
 
 @pytest.mark.parametrize("path", [
     f"/artists/{HUGE}", f"/artists/{BIG}", f"/?before={BIG}", f"/artists/1?before={BIG}", f"/works/{BIG}",
-    f"/artists/1/works/{BIG}", f"/artists/1/terms", f"/media/{BIG}/{BIG}/thumb",
+    f"/artists/1/works/{BIG}", "/artists/1/terms", f"/media/{BIG}/{BIG}/thumb",
     f"/v1/works/{BIG}", f"/v1/works/{HUGE}/card", f"/v1/works/{BIG}/terms", f"/v1/works/{BIG}/lineage",
     f"/v1/artists/{BIG}", f"/v1/artists/{BIG}/terms", f"/v1/artists/{BIG}/lineage", f"/v1/works?before={BIG}",
     f"/v1/works?artist_id={BIG}",
