@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from PIL import Image
 
+from artlineage.signals.c2pa import ALLOWED_SIGNING_EKUS
+
 IPTC_DST = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 MIME_OF = {"JPEG": "image/jpeg", "JPG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
            "TIFF": "image/tiff", "GIF": "image/gif"}
@@ -61,9 +63,16 @@ def _key_usage(*, signing: bool) -> x509.KeyUsage:
                          crl_sign=not signing, encipher_only=False, decipher_only=False)
 
 
-@lru_cache(maxsize=1)
-def make_test_signer() -> TestSigner:
-    """A test root CA and an ES256 leaf with the extensions c2pa-rs requires (cached per process)."""
+EMAIL_PROTECTION_EKU = ExtendedKeyUsageOID.EMAIL_PROTECTION.dotted_string
+C2PA_CLAIM_SIGNING_EKU = "1.3.6.1.4.1.62558.2.1"  # c2pa-kp-claimSigning (the C2PA trust list's own)
+
+
+@lru_cache(maxsize=4)
+def make_test_signer(eku: str = EMAIL_PROTECTION_EKU) -> TestSigner:
+    """A test root CA and an ES256 leaf with the extensions c2pa-rs requires (cached per process).
+
+    ``eku`` is the leaf's extended key usage (emailProtection by default).
+    """
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder()
@@ -83,7 +92,7 @@ def make_test_signer() -> TestSigner:
             .not_valid_after(now + datetime.timedelta(days=365))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(signing=True), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.ObjectIdentifier(eku)]), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
                            critical=False)
@@ -137,7 +146,9 @@ def sign_image(image_bytes: bytes, fmt: str, manifest_dict: dict[str, Any], *,
     """
     mime = fmt if "/" in fmt else MIME_OF[fmt.upper()]
     signer = signer or make_test_signer()
-    context = c2pa.Context.from_dict({"builder": {"thumbnail": {"enabled": thumbnail}}})
+    # The C2PA profile's EKU list (artlineage reads with it too), so c2pa-kp-claimSigning leaves sign.
+    context = c2pa.Context.from_dict({"builder": {"thumbnail": {"enabled": thumbnail}},
+                                      "trust": {"trust_config": ALLOWED_SIGNING_EKUS}})
     out = io.BytesIO()
     with c2pa.Builder(manifest_dict, context=context) as builder, signer.signer() as native_signer:
         builder.sign(native_signer, mime, io.BytesIO(image_bytes), out)

@@ -152,3 +152,57 @@ def test_openai_and_microsoft_manifests_name_their_generator(generator, agent, e
     data = _signed(manifest_with_actions(action, {"action": "c2pa.converted"}, generator=generator))
     claim = next(e for e in read_c2pa(open_source(data=data)) if e.field == "digitalSourceType")
     assert (claim.implies, claim.generator) == (Implication.AI_GENERATED, expected)
+
+
+def test_c2pa_claim_signing_eku_is_accepted():
+    # OpenAI's certificates (c2pa-rs' built-in EKU list lacks c2pa-kp-claimSigning) read as
+    # "signingCredential.invalid: certificate missing required EKU" without the C2PA profile's list.
+    from ._c2pa_fixtures import C2PA_CLAIM_SIGNING_EKU
+
+    signer = make_test_signer(C2PA_CLAIM_SIGNING_EKU)
+    data = sign_image(plain_image("PNG"), "PNG", manifest_with_actions(
+        {"action": "c2pa.created", "digitalSourceType": TRAINED, "softwareAgent": {"name": "gpt-image", "version": "2.0"}},
+        {"action": "c2pa.converted"}, generator="OpenAI Media Service API"), signer=signer)
+    manifest = read_c2pa_manifest(open_source(data=data))
+    assert (manifest.validation_state, manifest.failure_codes) == ("Valid", ["signingCredential.untrusted"])
+    verdict = inspect_bytes(data).verdict
+    assert (verdict.origin.value, verdict.generator) == ("ai_generated", "OpenAI")
+
+
+def test_gemini_layout_ai_edits_of_an_ai_created_parent_stay_generated():
+    # enslo/sd-metadata's gemini_3.1pro.png: the parent (Google's library) was created with
+    # trainedAlgorithmicMedia and AI-edited; the file opens it and adds a visible watermark (composite).
+    store = """{"active_manifest": "m", "validation_state": "Valid",
+      "manifests": {
+        "m": {"claim_generator_info": [{"name": "Google C2PA Core Generator Library", "version": "925321024"}],
+              "ingredients": [{"relationship": "parentOf", "active_manifest": "p"}],
+              "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [
+                  {"action": "c2pa.opened"},
+                  {"action": "c2pa.edited", "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/composite",
+                   "description": "Added visible watermark"}, {"action": "c2pa.converted"}]}}]},
+        "p": {"claim_generator_info": [{"name": "Google C2PA Core Generator Library"}],
+              "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [
+                  {"action": "c2pa.created", "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"},
+                  {"action": "c2pa.edited", "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"}]}}]}},
+      "validation_results": {"activeManifest": {"failure": [{"code": "signingCredential.untrusted"}]}}}"""
+    from artlineage.signals.c2pa import manifest_evidence
+    from artlineage.verdicts.provenance import decide_provenance
+
+    evidence = manifest_evidence(parse_manifest_store_json(store))
+    ai = [e for e in evidence if e.implies in (Implication.AI_GENERATED, Implication.AI_EDITED)]
+    assert {(e.implies, e.generator) for e in ai} == {(Implication.AI_GENERATED, "Google AI")}
+    verdict = decide_provenance(evidence)
+    assert (verdict.origin.value, verdict.generator) == ("ai_generated", "Google AI")
+
+
+def test_google_library_alone_names_no_ai():
+    store = """{"active_manifest": "m", "validation_state": "Valid",
+      "manifests": {"m": {"claim_generator_info": [{"name": "Google C2PA Core Generator Library"}],
+        "assertions": [{"label": "c2pa.actions.v2", "data": {"actions": [{"action": "c2pa.created",
+          "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture"}]}}]}},
+      "validation_results": {"activeManifest": {"failure": [{"code": "signingCredential.untrusted"}]}}}"""
+    from artlineage.signals.c2pa import manifest_evidence
+
+    evidence = manifest_evidence(parse_manifest_store_json(store))
+    assert [e.generator for e in evidence] == [None, None]  # a Pixel photo: camera, no AI named
+    assert evidence[1].implies is Implication.CAMERA

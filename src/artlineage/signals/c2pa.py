@@ -129,6 +129,16 @@ class C2paManifest:
         return {k: v for k, v in self.__dict__.items()} | {"trust": self.trust}
 
 
+# Claim generators that sign both camera captures and AI output: they name the vendor's AI only
+# when a source type says the content is AI (never on their own).
+AI_VENDOR_LIBRARIES = (("Google C2PA Core Generator Library", "Google AI"),)
+
+
+def vendor_ai_name(claim_generators: list[str]) -> str | None:
+    text = " ".join(claim_generators)
+    return next((name for library, name in AI_VENDOR_LIBRARIES if library in text), None)
+
+
 def action_source_type(action: dict[str, Any]) -> tuple[str | None, str]:
     """(digitalSourceType, where it was found) of an action: the standard field, else a parameter
     (``com.adobe.digitalSourceType`` in Adobe's older manifests, ``digitalSourceType`` in v1 ones)."""
@@ -204,11 +214,25 @@ def default_trust_anchors() -> str | None:
     return _anchors_file(path, mtime)
 
 
+# Extended key usages a C2PA signing certificate may carry (the C2PA trust-list profile). c2pa-rs'
+# built-in list lacks c2pa-kp-claimSigning, so real certificates issued for it (OpenAI's, through
+# Truepic) failed as "signingCredential.invalid: certificate missing required EKU".
+ALLOWED_SIGNING_EKUS = "\n".join([
+    "// id-kp-emailProtection", "1.3.6.1.5.5.7.3.4",
+    "// id-kp-documentSigning", "1.3.6.1.5.5.7.3.36",
+    "// id-kp-timeStamping", "1.3.6.1.5.5.7.3.8",
+    "// id-kp-OCSPSigning", "1.3.6.1.5.5.7.3.9",
+    "// MS C2PA Signing", "1.3.6.1.4.1.311.76.59.1.9",
+    "// c2pa-kp-claimSigning", "1.3.6.1.4.1.62558.2.1",
+])
+
+
 @lru_cache(maxsize=8)
 def _context(trust_anchors_pem: str | None) -> c2pa_lib.Context:
-    settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
+    settings: dict[str, Any] = {"verify": {"remote_manifest_fetch": False, "ocsp_fetch": False},
+                                "trust": {"trust_config": ALLOWED_SIGNING_EKUS}}
     if trust_anchors_pem:
-        settings["trust"] = {"trust_anchors": trust_anchors_pem}
+        settings["trust"]["trust_anchors"] = trust_anchors_pem
     return c2pa_lib.Context.from_dict(settings)
 
 
@@ -451,7 +475,8 @@ def manifest_evidence(manifest: C2paManifest, location: str = "C2PA") -> list[Ev
         models = action_model_names(action)
         # A third-party model named in the parameters (Firefly's partner models) is the generator;
         # the software agent (the app that ran it) comes next, then the claim generator.
-        tool = next((t for t in map(match_ai_tool, models) if t), None) or match_ai_tool(agent) or claim_tool
+        tool = (next((t for t in map(match_ai_tool, models) if t), None) or match_ai_tool(agent) or claim_tool
+                or vendor_ai_name(manifest.claim_generators))
         ai = implies in _AI_IMPLICATIONS
         claims.append(Evidence(
             reader="c2pa", location=f"{where} action {index} ({truncate(name, 60)})",
@@ -464,6 +489,11 @@ def manifest_evidence(manifest: C2paManifest, location: str = "C2PA") -> list[Ev
             data=common | {"action": _bounded(action), "source_type": source_type_name(dst),
                            "software_agent": agent, "models": models},
         ))
+    if any(e.implies is Implication.AI_GENERATED and e.data.get("action", {}).get("action") in CREATED_ACTIONS
+           for e in claims):
+        # Edits with AI of an asset created by AI (Gemini's own edit steps) leave it wholly AI-made.
+        claims = [replace(e, implies=Implication.AI_GENERATED, note=e.note + " (an AI edit of an AI-created asset)")
+                  if e.implies is Implication.AI_EDITED else e for e in claims]
     claims += _adobe_generative_ai_evidence(manifest, where, strength, why, common)
     for entry in manifest.training_mining:
         use = entry["use"] or ""
@@ -585,7 +615,11 @@ def _ingredient_evidence(manifest: C2paManifest, where: str, strength: float, wh
         if relationship not in ("parentOf", "componentOf"):
             continue
         broken = [c for c in ingredient.get("failure_codes", []) if c not in TRUST_LIST_ONLY_CODES]
-        tool = match_ai_tool(" ".join(ingredient.get("claim_generators", [])))
+        tool = (match_ai_tool(" ".join(ingredient.get("claim_generators", [])))
+                or vendor_ai_name(ingredient.get("claim_generators", [])))
+        # An AI edit of an asset that was itself AI-created is still wholly AI-made.
+        created_by_ai = any(source_type_claim(c["digitalSourceType"], c["action"])[0] is Implication.AI_GENERATED
+                            for c in ingredient.get("source_types", []))
         for claim in ingredient.get("source_types", []):
             implies, certainty = source_type_claim(claim["digitalSourceType"], claim["action"])
             if implies is Implication.INFO:
@@ -594,6 +628,8 @@ def _ingredient_evidence(manifest: C2paManifest, where: str, strength: float, wh
                 if implies not in _AI_IMPLICATIONS:
                     continue  # a placed photo or drawing does not change what the whole file is
                 implies = Implication.AI_EDITED
+            elif implies is Implication.AI_EDITED and created_by_ai:
+                implies = Implication.AI_GENERATED
             # A parent passes its origin on whatever it is: a colour-corrected capture is still a
             # capture, an adjusted algorithmic render still algorithmic.
             name = source_type_name(claim["digitalSourceType"])

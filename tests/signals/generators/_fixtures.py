@@ -16,7 +16,7 @@ from artlineage import _inspect
 from artlineage.signals._base import Evidence
 
 GENERATOR_READERS = {"a1111", "comfyui", "novelai", "novelai_stealth", "invokeai", "fooocus", "swarmui",
-                     "drawthings", "kohya", "midjourney"}
+                     "drawthings", "kohya", "midjourney", "json_parameters"}
 
 
 def png_with_text(texts: dict[str, str], *, itxt: Iterable[str] = (), size=(64, 48), mode="RGB") -> bytes:

@@ -23,7 +23,8 @@ from ._fixtures import inspect, jpeg_with_exif, only_generation, png_with_text
 from .test_comfyui import DEFAULT_PROMPT, DEFAULT_WORKFLOW, _check_default
 
 A1111_COPY = ("beautiful scenery nature glass bottle landscape, purple galaxy bottle,\nNegative prompt: text, watermark\n"
-              "Steps: 20, Sampler: euler, CFG scale: 8, Seed: 156680208700286, Size: 512x768, Model: v1-5-pruned-emaonly")
+              "Steps: 20, Sampler: Euler, CFG scale: 8, Seed: 156680208700286, Size: 512x768, Model: v1-5-pruned-emaonly, "
+              "Version: v1.10.1")
 
 
 def webp_with_exif(exif: Image.Exif) -> bytes:
@@ -190,3 +191,29 @@ def test_edit_model_by_name_with_a_loaded_image():
 def test_generation_graphs_stay_ai_generated(graph):
     params, edited = parse_comfyui_graph(graph)
     assert not edited and "edit_reason" not in params.extra
+
+
+@pytest.mark.parametrize("extra_chunks, platform", [
+    ({"parameters": json.dumps({"sui_image_params": {"prompt": "x", "seed": 1, "steps": 20}})}, "SwarmUI"),
+    ({"parameters-json": "{}", "smproj": "{}", "parameters": A1111_COPY}, "Stability Matrix"),
+    ({"generation_data": json.dumps({"prompt": "x"})}, "Tensor.Art"),
+])
+def test_apps_running_comfyui_are_named(extra_chunks, platform):
+    # enslo/sd-metadata's swarmui.png, stability-matrix.png and tensorart.png: a ComfyUI backend
+    # graph in 'prompt' beside the app's own chunks.
+    report = inspect(png_with_text({"prompt": json.dumps(DEFAULT_PROMPT), **extra_chunks}))
+    comfy = next(e for e in report.evidence if e.reader == "comfyui")
+    assert comfy.generator == platform and comfy.data["generation"]["extra"]["engine"] == "ComfyUI"
+    assert report.verdict.generator == platform
+
+
+def test_civitai_hires_pass_over_its_own_generation_is_not_an_edit():
+    # enslo/sd-metadata's civitai-hires.jpg: LoadImage of an orchestration.civitai.com blob, upscaled,
+    # re-sampled at denoise 0.3: Civitai's hires fix of an image its generator made.
+    graph = _with(("17", {"class_type": "LoadImage", "inputs": {
+                      "image": "https://orchestration-new.civitai.com/v2/consumer/blobs/4CQ5EM1Q4P8B.jpeg?sig=x"}}),
+                  ("21", {"class_type": "VAEEncode", "inputs": {"pixels": ["17", 0], "vae": ["4", 2]}}),
+                  latent_image=["21", 0], denoise=0.3)
+    graph["extra"] = {"airs": ["urn:air:sdxl:checkpoint:civitai:827184@2514310"]}
+    params, edited = parse_comfyui_graph(graph)
+    assert not edited and params.tool == "Civitai"

@@ -106,3 +106,58 @@ def test_json_values_in_the_settings_line_keep_their_commas():
     assert settings["Hashes"] == '{"model": "123", "LORA:style, special": "456"}'
     assert settings["Civitai resources"] == '[{"air":"urn:model"}, {"air":"urn:lora", "weight":0.74}]'
     assert (settings["Seed"], settings["Size"]) == ("5", "512x512")  # an unclosed bracket falls back to commas
+
+
+def test_ruined_fooocus_json():
+    # enslo/sd-metadata's ruined-fooocus.png layout (values are strings there)
+    meta = {"Prompt": "1girl, solo", "Negative": "lowres", "steps": "30", "cfg": "8", "width": "1024",
+            "height": "1024", "seed": "2020047614", "sampler_name": "dpmpp_2m_sde_gpu", "scheduler": "karras",
+            "base_model_name": "waiNSFWIllustrious_v150.safetensors", "loras": "[]", "denoise": "None",
+            "software": "RuinedFooocus"}
+    import json
+
+    report = inspect(png_with_text({"parameters": json.dumps(meta)}))
+    evidence, gen = only_generation(report, "json_parameters")
+    assert (report.verdict.generator, evidence.implies) == ("RuinedFooocus", Implication.AI_GENERATED)
+    assert (gen["prompt"], gen["seed"], gen["steps"], gen["cfg_scale"], gen["width"]) == (
+        "1girl, solo", 2020047614, 30, 8.0, 1024)
+
+
+def test_diffusers_space_json():
+    import json
+
+    meta = {"prompt": "1girl", "negative_prompt": "lowres", "resolution": "1024 x 1024", "guidance_scale": 5.5,
+            "num_inference_steps": 24, "seed": 443800072, "sampler": "DPM++ 2M Karras",
+            "Model": "WAI NSFW illustrious SDXL v16", "use_upscaler": None}
+    report = inspect(png_with_text({"parameters": json.dumps(meta)}))
+    evidence, gen = only_generation(report, "json_parameters")
+    assert report.verdict.generator == "Diffusers"
+    assert (gen["width"], gen["height"], gen["steps"], gen["cfg_scale"], gen["model"]) == (
+        1024, 1024, 24, 5.5, "WAI NSFW illustrious SDXL v16")
+
+
+@pytest.mark.parametrize("version, tool", [
+    ("f1.0.0v2-v1.10.1RC-latest-2498-g5120e679", "reForge"),   # enslo/sd-metadata reforge.png
+    ("f1.3.0-v1.10.1RC-latest-1038-g19395bf9", "reForge"),     # easy-reforge.png
+    ("f2.0.1v1.10.1-previous-669-gdfdcbab6", "Forge"),          # forge.png
+    ("neo", "Forge Neo"),
+])
+def test_real_version_strings(version, tool):
+    report = inspect(png_with_text({"parameters": BASE + f"Model: v1-5, Version: {version}"}))
+    assert report.verdict.generator == tool
+
+
+def test_comfyui_save_node_a1111_text_without_version():
+    # ComfyUI-SaveImageWithMetaData: A1111 text only, ComfyUI sampler ids, no Version
+    text = ("1girl\nNegative prompt: lowres\nSteps: 20, Sampler: euler_ancestral_karras, CFG scale: 5.0, "
+            "Seed: 347382230306562, Clip skip: 2, Size: 1024x1024, Model: waiIllustriousSDXL_v160.safetensors, "
+            'Model hash: 45a21ea00a, Hashes: {"model": "45a21ea00a"}')
+    report = inspect(jpeg_with_user_comment(text))
+    assert report.verdict.generator == "ComfyUI"
+
+
+def test_comfyui_save_node_text_with_a1111_sampler_names_but_a_model_file_name():
+    # the same node's WebP: "Sampler: Euler a" but "Model: ....safetensors" and still no Version
+    text = ("1girl\nSteps: 20, Sampler: Euler a, CFG scale: 5.0, Seed: 827555711811618, Size: 1024x1024, "
+            "Model: waiIllustriousSDXL_v160.safetensors, Model hash: 45a21ea00a")
+    assert inspect(jpeg_with_user_comment(text)).verdict.generator == "ComfyUI"

@@ -26,7 +26,7 @@ from .._registry import register_reader
 from .._source import ImageSource
 from ._common import (as_float, as_int, as_text, generation_evidence, has_parameters_slot,
                       looks_like_json_object, parameters_text, parse_size)
-from .comfyui import has_comfyui_graph
+from .comfyui import comfyui_platform, has_comfyui_graph
 
 # A1111's key pattern (``\w[\w \-/]+``), anchored on one already-isolated key.
 _KEY = re.compile(r"\w[\w \-/]+")
@@ -148,7 +148,10 @@ def detect_flavour(settings: dict[str, str]) -> str:
     * Yodayo / Moescape: its content-filter score ``NGMS``, or a UUID as ``Model`` without a version;
     * SD.Next: ``App: SD.Next``; Fooocus' A1111 scheme: ``Version: Fooocus v...``;
     * Forge: ``Version: f2.0.1v1.10.1-...`` (``f`` + Forge's version + A1111's); reForge: its own
-      semver then A1111's (``Version: 1.7.0-v1.10.1RC-...``); Forge Classic / Neo: ``classic`` / ``neo``;
+      version, a hyphen, then A1111's (``Version: f1.0.0v2-v1.10.1RC-...``); Forge Classic / Neo:
+      ``classic`` / ``neo``;
+    * ComfyUI save nodes: no Version, and ComfyUI's lower-case sampler ids (``euler_ancestral``) or a
+      ``Model`` with its file extension (``.safetensors``);
     * otherwise AUTOMATIC1111 (``Version: v1.10.1``).
     """
     version = settings.get("Version", "")
@@ -166,10 +169,19 @@ def detect_flavour(settings: dict[str, str]) -> str:
         return "SD.Next"
     if version.startswith("ComfyUI"):
         return "ComfyUI"
-    if re.match(r"f\d", version):  # Forge: "f2.0.1v1.10.1-previous-..." / "f0.0.17v1.8.0rc-..."
-        return "Forge"
-    if re.match(r"\d+\.\d+[\w.]*-v\d+\.\d+", version):  # reForge: "1.7.0-v1.10.1RC-latest-..."
+    # reForge: "f1.0.0v2-v1.10.1RC-latest-2498-g5120e679", "f1.3.0-v1.10.1RC-..." (its version, a
+    # hyphen, then A1111's); Forge: "f2.0.1v1.10.1-previous-636-g..." (A1111's straight after).
+    if re.match(r"f?\d+\.\d+[\w.]*-v\d+\.\d+", version):
         return "reForge"
+    if re.match(r"f\d", version):
+        return "Forge"
+    sampler = settings.get("Sampler", "")
+    model_file = re.search(r"\.(?:safetensors|ckpt|pt|gguf|sft)$", settings.get("Model", "").strip().lower())
+    if not version and (re.fullmatch(r"[a-z0-9]+(?:_[a-z0-9]+)*", sampler) or model_file):
+        # ComfyUI save nodes (SaveImageWithMetaData, comfy-image-saver) write A1111 text with no webui
+        # Version (every webui writes one) and either ComfyUI's sampler ids ("euler_ancestral_karras")
+        # or the checkpoint's file name with its extension (webuis write the bare name).
+        return "ComfyUI"
     if re.match(r"(classic|neo)\b", version, re.IGNORECASE):
         return "Forge Classic" if version.lower().startswith("classic") else "Forge Neo"
     return "AUTOMATIC1111"
@@ -259,11 +271,11 @@ def read_a1111(source: ImageSource) -> Iterable[Evidence]:
         return []  # a camera's free-text UserComment is not ours to judge
     note = ""
     if has_comfyui_graph(source):
-        # ComfyUI save nodes write an A1111-style copy beside the graph (for Civitai and A1111 readers):
-        # the file was made by ComfyUI, whatever the copy's fields suggest.
+        # ComfyUI save nodes (and apps running ComfyUI) write an A1111-style copy beside the graph
+        # for Civitai and A1111 readers: the file was made by the graph's app, whatever the copy says.
         params.extra["written_as"] = params.tool
-        params.tool = "ComfyUI"
-        note = "A1111-style copy of the parameters written by a ComfyUI save node beside its graph"
+        params.tool = comfyui_platform(source)
+        note = f"A1111-style copy of the parameters written beside a {params.tool} graph"
     reason = image_to_image_reason(params)
     if reason:
         params.extra["edit_reason"] = reason

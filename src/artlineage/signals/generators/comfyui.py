@@ -200,6 +200,9 @@ def edit_reason(graph: Graph, sampler_id: str | None, from_image: bool, partial:
     loader = _loads_an_image(graph)
     if loader is None:
         return None
+    loaded = _inputs(graph[loader]).get("image")
+    if isinstance(loaded, str) and loaded.startswith("https://") and ".civitai.com/" in loaded[:80]:
+        return None  # Civitai's hires/upscale pass over an image its own generator made
     names = [v.lower() for node in graph.values() for k, v in _inputs(node).items()
              if k in _MODEL_INPUTS + _NAMED_MODEL_INPUTS and isinstance(v, str)]
     structural = any(word in n for n in names for word in _STRUCTURAL_CONTROL_WORDS)
@@ -382,6 +385,24 @@ def _comfy_sources(source: ImageSource) -> tuple[Found | None, Found | None]:
     return api, ui
 
 
+def comfyui_platform(source: ImageSource, graph: dict[str, Any] | None = None) -> str:
+    """The app that ran the ComfyUI graph, from the chunks and nodes only it writes: SwarmUI
+    (``parameters`` with ``sui_image_params`` beside the backend graph), Stability Matrix
+    (``smproj`` / ``parameters-json``), Tensor.Art (``generation_data``, ``ECHO*`` nodes), Civitai
+    (its keys in the graph); else ComfyUI itself."""
+    parameters = source.text("parameters")
+    if parameters is not None and "sui_image_params" in parameters.text[:4096]:
+        return "SwarmUI"
+    if source.text("smproj") is not None or source.text("parameters-json") is not None:
+        return "Stability Matrix"
+    if source.text("generation_data") is not None or (graph is not None and any(
+            _class(n).startswith("ECHO") for n in list(graph.values())[:MAX_NODES])):
+        return "Tensor.Art"
+    if graph is not None and is_civitai_graph(graph):
+        return "Civitai"
+    return "ComfyUI"
+
+
 def has_comfyui_graph(source: ImageSource) -> bool:
     """Whether the file holds a ComfyUI graph (other readers treat their text as a copy of it)."""
     try:
@@ -410,6 +431,10 @@ def read_comfyui(source: ImageSource) -> Iterable[Evidence]:
         return []
     if ui is not None and api is not None:
         params.extra["has_workflow"] = True
+    platform = comfyui_platform(source, graph if api is not None else None)
+    if platform != params.tool:
+        params.tool = platform
+        params.extra["engine"] = "ComfyUI"
     note = ""
     if edited:
         note = f"{params.tool} generation parameters (image edited: {params.extra['edit_reason']})"
