@@ -115,3 +115,22 @@ def test_ids_past_64_bits_in_writes(client, app):
     assert client.patch(f"/v1/works/{BIG}", json={"title": "x"}, headers=h).status_code in (404, 422)
     assert client.delete(f"/v1/works/{BIG}", headers=h).status_code in (404, 422)
     assert client.delete(f"/v1/keys/{BIG}", headers=h).status_code in (404, 422)
+
+
+@pytest.mark.postgres
+def test_ids_past_64_bits_on_postgresql(fresh_postgres_url, tmp_path):
+    """PostgreSQL's driver binds a huge int as numeric instead of refusing it: still 404/422, never 500."""
+    from fastapi.testclient import TestClient
+
+    from artlineage.interfaces.web import create_app
+    app = create_app(fresh_postgres_url, tmp_path / "m", secret_key="s", pixels=False)
+    aid, key = make_user(app, "a@example.org", "Alice Example")
+    with TestClient(app, raise_server_exceptions=False) as c:
+        for path in (f"/artists/{BIG}", f"/?before={BIG}", f"/artists/{aid}?before={BIG}", f"/works/{BIG}",
+                     f"/artists/{aid}/works/{BIG}", f"/media/{BIG}/{BIG}/thumb", f"/v1/works/{BIG}",
+                     f"/v1/works?before={BIG}", f"/artists/{HUGE}", f"/v1/works/{2 ** 40}", f"/artists/{2 ** 40}"):
+            assert c.get(path, follow_redirects=False).status_code in (404, 422), path
+        r = c.post(f"/v1/artists/{aid}/influences", json={"target_id": 2 ** 63},
+                   headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code in (404, 422)
+    app.state.platform.engine.dispose()

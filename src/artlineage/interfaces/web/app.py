@@ -19,6 +19,7 @@ from typing import Any, Iterator
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from ...registry import store
@@ -124,6 +125,14 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
         # An id past 64 bits (``/artists/<40 digits>``, ``?before=2**63``) cannot name a row; the
         # database driver refuses to bind it (OverflowError), which is a 404, not a server error.
         return JSONResponse({"detail": "not found (number out of range)"}, status_code=404)
+
+    @app.exception_handler(DataError)
+    async def _bad_value(_r: Request, exc: DataError) -> JSONResponse:
+        # PostgreSQL binds a huge id and then refuses it (SQLSTATE 22003, numeric out of range; ids are
+        # 32-bit there): no row can have it, so 404. Other data errors are a value the client sent.
+        if getattr(exc.orig, "sqlstate", None) == "22003":
+            return JSONResponse({"detail": "not found (number out of range)"}, status_code=404)
+        return JSONResponse({"detail": "invalid value"}, status_code=400)
 
     app.add_middleware(BodyLimit, limits=body_limits_for(max_upload_bytes, max_body_bytes, body_limits))
     app.add_middleware(RateLimitHeaders)
