@@ -38,8 +38,11 @@ DEFAULT_EXPECTED = Path(__file__).resolve().parent / "corpus" / "expected.csv"
 # Classes whose files carry generator metadata, the only ones sd-parsers can be scored on.
 GENERATOR_CLASSES = {"generator_metadata", "generator_identity", "generated_vs_edited", "comfyui_exif"}
 # sd-parsers' generator names for the tools artlineage names more precisely.
+# Generous: the family counts as right (a ComfyUI-based app as ComfyUI, a webui fork as AUTOMATIC1111).
 SD_PARSERS_FAMILY = {"Forge": "AUTOMATIC1111", "reForge": "AUTOMATIC1111", "SD.Next": "AUTOMATIC1111",
-                     "Civitai": "AUTOMATIC1111", "Yodayo": "AUTOMATIC1111", "Forge Classic": "AUTOMATIC1111"}
+                     "Civitai": "AUTOMATIC1111", "Yodayo": "AUTOMATIC1111", "Forge Classic": "AUTOMATIC1111",
+                     "Forge Neo": "AUTOMATIC1111", "SwarmUI": "ComfyUI", "Stability Matrix": "ComfyUI",
+                     "Tensor.Art": "ComfyUI", "RuinedFooocus": "Fooocus"}
 
 
 @dataclass(frozen=True)
