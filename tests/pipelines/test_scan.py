@@ -122,3 +122,27 @@ def test_auto_workers_only_start_a_pool_for_enough_work():
     assert auto_workers(1000, pixels=False) == 1  # metadata-only: 0.7 s of work, a pool costs more
     big = auto_workers(5000, pixels=True)
     assert big == max(1, min(os.cpu_count() or 1, 8))
+
+
+def test_workers_store_their_own_rows_and_send_back_counts_only(tmp_path):
+    """scan_chunk (what each worker runs): the rows go to the store from the worker; the parent
+    gets counts; a second pass over the same chunk skips every unchanged file."""
+    from PIL import Image
+
+    from artlineage.datasets.scan_store import ScanStore
+    from artlineage.pipelines.scan import ChunkResult, scan_chunk
+    from artlineage.signals._source import SourceOptions
+
+    paths = []
+    for i in range(5):
+        p = tmp_path / f"{i}.png"
+        Image.new("RGB", (8, 8), (i, 0, 0)).save(p)
+        paths.append(str(p))
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    paths.append(str(tmp_path / "bad.png"))
+    db = str(tmp_path / "scan.sqlite")
+    first = scan_chunk(paths, db, SourceOptions(pixels=False), batch_size=2)
+    assert first == ChunkResult(scanned=6, skipped_unchanged=0, errors=1, error_files=[(paths[-1], first.error_files[0][1])])
+    assert ScanStore(db).summary().total == 6 and len(ScanStore(db).known_paths(paths[:3])) == 3
+    again = scan_chunk(paths, db, SourceOptions(pixels=False))
+    assert (again.scanned, again.skipped_unchanged) == (0, 6)

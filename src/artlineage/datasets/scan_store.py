@@ -105,6 +105,16 @@ class ScanStore:
             return {p: (size, mt) for p, size, mt in s.execute(
                 select(ScannedFile.path, ScannedFile.size, ScannedFile.mtime_ns))}
 
+    def known_paths(self, paths: list[str]) -> dict[str, tuple[int, int]]:
+        """path -> (size, mtime_ns) for those of ``paths`` already stored (one query per 500 paths)."""
+        out: dict[str, tuple[int, int]] = {}
+        with Session(self.engine) as s:
+            for i in range(0, len(paths), 500):
+                out.update({p: (size, mt) for p, size, mt in s.execute(
+                    select(ScannedFile.path, ScannedFile.size, ScannedFile.mtime_ns)
+                    .where(ScannedFile.path.in_(paths[i:i + 500])))})
+        return out
+
     def upsert(self, rows: Iterable[tuple[FileReport, int]]) -> int:
         """Write (report, mtime_ns) pairs in one transaction, replacing rows with the same path."""
         values = [_row_values(r, mtime) for r, mtime in rows]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -38,23 +38,74 @@ class ScanSummary:
         return self.scanned / self.seconds if self.seconds > 0 else 0.0
 
 
-def _inspect_one(args: tuple[str, int, SourceOptions]) -> tuple[FileReport, int]:
-    path, mtime_ns, options = args
-    return inspect_file(path, options=options), mtime_ns
+CHUNK_FILES = 256  # files per task: big enough that a task's own store session is cheap, small enough to balance
+MAX_ERROR_FILES = 1000  # error files named in the summary (all are in the store)
 
 
-def _pending(paths: Iterable[Path], known: dict[str, tuple[int, int]], summary: ScanSummary
-             ) -> Iterator[tuple[str, int]]:
-    for p in paths:
+@dataclass
+class ChunkResult:
+    """What a worker sends back for one chunk of paths: counts only (the rows went to the store)."""
+
+    scanned: int = 0
+    skipped_unchanged: int = 0
+    errors: int = 0
+    error_files: list[tuple[str, str]] = field(default_factory=list)
+
+
+_STORES: dict[str, ScanStore] = {}
+
+
+def _store(db: str) -> ScanStore:
+    """One store (engine, connection pool) per process and database."""
+    store = _STORES.get(db)
+    if store is None:
+        store = _STORES[db] = ScanStore(db)
+    return store
+
+
+def scan_chunk(paths: list[str], db: str, options: SourceOptions, batch_size: int = 64) -> ChunkResult:
+    """Stat, skip unchanged, inspect and store one chunk of files — in the worker, so the parent only
+    hands out path lists. Each batch is its own short transaction (SQLite WAL: one writer at a time,
+    each holding the lock for milliseconds; PostgreSQL: concurrent upserts)."""
+    store = _store(db)
+    out = ChunkResult()
+    known = store.known_paths(paths)
+    batch: list[tuple[FileReport, int]] = []
+    last_commit = time.monotonic()
+    for path in paths:
         try:
-            st = p.stat()
+            st = os.stat(path)
+            mtime = st.st_mtime_ns
+            if known.get(path) == (st.st_size, mtime):
+                out.skipped_unchanged += 1
+                continue
         except OSError:
-            yield str(p), 0  # vanished or unreadable: inspect_file reports why
-            continue
-        if known.get(str(p)) == (st.st_size, st.st_mtime_ns):
-            summary.skipped_unchanged += 1
-            continue
-        yield str(p), st.st_mtime_ns
+            mtime = 0  # vanished or unreadable: inspect_file reports why
+        report = inspect_file(path, options=options)
+        batch.append((report, mtime))
+        out.scanned += 1
+        if report.error:
+            out.errors += 1
+            if len(out.error_files) < MAX_ERROR_FILES:
+                out.error_files.append((report.path or "", report.error))
+            log.info("%s: %s", report.path, report.error)
+        # Commit by size or by time so a kill loses little work even on slow files.
+        if len(batch) >= batch_size or time.monotonic() - last_commit > 2.0:
+            store.upsert(batch)
+            batch, last_commit = [], time.monotonic()
+    store.upsert(batch)
+    return out
+
+
+def _chunks(paths: Iterable[Path], size: int) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for p in paths:
+        chunk.append(str(p))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def auto_workers(n_files: int, *, pixels: bool) -> int:
@@ -72,55 +123,54 @@ def scan_directory(root: str | os.PathLike[str], db: str | os.PathLike[str], *, 
                    options: SourceOptions | None = None) -> ScanSummary:
     """Scan ``root`` into the database at ``db`` (a SQLite path or a SQLAlchemy URL).
 
-    ``progress(done, total)`` is called after each file. Files already stored with the same size
-    and mtime are skipped, so rerunning after a kill resumes the scan. ``workers=None`` picks one
-    process per core when there is enough work to pay for starting them (see :func:`auto_workers`).
+    The parent walks the tree and hands out chunks of paths; each worker stats, inspects and stores
+    its own files (:func:`scan_chunk`) and returns counts, so no report crosses a process boundary
+    and the parent's work per file is the walk alone. ``progress(done, total)`` is called after each
+    chunk (``done`` counts skipped files too). Files already stored with the same size and mtime are
+    skipped, so rerunning after a kill resumes the scan. ``workers=None`` picks one process per core
+    when there is enough work to pay for starting them (see :func:`auto_workers`).
     """
     options = options or SourceOptions(pixels=pixels)
-    store = ScanStore(db)
+    db = str(db)
+    ScanStore(db)  # create or migrate the schema once, before any worker opens it
     summary = ScanSummary()
     start = time.perf_counter()
     files = list(iter_image_files(root, all_files=all_files))
-    pending = list(_pending(files, store.known_files(), summary))
-    total = len(pending)
+    total = len(files)
     if progress:
         progress(0, total)
-    tasks = ((path, mtime, options) for path, mtime in pending)
-    batch: list[tuple[FileReport, int]] = []
-    last_commit = time.monotonic()
+    done = 0
 
-    def flush() -> None:
-        nonlocal batch, last_commit
-        store.upsert(batch)
-        batch = []
-        last_commit = time.monotonic()
+    def add(result: ChunkResult, n: int) -> None:
+        nonlocal done
+        summary.scanned += result.scanned
+        summary.skipped_unchanged += result.skipped_unchanged
+        summary.errors += result.errors
+        summary.error_files += result.error_files[:max(MAX_ERROR_FILES - len(summary.error_files), 0)]
+        done += n
+        if progress:
+            progress(done, total)
 
     if workers is None:
         workers = auto_workers(total, pixels=options.pixels)
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
-    try:
-        results = pool.map(_inspect_one, tasks, chunksize=8) if pool else map(_inspect_one, tasks)
-        for report, mtime in results:
-            batch.append((report, mtime))
-            summary.scanned += 1
-            if report.error:
-                summary.errors += 1
-                summary.error_files.append((report.path or "", report.error))
-                log.info("%s: %s", report.path, report.error)
-            # Commit by size or by time so a kill loses little work even on slow files.
-            if len(batch) >= batch_size or time.monotonic() - last_commit > 2.0:
-                flush()
-            if progress:
-                progress(summary.scanned, total)
-        flush()
-    except KeyboardInterrupt:
-        flush()  # keep what was done; the rerun resumes after it
-        raise
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+    # Small chunks when the scan is small, so every worker gets some.
+    size = max(1, min(CHUNK_FILES, -(-total // max(workers * 4, 1))))
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(scan_chunk, chunk, db, options, batch_size): len(chunk)
+                       for chunk in _chunks(files, size)}
+            try:
+                for f in as_completed(futures):
+                    add(f.result(), futures[f])
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+    else:
+        for chunk in _chunks(files, size):
+            add(scan_chunk(chunk, db, options, batch_size), len(chunk))
     summary.seconds = time.perf_counter() - start
-    summary.store = store.summary()
+    summary.store = _store(db).summary()
     log.info("scanned %d file(s) (%d errors, %d unchanged) in %.1f s", summary.scanned, summary.errors,
              summary.skipped_unchanged, summary.seconds)
     return summary
