@@ -16,7 +16,8 @@ The baseline is what a careful script would do: one ``re.compile(r"\\b" + re.esc
 re.I)`` per name and alias of the same starter list, each searched on each prompt (no accent
 folding, no fuzzy). Both are timed in the same run on the same prompts: the guard on all of them,
 the regex loop (it is slow) on an evenly spaced sample of them, which the guard is also timed on
-alone for comparison. Target: guard >= 50x the regex loop in prompts/s.
+alone for comparison. Times are CPU seconds of the process (``time.process_time``), i.e. per core.
+Target: guard >= 50x the regex loop in prompts/s.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ TAGS = ["masterpiece", "best quality", "highly detailed", "8k", "trending on art
         "surrounded by flowers", "hyperrealistic", "epic composition", "vibrant colors", "dynamic pose",
         "anime style", "watercolor", "film grain", "35mm", "f/1.8", "symmetrical", "centered", "full body"]
 TAG_WEIGHTS = [1 / (r + 1) ** 0.8 for r in range(len(TAGS))]
+
+
+def _clock() -> float:
+    """CPU seconds of this process: prompts per second *per core*, and honest on a shared machine
+    where wall time depends on what else runs (both sides are timed the same way)."""
+    return time.process_time()
 
 
 def _subject(rnd: random.Random) -> str:
@@ -119,28 +126,28 @@ def main() -> None:
     step = max(1, len(prompts) // args.baseline_prompts)
     sample = prompts[::step][:args.baseline_prompts]
 
-    t0 = time.perf_counter()
+    t0 = _clock()
     guard = PromptGuard(entries)
-    build = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    build = _clock() - t0
+    t0 = _clock()
     flagged = sum(1 for found in guard.check_many(prompts) if found)
-    guard_s = time.perf_counter() - t0
+    guard_s = _clock() - t0
 
-    t0 = time.perf_counter()
+    t0 = _clock()
     fresh = PromptGuard(entries)                       # cold caches: the sample alone
     sample_flagged = sum(1 for found in fresh.check_many(sample) if found)
-    guard_sample_s = time.perf_counter() - t0
+    guard_sample_s = _clock() - t0
 
     regexes = [re.compile(r"\b" + re.escape(n) + r"\b", re.I) for n in names]
-    t0 = time.perf_counter()
+    t0 = _clock()
     base_flagged = 0
     for p in sample:
         hits = [rx for rx in regexes if rx.search(p)]
         base_flagged += bool(hits)
-    base_s = time.perf_counter() - t0
+    base_s = _clock() - t0
 
     g_rate, gs_rate, b_rate = len(prompts) / guard_s, len(sample) / guard_sample_s, len(sample) / base_s
-    print(f"{len(entries)} artists, {len(names)} names+aliases, {guard.variant_count} generated spellings; "
+    print(f"{len(entries)} artists, {len(names)} names+aliases, {getattr(guard, 'variant_count', 0)} generated spellings; "
           f"guard built in {build * 1e3:.0f} ms; {args.multilingual:.0%} of prompts in other languages")
     print(f"prompt guard  : {len(prompts):>9,} prompts in {guard_s:7.2f}s = {g_rate:>10,.0f} prompts/s, "
           f"{flagged / len(prompts):.1%} flagged (exact + fuzzy; 20% name an artist)")
