@@ -62,14 +62,19 @@ class SigningCredentials:
         return cls.from_files(cert, key, tsa_url=os.environ.get(TSA_ENV) or None)
 
 
-def _read_pem(path: str | os.PathLike[str], what: str) -> bytes:
+def read_limited(path: str | os.PathLike[str], max_bytes: int, what: str = "file") -> bytes:
+    """A file's bytes, refused (InputError naming it) when missing, unreadable or over ``max_bytes``."""
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_PEM_BYTES:
-            raise InputError(f"{what} {p}: larger than {MAX_PEM_BYTES} bytes")
+        if p.stat().st_size > max_bytes:
+            raise InputError(f"{what} {p}: larger than {max_bytes} bytes")
         return p.read_bytes()
     except OSError as exc:
         raise InputError(f"{what} {p}: {exc.strerror or exc}") from exc
+
+
+def _read_pem(path: str | os.PathLike[str], what: str) -> bytes:
+    return read_limited(path, MAX_PEM_BYTES, what)
 
 
 def _subject_has_test_mark(chain_pem: bytes) -> bool:

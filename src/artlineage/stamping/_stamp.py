@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..errors import ArtlineageError, InputError
-from ._certs import SigningCredentials
+from .._files import write_bytes_atomic
+from ._certs import SigningCredentials, read_limited
 from ._xmp import PNG_SIG, XmpFields, _png_chunks, container_of, write_container_xmp
 
 CREATED = "trainedAlgorithmicMedia"
@@ -235,12 +235,7 @@ def _sign(data: bytes, kind: str, manifest: dict[str, Any], creds: SigningCreden
 
 
 def _read_bounded(path: Path) -> bytes:
-    try:
-        if path.stat().st_size > MAX_STAMP_BYTES:
-            raise InputError(f"{path}: larger than {MAX_STAMP_BYTES} bytes")
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from exc
+    return read_limited(path, MAX_STAMP_BYTES, "image")
 
 
 # ---- public ---------------------------------------------------------------------------------------
@@ -295,17 +290,7 @@ def stamp_file(src: str | os.PathLike[str], dst: str | os.PathLike[str] | None =
     out, result = stamp_bytes(data, options, guard=guard, title=src_p.name)
     dst_p = Path(dst) if dst is not None else src_p
     dst_p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst_p.parent, prefix=f".{dst_p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(out)
-        os.replace(tmp, dst_p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_bytes_atomic(out, dst_p)
     result.path = str(dst_p)
     return result
 
@@ -322,7 +307,7 @@ def stamp_image(image, path: str | os.PathLike[str], options: StampOptions, *, g
     out, result = stamp_bytes(buf.getvalue(), options, guard=guard, title=Path(path).name)
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(out)
+    write_bytes_atomic(out, p)
     result.path = str(p)
     return result
 

@@ -209,7 +209,7 @@ def _jpeg_xmp(data: bytes, packet: bytes | None) -> tuple[bytes | None, bytes]:
             continue
         if marker == 0xE1 and seg[4:4 + len(XMP_EXT_SIG)] == XMP_EXT_SIG:
             continue              # extended XMP belongs to the main packet being replaced
-        kept.append(seg if marker is not None else seg)
+        kept.append(seg)
     if packet is None:
         return existing, data
     # After the leading APP0 (JFIF) / APP1 (Exif) segments, where readers expect XMP.
@@ -242,8 +242,7 @@ def _riff_chunk(fourcc: bytes, body: bytes) -> bytes:
 
 
 def _webp_size_alpha(chunks) -> tuple[int, int, bool]:
-    from PIL import Image    # header only: no pixel decode
-
+    """Canvas size and alpha of a simple WebP, from its bitstream header (no pixel decode)."""
     fourcc, body, _ = chunks[0]
     if fourcc == b"VP8L" and len(body) >= 5:
         bits = int.from_bytes(body[1:5], "little")
