@@ -134,3 +134,30 @@ def test_ids_past_64_bits_on_postgresql(fresh_postgres_url, tmp_path):
                    headers={"Authorization": f"Bearer {key}"})
         assert r.status_code in (404, 422)
     app.state.platform.engine.dispose()
+
+
+def test_any_route_taking_a_file_gets_the_upload_ceiling(tmp_path):
+    """A route added later with an UploadFile parameter (an avatar, a preview) is not held to the small
+    JSON/form ceiling, and still refused past the upload one."""
+    from fastapi import File
+
+    from artlineage.interfaces.web import create_app
+    app = create_app(tmp_path / "p.sqlite", tmp_path / "m", secret_key="s", pixels=False, prewarm=False,
+                     max_upload_bytes=2 * MiB)
+
+    async def avatar(item: int, file=File(...)) -> dict:  # noqa: ANN001 - no annotation: this module's are strings
+        return {"size": len(await file.read())}
+    app.post("/extra/{item}/avatar")(avatar)
+
+    body = FILE_PART[:FILE_PART.index(b"\r\n\r\n") + 4] + b"x" * MiB + b"\r\n--xyz--\r\n"
+    status, _read, answer = _call(app, "POST", "/extra/7/avatar", chunks=1, chunk=body,
+                                  headers={"content-type": MULTIPART, "content-length": str(len(body))})
+    assert (status, answer) == (200, json.dumps({"size": MiB}).replace(" ", "").encode())
+    status, read, _answer = _call(app, "POST", "/extra/7/avatar", chunks=800,
+                                  headers={"content-type": MULTIPART, "content-length": str(800 * 65536)})
+    assert (status, read) == (413, 0)
+    form = b"x=" + b"y" * (300 * 1024)  # a form without a file keeps the small ceiling
+    status, _read, _answer = _call(app, "POST", "/signin", chunks=1, chunk=form,
+                                   headers={"content-type": "application/x-www-form-urlencoded",
+                                            "content-length": str(len(form))})
+    assert status == 413
