@@ -88,7 +88,7 @@ def test_saved_image_is_stamped_and_keeps_its_parameters(webui, tmp_path):
     webui.module.on_image_saved(types.SimpleNamespace(p=p, filename=str(path), image=None, pnginfo={}))
     assert b"Stable Diffusion web UI (sdxl_base)" in read_container_xmp(path.read_bytes())
     report = inspect_file(path)
-    assert report.verdict.origin == Origin.AI_GENERATED and report.generation[0]["seed"] == 7
+    assert report.verdict.origin == Origin.AI_GENERATED and report.generation[0].seed == 7
     untouched = tmp_path / "other.png"
     untouched.write_bytes(path.read_bytes())
     webui.module.on_image_saved(types.SimpleNamespace(p=_p("x"), filename=str(untouched), image=None, pnginfo={}))

@@ -76,7 +76,7 @@ def test_save_stamped_image_keeps_the_graph_and_stamps(tmp_path):
         assert np.array_equal(np.asarray(im), np.clip(np.rint(images[1] * 255), 0, 255).astype(np.uint8))
     report = inspect_file(path)
     assert report.verdict.origin == Origin.AI_GENERATED
-    assert report.generation and report.generation[0]["tool"] == "ComfyUI"       # the graph is read back
+    assert report.generation and report.generation[0].tool == "ComfyUI"       # the graph is read back
     reader = c2pa.Reader(str(path))
     assert reader.get_validation_state() == "Valid"
     store = json.loads(reader.json())
