@@ -1,8 +1,12 @@
 """The artists' registry as a consent source for ``artlineage filter --registry REG.sqlite``.
 
 A row matches a registered Work when its URL equals the work's ``location`` or its sha256 (a
-``sha256`` column, or the bytes of a folder manifest's file) equals the work's; a row matches an
-artist when its artist column names a registered artist or alias. Each match contributes that
+``sha256`` column, or the bytes of a folder manifest's file) equals the work's, or when its *image*
+is a copy of the work (``CopyDetector``: resized, recompressed, cropped, mirrored, rotated,
+bordered, recoloured or overlaid copies) — for local files and WebDataset members always, for web
+rows when the filter downloads the image (``--in-file``: the fetcher hands the bytes to
+:meth:`RegistryConsent.note_image`); a row matches an artist when its artist column names a
+registered artist or alias. Each match contributes that
 work's (or artist's) *current* terms, which :func:`decide_consent` reads as registry evidence:
 ``not_allowed`` for ``ai_training`` reserves training.
 
@@ -14,6 +18,8 @@ processes as just the registry location and opens the registry lazily there; loo
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -25,20 +31,38 @@ TERMS_SCOPES = tuple(REGISTRY_SCOPE_OF_USE.values())  # the registry scopes cons
 
 class RegistryConsent:
     def __init__(self, db: str | Path, *, url_col: str = "url", sha256_col: str = "sha256",
-                 artist_col: str | None = "artist", hash_local_files: bool = True) -> None:
+                 artist_col: str | None = "artist", hash_local_files: bool = True, match_images: bool = True,
+                 max_image_bytes: int = 32 * 1024 * 1024) -> None:
         self.db = str(db)
         self.url_col = url_col
         self.sha256_col = sha256_col
         self.artist_col = artist_col
         self.hash_local_files = hash_local_files
-        Registry(self.db).close()  # migrate (or fail on a bad path) once, here, not in every worker
+        self.match_images = match_images
+        self.max_image_bytes = max_image_bytes
+        with Registry(self.db) as reg:  # migrate (or fail on a bad path) once, here, not in every worker
+            if match_images:            # and fingerprint new works once, so workers only load the index
+                from ..matching import copy_index
+                if copy_index.default_dir(reg) is not None:
+                    copy_index.update(reg)
         self._state: dict[str, Any] | None = None
+        self._lock = threading.RLock()   # the filter notes web images from worker threads
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_state"} | {"_state": None}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_state", "_lock")} | {"_state": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------ lazy per-process index
     def _load(self) -> dict[str, Any]:
+        if self._state is not None:
+            return self._state
+        with self._lock:
+            return self._load_locked()
+
+    def _load_locked(self) -> dict[str, Any]:
         if self._state is None:
             reg = Registry(self.db, upgrade=False)
             by_location: dict[str, list[tuple[int, int]]] = {}
@@ -49,7 +73,7 @@ class RegistryConsent:
                 if w.sha256:
                     by_sha.setdefault(w.sha256.lower(), []).append((w.artist_id, w.id))
             self._state = {"registry": reg, "by_location": by_location, "by_sha": by_sha,
-                           "artists": {}, "terms": {}}
+                           "artists": {}, "terms": {}, "detector": None, "noted": OrderedDict()}
         return self._state
 
     def _artist_id(self, name: str) -> int | None:
@@ -91,6 +115,67 @@ class RegistryConsent:
         """The current terms of a work (or artist) found some other way, e.g. by copy detection."""
         return self._terms(artist_id, work_id, matched_by)
 
+    # ------------------------------------------------------------ copies of registered works
+    def _detector(self):
+        state = self._load()
+        with self._lock:
+            if state["detector"] is None:
+                from ..matching.copies import CopyDetector
+                state["detector"] = CopyDetector.from_registry(state["registry"])
+        return state["detector"]
+
+    def _copies(self, data: bytes) -> list[tuple[int, int, str]]:
+        """(artist id, work id, how) of the registered works this image is a copy of; none when unreadable
+        (the filter's in-file reading reports unreadable images as the row's signal error)."""
+        from ..errors import HashError
+        detector = self._detector()
+        if not len(detector):
+            return []
+        try:
+            found = detector.find_copies(data)
+        except HashError:
+            return []
+        out = []
+        for m in found:
+            ev = m.evidence
+            how = f"image copy ({ev.method}, window {ev.window}, hash distance {ev.hash_distance}"
+            how += f", {ev.inliers} inliers)" if ev.inliers is not None else ")"
+            if m.artist_id is not None:
+                out.append((m.artist_id, m.work_id, how + (" mirrored" if ev.mirrored else "")))
+        return out
+
+    NOTED_MAX = 4096   # web images' copy results kept per process (a batch's rows, with room to spare)
+
+    def note_image(self, url: str, data: bytes) -> None:
+        """The filter downloaded this web row's image (``--in-file``): remember which works it copies."""
+        if not self.match_images or not isinstance(url, str):
+            return
+        found = self._copies(data)
+        noted = self._load()["noted"]
+        with self._lock:
+            noted[url] = found
+            noted.move_to_end(url)
+            while len(noted) > self.NOTED_MAX:
+                noted.popitem(last=False)
+
+    def _row_copies(self, row: Mapping[str, Any]) -> list[tuple[int, int, str]]:
+        if not self.match_images:
+            return []
+        url = row.get(self.url_col)
+        noted = self._load()["noted"]
+        with self._lock:
+            hit = noted.get(url) if isinstance(url, str) else None
+        if hit is not None:
+            return hit
+        if not (row.get("path") or (row.get("tar") and row.get("member"))):
+            return []
+        from ..datasets.manifest import read_local_image
+        try:
+            data = read_local_image(dict(row), self.max_image_bytes)
+        except (OSError, KeyError, ValueError):
+            return []
+        return self._copies(data) if data else []
+
     # ------------------------------------------------------------ the hook
     def __call__(self, row: Mapping[str, Any]) -> list[dict[str, Any]]:
         state = self._load()
@@ -103,6 +188,8 @@ class RegistryConsent:
         if sha:
             for artist_id, work_id in state["by_sha"].get(sha, ()):
                 found.setdefault((artist_id, work_id), "sha256")
+        for artist_id, work_id, how in self._row_copies(row):
+            found.setdefault((artist_id, work_id), how)
         name = row.get(self.artist_col) if self.artist_col else None
         if isinstance(name, str) and name.strip():
             artist_id = self._artist_id(name)

@@ -120,7 +120,8 @@ def registry_evidence(terms: Iterable[Mapping[str, Any]]) -> list[Evidence]:
             out.append(Evidence(reader="registry", location=str(t.get("source") or "artists' registry"),
                                 field=scope, value=str(permission), implies=implies, strength=0.95,
                                 note=f"artists' registry: {scope} {permission}",
-                                data={"uses": [use], "artist_id": t.get("artist_id"), "work_id": t.get("work_id")}))
+                                data={"uses": [use], "artist_id": t.get("artist_id"), "work_id": t.get("work_id"),
+                                      **({"matched_by": t["matched_by"]} if t.get("matched_by") else {})}))
     return out
 
 

@@ -52,7 +52,12 @@ def filter_cmd(
     use: Optional[List[str]] = typer.Option(None, "--use", help=f"Exclude when one of these uses is reserved "
                                             f"(default all: {', '.join(ALL_USES)})."),
     registry: Optional[Path] = typer.Option(None, "--registry", help="Artists' registry (SQLite file or URL): "
-                                            "rows matching a registered work (URL/sha256) or artist get its terms."),
+                                            "rows matching a registered work (URL, sha256, or an image that is a "
+                                            "copy of it: local files, shards, web rows with --in-file) or "
+                                            "artist get its terms."),
+    registry_images: bool = typer.Option(True, "--registry-images/--no-registry-images",
+                                         help="With --registry: also match images against registered works "
+                                              "(copy detection)."),
     artist_col: str = typer.Option("artist", "--artist-col", help="Column naming the artist (with --registry)."),
     sha256_col: str = typer.Option("sha256", "--sha256-col", help="Column with the image sha256 (with --registry)."),
     health: bool = typer.Option(False, "--health", help="Add dataset health of the kept local files (synthetic "
@@ -73,7 +78,8 @@ def filter_cmd(
                            cache_path=str(cache) if cache else None, cache_ttl=ttl, concurrency=concurrency,
                            per_host_concurrency=per_host, per_host_delay=delay,
                            registry_terms=RegistryConsent(registry, url_col=url_col, sha256_col=sha256_col,
-                                                          artist_col=artist_col) if registry else None)
+                                                          artist_col=artist_col, match_images=registry_images)
+                           if registry else None)
     except ConfigurationError as exc:
         raise typer.BadParameter(str(exc)) from None
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

@@ -199,6 +199,9 @@ async def _evaluate_rows(rows: list[dict], cfg: FilterConfig, cache: FetchCache,
                     if web and not any(e.data.get("own_agent_blocked") for e in evidence):
                         got = await fetcher.fetch(url, max_bytes=cfg.max_image_bytes, use_cache=False)
                         data = got.body if got.ok and not got.truncated else None
+                        note = getattr(cfg.registry_terms, "note_image", None)
+                        if data and note is not None:   # the registry matches copies of its works
+                            await asyncio.to_thread(note, url, data)
                         if got.error:
                             errors.append(f"image: {got.error}")
                         elif got.truncated:
