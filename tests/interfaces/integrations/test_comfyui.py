@@ -92,10 +92,13 @@ def test_install_copies_a_loadable_pack(tmp_path, monkeypatch):
     (tmp_path / "custom_nodes").mkdir()
     dst = install_comfyui(tmp_path)
     assert sorted(p.name for p in dst.iterdir()) == ["__init__.py"]
-    # loaded the way ComfyUI's nodes.load_custom_node does: a module from the folder's __init__.py
-    spec = importlib.util.spec_from_file_location("artlineage_pack", dst / "__init__.py",
-                                                  submodule_search_locations=[str(dst)])
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, "artlineage_pack", module)
-    spec.loader.exec_module(module)
-    assert module.NODE_CLASS_MAPPINGS is NODE_CLASS_MAPPINGS
+    # loaded the way ComfyUI's nodes.load_custom_node does: the folder's __init__.py executed as a
+    # module put in sys.modules before it runs, named by the folder's path with "." as "_x_" (older
+    # ComfyUI: by the folder's name alone, which is why the folder is not called "artlineage")
+    assert dst.name == "artlineage_nodes"
+    for module_name in (str(dst).replace(".", "_x_"), dst.name):
+        spec = importlib.util.spec_from_file_location(module_name, dst / "__init__.py")
+        module = importlib.util.module_from_spec(spec)
+        monkeypatch.setitem(sys.modules, module_name, module)
+        spec.loader.exec_module(module)
+        assert module.NODE_CLASS_MAPPINGS is NODE_CLASS_MAPPINGS

@@ -8,7 +8,10 @@ from pathlib import Path
 from ...errors import InputError
 
 HERE = Path(__file__).resolve().parent
-PACK_NAME = "artlineage"
+# Not "artlineage": ComfyUI registers a custom node folder in sys.modules under its folder name, which
+# would shadow the artlineage package the pack imports.
+COMFYUI_PACK = "artlineage_nodes"
+A1111_EXTENSION = "sd-webui-artlineage"
 
 
 def _copy(src: Path, dst: Path) -> Path:
@@ -19,18 +22,18 @@ def _copy(src: Path, dst: Path) -> Path:
 
 
 def install_comfyui(comfyui_dir: str | Path) -> Path:
-    """``COMFYUI/custom_nodes/artlineage`` (replaced if there)."""
+    """``COMFYUI/custom_nodes/artlineage_nodes`` (replaced if there)."""
     root = Path(comfyui_dir)
     if not (root / "custom_nodes").is_dir():
         raise InputError(f"{root}: no custom_nodes/ folder here; give the ComfyUI folder")
-    dst = _copy(HERE / "comfyui", root / "custom_nodes" / PACK_NAME)
+    dst = _copy(HERE / "comfyui", root / "custom_nodes" / COMFYUI_PACK)
     (dst / "nodes.py").unlink()    # the pack's __init__ imports the installed artlineage's nodes
     return dst
 
 
 def install_a1111(webui_dir: str | Path) -> Path:
-    """``WEBUI/extensions/artlineage`` (replaced if there)."""
+    """``WEBUI/extensions/sd-webui-artlineage`` (replaced if there)."""
     root = Path(webui_dir)
     if not (root / "extensions").is_dir():
         raise InputError(f"{root}: no extensions/ folder here; give the stable-diffusion-webui (or Forge) folder")
-    return _copy(HERE / "a1111", root / "extensions" / PACK_NAME)
+    return _copy(HERE / "a1111", root / "extensions" / A1111_EXTENSION)
