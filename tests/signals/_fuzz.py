@@ -1,7 +1,8 @@
 """A mutation fuzzer for container parsing and every signal reader (the CI test and the long run share it).
 
 Seeds are built here in code, one or more per container and reader: PNG tEXt / zTXt / iTXt / eXIf,
-JPEG APP1 EXIF / XMP / extended XMP, APP13 IPTC-IIM and COM, WebP, TIFF and GIF, a C2PA-signed
+JPEG APP1 EXIF / XMP / extended XMP, APP13 IPTC-IIM and COM, WebP, TIFF, GIF, AVIF / HEIC / JPEG XL
+(where encoders are installed) and a JPEG XL ``brob`` box, a C2PA-signed
 JPEG (the repository's example), ComfyUI / A1111 / NovelAI / InvokeAI / Fooocus / SwarmUI / kohya /
 Midjourney text, and NovelAI's stealth pixels. Mutations are structure-aware where a blind byte
 flip would only hit pixels or fail a checksum: a PNG chunk's body is mutated and its CRC fixed
@@ -157,6 +158,40 @@ def stealth_png() -> bytes:
     return _save(embed_stealth_metadata(image, fields), "PNG")
 
 
+def _box_container_seeds(packet: bytes) -> dict[str, bytes]:
+    """AVIF / HEIC / JPEG XL with EXIF and XMP, where an encoder is installed (the heif and jxl extras),
+    and a JPEG XL with a Brotli-compressed (``brob``) XMP box built by hand when brotli is."""
+    out: dict[str, bytes] = {}
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    except ImportError:
+        pass
+    try:
+        import pillow_jxl  # noqa: F401 - registers the JXL plugin
+    except ImportError:
+        pass
+    for name, fmt in (("avif_xmp_exif", "AVIF"), ("heic_xmp_exif", "HEIF"), ("jxl_xmp_exif", "JXL")):
+        try:
+            out[name] = _save(_small(), fmt, exif=exif_bytes(), xmp=packet)
+        except (KeyError, OSError, ValueError):  # no encoder for this format here
+            pass
+    try:
+        import brotli
+    except ImportError:
+        return out
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", 8 + len(body)) + kind + body
+
+    size_header = sum(bit << i for i, bit in enumerate([1] + [1, 0, 1, 0, 0] + [0, 0, 0] + [1, 1, 1, 0, 0]))
+    codestream = b"\xff\x0a" + size_header.to_bytes(3, "little") + bytes(8)  # 64x48 (ISO/IEC 18181-1 A.3)
+    out["jxl_brob_xmp"] = (b"\x00\x00\x00\x0cJXL \r\n\x87\n" + box(b"ftyp", b"jxl \0\0\0\0jxl ")
+                           + box(b"brob", b"xml " + brotli.compress(packet)) + box(b"jxlc", codestream))
+    return out
+
+
 def seed_corpus() -> dict[str, bytes]:
     """name -> file bytes, one per container layout and reader (built in well under a second)."""
     dmi = xmp({"plus:DataMining": "http://ns.useplus.org/ldf/vocab/DMI-PROHIBITED",
@@ -177,6 +212,12 @@ def seed_corpus() -> dict[str, bytes]:
                                                            "seed": "5"}), "fooocus_scheme": "fooocus"}),
         "png_swarmui": png_text({"parameters": json.dumps({"sui_image_params": {"prompt": "a fox", "seed": 9,
                                                                                 "model": "flux"}})}),
+        "png_ruined_fooocus": png_text({"parameters": json.dumps({
+            "Prompt": "a fox", "Negative": "", "steps": 30, "cfg": 7, "width": 1024, "height": 1024, "seed": 4,
+            "sampler_name": "dpmpp_2m", "base_model_name": "sdxl.safetensors", "software": "RuinedFooocus"})}),
+        "png_diffusers": png_text({"parameters": json.dumps({
+            "prompt": "a fox", "negative_prompt": "", "resolution": "1024 x 1024", "guidance_scale": 7,
+            "num_inference_steps": 28, "seed": 5, "sampler": "Euler a", "Model": "animagine-xl"})}),
         "png_kohya": png_text({"prompt": "a fox", "negative-prompt": "", "steps": "20", "scale": "7", "seed": "1"}),
         "png_midjourney": png_text({"Description": "a fox --ar 3:2 --v 6 Job ID: 1b2c3d4e-1111-2222-3333-444455556666",
                                     "Author": "someone"}),
@@ -197,6 +238,7 @@ def seed_corpus() -> dict[str, bytes]:
         "tiff_xmp_exif": _save(_small(), "TIFF", tiffinfo={700: dmi}, exif=exif_bytes()),
         "gif_comment": _save(_small("P"), "GIF", comment=A1111.encode()),
     }
+    seeds.update(_box_container_seeds(dmi))
     # Two files of the repository's example gallery: a C2PA-signed JPEG (signing one here would need
     # a certificate chain) and an invisible-watermark PNG (the watermark needs 256x256 pixels or more).
     for name, file in (("jpeg_c2pa", "c2pa_signed_ai.jpg"), ("png_watermark", "sd_invisible_watermark.png")):
