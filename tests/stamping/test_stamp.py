@@ -243,3 +243,16 @@ def test_avif_gets_the_c2pa_manifest(creds, tmp_path):
     assert state == "Valid" and _assertion(manifest, "c2pa.actions")["actions"][0]["softwareAgent"]["name"] == \
         "Acme Imagine"
     assert inspect_file(tmp_path / "b.avif").verdict.origin == Origin.AI_GENERATED
+
+
+def test_watermarked_jpeg_keeps_its_exif_and_xmp(creds):
+    y, x = np.mgrid[0:288, 0:320]
+    rgb = np.stack([x * 0.7, y * 0.8, (x + y) * 0.35], axis=-1).astype("uint8")
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=95, exif=_exif(), xmp=OLD_XMP)
+    out, result = stamp_bytes(buf.getvalue(), StampOptions(generator="Acme Imagine", watermark=True, sign=False))
+    assert result.watermarked
+    packet = read_container_xmp(out)
+    assert b"Jane Maker" in packet and b"trainedAlgorithmicMedia" in packet
+    with Image.open(io.BytesIO(out)) as im:
+        assert im.getexif()[0x013B] == EXIF_ARTIST

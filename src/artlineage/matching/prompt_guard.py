@@ -185,6 +185,7 @@ class PromptGuard:
 
     def __init__(self, entries: Sequence[ArtistEntry]):
         self.entries = list(entries)
+        self._entry_by_name = {e.name: e for e in reversed(self.entries)}    # the first of a name wins
         by_key: dict[str, list[tuple[int, str]]] = {}
         for i, e in enumerate(self.entries):
             for name, kind in e.all_names():
@@ -240,6 +241,10 @@ class PromptGuard:
         self._bare_hits: dict[str, tuple[int, int, int, float]] = {}  # list items holding one
 
     # ---- public -----------------------------------------------------------------------------
+    def entry_named(self, name: str) -> ArtistEntry | None:
+        """The entry a match's ``artist`` names (its terms, living flag, registry id)."""
+        return self._entry_by_name.get(name)
+
     def check(self, text: str) -> list[PromptMatch]:
         if not text or not self._keys:
             return []

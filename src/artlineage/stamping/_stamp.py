@@ -17,7 +17,7 @@ from typing import Any, Mapping, Sequence
 from ..errors import ArtlineageError, InputError
 from .._files import write_bytes_atomic
 from ._certs import SigningCredentials, read_limited
-from ._xmp import PNG_SIG, XmpFields, _png_chunks, container_of, write_container_xmp
+from ._xmp import PNG_SIG, XmpFields, _png_chunks, container_of, read_container_xmp, write_container_xmp
 
 CREATED = "trainedAlgorithmicMedia"
 EDITED = "compositeWithTrainedAlgorithmicMedia"
@@ -65,15 +65,13 @@ def influences_from_prompt(prompt: str | None, guard=None) -> list[Influence]:
         return []
     from ..matching.prompt_guard import default_guard
 
+    g = guard or default_guard()
     seen: dict[str, Influence] = {}
-    for m in (guard or default_guard()).check(prompt):
+    for m in g.check(prompt):
         if m.ambiguous or m.artist in seen:
             continue
-        entry_terms = None
-        g = guard or default_guard()
-        entry = next((e for e in g.entries if e.name == m.artist), None)
-        if entry is not None:
-            entry_terms = entry.style_imitation
+        entry = g.entry_named(m.artist)
+        entry_terms = entry.style_imitation if entry is not None else None
         seen[m.artist] = Influence(m.artist, m.artist_id, m.text, m.matched_as, m.confidence, m.decision,
                                    entry_terms, m.living)
     return list(seen.values())
@@ -247,6 +245,7 @@ def stamp_bytes(data: bytes, options: StampOptions, *, guard=None, title: str = 
     kind = container_of(data)
     out = data
     watermarked = False
+    original_xmp = read_container_xmp(data) if kind in ("png", "jpeg", "webp") else None
     if options.watermark:
         if kind not in ("png", "jpeg", "webp"):
             raise StampError(f"watermarking {kind.upper()} is not supported")
@@ -263,7 +262,7 @@ def stamp_bytes(data: bytes, options: StampOptions, *, guard=None, title: str = 
             ai_system_version=options.generator_version,
             prompt=options.prompt if options.include_prompt else None,
             creator_tool=options.generator + (f" {options.generator_version}" if options.generator_version else ""),
-            data_mining=DMI_PROHIBITED_AI_TRAINING if prohibits else None))
+            data_mining=DMI_PROHIBITED_AI_TRAINING if prohibits else None), base=original_xmp)
         wrote_xmp = True
     creds = options.credentials if options.credentials is not None else (
         SigningCredentials.from_env() if options.sign else None)

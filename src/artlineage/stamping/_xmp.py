@@ -284,13 +284,14 @@ def read_container_xmp(data: bytes) -> bytes | None:
     return _WRITERS[container_of(data)](data, None)[0]
 
 
-def write_container_xmp(data: bytes, fields: XmpFields) -> bytes:
+def write_container_xmp(data: bytes, fields: XmpFields, base: bytes | None = None) -> bytes:
     """The same file with its XMP packet merged with ``fields``; every other byte sequence
-    (image data, EXIF, ICC, text chunks, C2PA) is copied unchanged."""
+    (image data, EXIF, ICC, text chunks, C2PA) is copied unchanged. ``base``: the packet to merge
+    into instead of the file's own (the original's, when the file was re-encoded for a watermark)."""
     kind = container_of(data)
     if kind not in _WRITERS:
         raise InputError(f"stamping does not write XMP into {kind.upper()} files yet")
-    existing = _WRITERS[kind](data, None)[0]
+    existing = base if base is not None else _WRITERS[kind](data, None)[0]
     return _WRITERS[kind](data, build_packet(fields, existing))[1]
 
 
