@@ -5,7 +5,6 @@ from typer.testing import CliRunner
 
 from artlineage.interfaces.cli import app
 from artlineage.registry import Registry
-from artlineage.registry.api import _matching_hasher
 
 runner = CliRunner()
 
@@ -68,8 +67,7 @@ def test_cli_work_add_export_import(tmp_path):
     works = json.loads(ok(db, "work", "list", "--json"))
     assert sorted(w["title"] for w in works) == ["blue", "red"]
     assert all(len(w["sha256"]) == 64 and w["origin"] for w in works)
-    if _matching_hasher() is not None:  # artlineage.matching present: perceptual hashes filled in
-        assert all(w["phash64"] is not None and len(w["pdq256"]) == 64 for w in works)
+    assert all(w["phash64"] is not None and len(w["pdq256"]) == 64 for w in works)  # perceptual hashes filled in
     ok(db, "terms", "set", "painter", "--work", str(works[0]["id"]), "--style-imitation", "not_allowed")
     shown = json.loads(ok(db, "terms", "show", "painter", "--work", str(works[0]["id"]), "--json"))
     assert shown["scopes"]["style_imitation"] == {"value": "not_allowed", "terms_id": 1, "level": "work"}

@@ -12,39 +12,19 @@ import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .._files import iter_image_files
+from ..matching import work_index
+from ..matching.hashing import hash_image_file
 from . import io, lineage as lineage_mod, store
 from .migrate import make_registry_engine, registry_url, upgrade_registry
 from .models import Artist, ArtistInfluence, ArtistName, ConsentTerms, Permission, Work, WorkInfluence
 
 MAX_FILES = 100_000
-
-
-def _matching_hasher() -> Callable[[str], Any] | None:
-    """``artlineage.matching``'s file hasher (pHash, PDQ) when that part is installed; else None and
-    works are registered with NULL perceptual hashes (fill them later with ``set_work_hashes``)."""
-    try:
-        from artlineage.matching import hash_image_file  # type: ignore[attr-defined]
-    except ImportError:
-        try:
-            from artlineage.matching.hashing import hash_image_file
-        except ImportError:
-            return None
-    return hash_image_file  # type: ignore[no-any-return]
-
-
-def _match_index_hooks() -> Any | None:
-    """``artlineage.matching.work_index`` (keeps the persisted match index current), or None."""
-    try:
-        from artlineage.matching import work_index
-    except ImportError:
-        return None
-    return work_index
 
 
 def default_match_index_dir(url: str) -> Path | None:
@@ -55,14 +35,6 @@ def default_match_index_dir(url: str) -> Path | None:
     if u.get_backend_name() == "sqlite" and u.database and u.database != ":memory:" and "mode=memory" not in url:
         return Path(u.database + ".index")
     return None
-
-
-def _hash_values(result: Any) -> tuple[int | None, Any]:
-    """(phash64, pdq256) from what the matching hasher returns: a (phash, pdq) pair or a mapping."""
-    if isinstance(result, dict):
-        return result.get("phash64", result.get("phash")), result.get("pdq256", result.get("pdq"))
-    phash, pdq = result
-    return phash, pdq
 
 
 def file_sha256(path: Path) -> str:
@@ -181,7 +153,7 @@ class Registry:
         always, pHash/PDQ when ``artlineage.matching`` is available, the provenance verdict
         (metadata only) with ``inspect``."""
         files = image_files(Path(path))
-        hasher = _matching_hasher() if perceptual else None
+        hasher = hash_image_file if perceptual else None
         added = []
         with self.session() as s:
             a = store.resolve_artist(s, artist)
@@ -195,7 +167,7 @@ class Registry:
                 warning = None
                 if hasher is not None:
                     try:
-                        phash, pdq = _hash_values(hasher(str(f)))
+                        phash, pdq = hasher(str(f))
                     except Exception as exc:  # noqa: BLE001 - an undecodable image is still a registered work
                         warning = f"{f}: no perceptual hash ({type(exc).__name__}: {exc})"
                 origin = verdict = None
@@ -208,9 +180,8 @@ class Registry:
                                       location=str(f.resolve()), sha256=digest, phash64=phash, pdq256=pdq,
                                       origin=origin, verdict=verdict)
                 added.append(AddedWork(work, True, warning))
-        hooks = _match_index_hooks() if self.match_index_dir else None
-        if hooks is not None:
-            hooks.works_added(self, [a.work for a in added if a.created])
+        if self.match_index_dir:
+            work_index.works_added(self, [a.work for a in added if a.created])
         return added
 
     def get_work(self, work_id: int) -> Work:
@@ -224,9 +195,8 @@ class Registry:
     def set_work_hashes(self, work_id: int, **hashes: Any) -> Work:
         with self.session() as s:
             work = store.set_work_hashes(s, work_id, **hashes)
-        hooks = _match_index_hooks() if self.match_index_dir else None
-        if hooks is not None:
-            hooks.invalidate(self.match_index_dir)   # a changed hash is invisible to the stale check
+        if self.match_index_dir:
+            work_index.invalidate(self.match_index_dir)   # a changed hash is invisible to the stale check
         return work
 
     def set_work_provenance(self, work_id: int, origin: str | None, verdict: dict[str, Any] | None) -> Work:
