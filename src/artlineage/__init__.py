@@ -45,7 +45,7 @@ _LAZY = {
                             "ResolvedTerms", "normalize_name"),
     "artlineage.matching": ("hash_image_file", "hash_files", "phash", "pdq", "HammingIndex", "WorkMatcher",
                             "CopyDetector", "CopyMatch", "CopyEvidence",
-                            "match_paths", "PromptGuard", "PromptMatch", "check_prompt", "check_prompts",
+                            "match_paths", "PromptDecision", "PromptGuard", "PromptMatch", "check_prompt", "check_prompts",
                             "load_artist_names"),
     "artlineage.health": ("vendi_score", "VendiAccumulator", "StatisticsEmbedder", "OnnxEmbedder",
                           "find_near_duplicates", "synthetic_shares", "guard_real_share", "build_health_report",

@@ -6,7 +6,7 @@ from .hashing import HashError, hash_files, hash_image, hash_image_file, pdq, ph
 from .index import HammingIndex, SearchResult
 from .match import (MatchReport, RegisteredWork, WorkMatch, WorkMatcher, guard_entries_from_registry, match_paths,
                     works_from_registry)
-from .prompt_guard import PromptGuard, PromptMatch, check_prompt, check_prompts, overall_decision
+from .prompt_guard import PromptDecision, PromptGuard, PromptMatch, check_prompt, check_prompts, overall_decision
 
 __all__ = [
     "CopyDetector", "CopyEvidence", "CopyIndex", "CopyMatch", "WorkFingerprint", "fingerprint",
@@ -15,5 +15,5 @@ __all__ = [
     "HammingIndex", "SearchResult",
     "MatchReport", "RegisteredWork", "WorkMatch", "WorkMatcher", "guard_entries_from_registry", "match_paths",
     "works_from_registry",
-    "PromptGuard", "PromptMatch", "check_prompt", "check_prompts", "overall_decision",
+    "PromptDecision", "PromptGuard", "PromptMatch", "check_prompt", "check_prompts", "overall_decision",
 ]

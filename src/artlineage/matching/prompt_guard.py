@@ -26,6 +26,7 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from functools import lru_cache
 from typing import Iterable, Iterator, Sequence
 
@@ -59,7 +60,18 @@ _BARE_CANDIDATE = re.compile(r"[^\W\d_]{8}|(?<![^\W_])[^\W\d_]+[\s_\-.']+[^\W\d_
 _BARE_CACHE_MAX = 200_000
 _BATCH_PROMPTS = 256         # prompts per automaton pass in check_many
 
-ALLOW, WARN, BLOCK, CREDIT = "allow", "warn", "block", "credit_required"
+class PromptDecision(StrEnum):
+    """What to do with a prompt naming an artist, strictest last (the order ``overall_decision`` uses).
+    A StrEnum, so it compares, prints and serialises as its value (``"block"``)."""
+
+    ALLOW = "allow"
+    WARN = "warn"
+    CREDIT_REQUIRED = "credit_required"
+    BLOCK = "block"
+
+
+ALLOW, WARN, CREDIT, BLOCK = (PromptDecision.ALLOW, PromptDecision.WARN, PromptDecision.CREDIT_REQUIRED,
+                              PromptDecision.BLOCK)
 
 # Single-word names that are also common words or brands: a bare mention is probably not the artist.
 COMMON_WORD_NAMES = frozenset({
@@ -153,16 +165,16 @@ class PromptMatch:
     trigger: str | None       # "by", "style", "weighted" ... or None
     weight: float | None      # prompt weight from (x:1.2) / ((x)) / [x] syntax
     confidence: float
-    decision: str             # allow | warn | block | credit_required
+    decision: PromptDecision  # allow | warn | credit_required | block
     reason: str
     living: bool | None
     ambiguous: bool = False
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "decision": self.decision.value}
 
 
-def decide(entry: ArtistEntry, ambiguous: bool) -> tuple[str, str]:
+def decide(entry: ArtistEntry, ambiguous: bool) -> tuple[PromptDecision, str]:
     """Decision from the artist's style_imitation terms (registry), else from whether they live."""
     if ambiguous:
         return WARN, "name is also an ordinary word or technique here; check the context"
@@ -635,7 +647,7 @@ def check_prompts(prompts: Iterable[str | None],
     return _guard_for(names).check_many(prompts)
 
 
-def overall_decision(matches: Iterable[PromptMatch]) -> str:
+def overall_decision(matches: Iterable[PromptMatch]) -> PromptDecision:
     """The strictest decision among matches (block > credit_required > warn > allow)."""
-    order = {ALLOW: 0, WARN: 1, CREDIT: 2, BLOCK: 3}
-    return max((m.decision for m in matches), key=order.__getitem__, default=ALLOW)
+    order = {d: i for i, d in enumerate(PromptDecision)}
+    return max((PromptDecision(m.decision) for m in matches), key=order.__getitem__, default=PromptDecision.ALLOW)
