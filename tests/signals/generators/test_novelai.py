@@ -56,3 +56,19 @@ def test_other_software_is_ignored_and_bad_comment_warns():
     assert not [e for e in report.evidence if e.reader == "novelai"]
     report = inspect(png_with_text(dict(FIELDS, Comment="{not json")))
     assert any(w.startswith("novelai:") and "malformed JSON" in w for w in report.warnings)
+
+
+def test_v45_character_prompts_and_director_references():
+    # enslo/sd-metadata's novelai-full-3char.png / novelai-ref.png Comment layout (trimmed)
+    comment = {"prompt": "2girls, 1boy, dancing", "steps": 28, "scale": 5, "seed": 1, "uc": "lowres",
+               "request_type": "PromptGenerateRequest",
+               "v4_prompt": {"caption": {"base_caption": "2girls, 1boy, dancing", "char_captions": [
+                   {"char_caption": "girl, hatsune miku, spread arms, ", "centers": [{"x": 0.5, "y": 0.3}]},
+                   {"char_caption": "boy, kagamine len, hand up, ", "centers": [{"x": 0.3, "y": 0.7}]}]}},
+               "director_reference_strengths": [0.6], "director_reference_descriptions": [{"caption": "x"}]}
+    report = inspect(png_with_text({"Software": "NovelAI", "Source": "NovelAI Diffusion V4.5 4BDE2A90",
+                                    "Comment": json.dumps(comment)}))
+    evidence, gen = only_generation(report, "novelai")
+    assert evidence.implies is Implication.AI_GENERATED
+    assert gen["extra"]["character_prompts"] == ["girl, hatsune miku, spread arms, ", "boy, kagamine len, hand up, "]
+    assert gen["extra"]["image_references"] == 1

@@ -3,7 +3,8 @@
 ``Source`` names the model and its short hash ("Stable Diffusion XL C1E1DE52",
 "NovelAI Diffusion V4.5 4BDE2A90"); ``Description`` is the prompt; ``Comment`` is JSON with
 ``prompt``, ``uc`` (negative), ``steps``, ``scale``, ``seed``, ``sampler``, ``width``, ``height``,
-``noise_schedule``, ``request_type`` and, for V4, ``v4_prompt`` / ``v4_negative_prompt``. The same
+``noise_schedule``, ``request_type`` and, for V4, ``v4_prompt`` / ``v4_negative_prompt`` (with one
+``char_captions`` entry per character) and V4.5's vibe / director references. The same
 fields can also be hidden in the alpha channel (see :mod:`.novelai_stealth`).
 """
 
@@ -30,6 +31,14 @@ def _v4_caption(block: Any) -> str | None:
     if isinstance(block, dict) and isinstance(block.get("caption"), dict):
         return as_text(block["caption"].get("base_caption"))
     return None
+
+
+def _v4_characters(block: Any) -> list[str]:
+    """V4's per-character prompts (``v4_prompt.caption.char_captions[].char_caption``), bounded."""
+    caption = block.get("caption") if isinstance(block, dict) else None
+    chars = caption.get("char_captions") if isinstance(caption, dict) else None
+    return [json_safe(c["char_caption"], 500) for c in (chars if isinstance(chars, list) else [])[:20]
+            if isinstance(c, dict) and isinstance(c.get("char_caption"), str) and c["char_caption"].strip()]
 
 
 def is_novelai(fields: Mapping[str, Any]) -> bool:
@@ -62,6 +71,14 @@ def parse_novelai_fields(fields: Mapping[str, Any]) -> tuple[GenerationParameter
     params.width = as_int(comment.get("width"))
     params.height = as_int(comment.get("height"))
     params.extra = {k: json_safe(comment[k]) for k in _KEPT_EXTRA if k in comment}
+    characters = _v4_characters(comment.get("v4_prompt"))
+    if characters:
+        params.extra["character_prompts"] = characters
+    # V4.5 vibe transfer and director (character/style) references guide a new image; not an edit.
+    references = sum(len(v) for k, v in comment.items()
+                     if k in ("reference_strength_multiple", "director_reference_strengths") and isinstance(v, list))
+    if references:
+        params.extra["image_references"] = references
     if "signed_hash" in comment:
         params.extra["signed_hash"] = json_safe(comment["signed_hash"], 200)
     for key in ("Title", "Generation time", "Software"):
