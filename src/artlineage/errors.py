@@ -14,7 +14,9 @@ raises on purpose, or a narrower class for one kind of failure.
     │   ├── BlockedAddressError              the name resolves only to private/loopback/... addresses
     │   ├── FetchTimeout                     the server did not answer within the time bound
     │   ├── ResponseTooLarge                 the body exceeds the byte bound
-    │   └── TooManyRedirects                 the redirect chain exceeds its bound
+    │   ├── TooManyRedirects                 the redirect chain exceeds its bound
+    │   ├── MalformedURLError                a URL (or a redirect's Location) that cannot be fetched as written
+    │   └── BodyDecodingError                an unsupported, too deeply stacked or corrupt Content-Encoding
     ├── RegistryError                        a registry request that cannot be honoured
     │   ├── NotFoundError (LookupError)      unknown artist / work / terms id
     │   ├── AmbiguousArtistError             a name that matches several artists
@@ -41,6 +43,7 @@ from typing import Any
 __all__ = [
     "ArtlineageError", "InputError", "UnreadableImageError", "HashError", "ManifestError", "ConfigurationError",
     "SignalError", "FetchError", "BlockedAddressError", "FetchTimeout", "ResponseTooLarge", "TooManyRedirects",
+    "MalformedURLError", "BodyDecodingError",
     "RegistryError", "NotFoundError", "AmbiguousArtistError", "RegistryImportError", "MatchingError",
     "HealthError", "GuardError", "PipelineError", "ShardFailure", "PlatformError", "AuthError",
     "PermissionDenied", "UploadRejected",
@@ -93,6 +96,14 @@ class ResponseTooLarge(FetchError):
 
 class TooManyRedirects(FetchError):
     """The redirect chain is longer than the bound."""
+
+
+class MalformedURLError(FetchError):
+    """The URL cannot be fetched as written (bad port, bad IP literal, no host, ...)."""
+
+
+class BodyDecodingError(FetchError):
+    """The body's Content-Encoding is unsupported, stacked too deep, or its data is corrupt."""
 
 
 # ---------------------------------------------------------------- registry

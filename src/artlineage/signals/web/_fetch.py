@@ -36,7 +36,8 @@ import certifi
 import httpx
 
 from .agents import USER_AGENT
-from ...errors import BlockedAddressError, FetchError, FetchTimeout, TooManyRedirects  # noqa: F401  (re-exported: their old home)
+from ...errors import (BlockedAddressError, BodyDecodingError, FetchError, FetchTimeout,  # noqa: F401  (re-exported)
+                      MalformedURLError, TooManyRedirects)
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -46,14 +47,6 @@ DEFAULT_MAX_BYTES = 512 * 1024
 DEFAULT_DEADLINE = 30.0  # seconds for one whole fetch: every redirect hop and retry together
 MAX_STACKED_ENCODINGS = 3
 DECODE_STEP = 64 * 1024  # at most this much decoded output exists per encoding layer at a time
-
-
-class MalformedURLError(FetchError):
-    """The URL cannot be fetched as written (bad port, bad IP literal, no host, ...)."""
-
-
-class BodyDecodingError(FetchError):
-    """The body's Content-Encoding is unsupported, stacked too deep, or its data is corrupt."""
 
 
 def validate_url(url: object) -> str:
