@@ -46,14 +46,12 @@ from PIL import Image, ImageOps
 from ..errors import HashError
 from . import _local_features as lf
 from .hashing import MAX_PIXELS, content_box, phash_from_gray
-from .index import popcount_distances
 
 HASH_SIDE = 256                 # windows are cut from a greyscale thumbnail this big
 FRACTIONS = (1.0, 0.85, 0.72)   # window side fractions (a >= 60 % crop is >= 0.6 on each side)
 POSITIONS = (0.0, 0.5, 1.0)     # where a smaller window sits along its axis
 CANDIDATES = 12                 # works verified per query (nearest by window hash)
-SCAN_ROWS = 20_000_000          # up to this many window rows a query scans them all (exact top-k)
-MIH_RADIUS = 12                 # above it: multi-index range search at this radius
+SCAN_BLOCK = 2048               # works per block of the hash scan
 HASH_ONLY_MAX_DISTANCE = 6      # accepted without verification (no OpenCV), or when features fail
 MAX_DECODE_SIDE = 2 * lf.FEATURE_SIDE
 # The fitted transform must be one of the edits copies go through: >= 60 % of the work shown (0.45
@@ -313,24 +311,30 @@ class CopyIndex:
 
     def nearest(self, query_hashes: np.ndarray, k: int = CANDIDATES) -> list[tuple[int, int, int, bool]]:
         """(row, distance, window, mirrored) of the ``k`` works whose nearest window is nearest to any
-        query hash. Exact (a scan of every window row) up to ``SCAN_ROWS`` rows."""
+        query hash: an exact scan of every window hash (see docs/copy-detection.md for its cost)."""
         n = len(self.work_ids)
         if not n:
             return []
-        best_d = np.full(n, 65, np.int32)
-        best_w = np.zeros(n, np.int32)
-        best_m = np.zeros(n, bool)
-        flat = self.hashes.reshape(-1, 1)
-        for mirrored, q in ((False, query_hashes[0]), (True, query_hashes[1])):
-            d = popcount_distances(flat, np.asarray([q], np.uint64)).reshape(n, _K)
-            w = d.argmin(axis=1)
-            dm = d[np.arange(n), w]
-            better = dm < best_d
-            best_d[better], best_w[better], best_m[better] = dm[better], w[better], mirrored
+        hashes = self.hashes
+        q = np.asarray(query_hashes, np.uint64)
+        plain = np.empty(n, np.uint8)
+        mirror = np.empty(n, np.uint8)
+        # Blocks of SCAN_BLOCK works: the XOR and popcount temporaries stay in cache, and uint8
+        # distances (what bitwise_count returns) keep every pass narrow.
+        for a in range(0, n, SCAN_BLOCK):
+            block = np.asarray(hashes[a:a + SCAN_BLOCK])
+            np.bitwise_count(block ^ q[0]).min(axis=1, out=plain[a:a + SCAN_BLOCK])
+            np.bitwise_count(block ^ q[1]).min(axis=1, out=mirror[a:a + SCAN_BLOCK])
+        best = np.minimum(plain, mirror)
         k = min(k, n)
-        rows = np.argpartition(best_d, k - 1)[:k] if k < n else np.arange(n)
-        rows = rows[np.lexsort((rows, best_d[rows]))]
-        return [(int(r), int(best_d[r]), int(best_w[r]), bool(best_m[r])) for r in rows]
+        rows = np.argpartition(best, k - 1)[:k] if k < n else np.arange(n)
+        rows = rows[np.lexsort((rows, best[rows]))]
+        out = []
+        for r in rows.tolist():
+            m = bool(mirror[r] < plain[r])
+            window = int(np.bitwise_count(np.asarray(hashes[r]) ^ q[1 if m else 0]).argmin())
+            out.append((r, int(best[r]), window, m))
+        return out
 
     # ---- persistence ----------------------------------------------------------------------
     _ARRAYS = ("work_ids", "hashes", "feat_offsets", "xy", "desc", "sizes")
