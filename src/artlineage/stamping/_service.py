@@ -109,6 +109,7 @@ class GenerationService:
                     **overrides: Any) -> tuple[bytes, StampResult]:
         return stamp_bytes(data, self.options(prompt=prompt, edited=edited, **overrides))
 
-    def stamp_image(self, image, path, *, prompt: str | None = None, edited: bool = False, pnginfo=None,
-                    **overrides: Any) -> StampResult:
-        return stamp_image(image, path, self.options(prompt=prompt, edited=edited, **overrides), pnginfo=pnginfo)
+    def stamp_image(self, image, path, *, prompt: str | None = None, edited: bool = False, ingredients=(),
+                    pnginfo=None, **overrides: Any) -> StampResult:
+        return stamp_image(image, path, self.options(prompt=prompt, edited=edited, ingredients=ingredients,
+                                                     **overrides), pnginfo=pnginfo)

@@ -84,7 +84,8 @@ class StampOptions:
     generator: str
     generator_version: str | None = None
     edited: bool = False                          # an edit of input images -> compositeWithTrainedAlgorithmicMedia
-    ingredients: tuple[str | os.PathLike[str], ...] = ()   # the edited inputs (C2PA ingredients)
+    # The edited inputs (C2PA ingredients): paths, or encoded images as bytes (a generator's init image).
+    ingredients: tuple[str | os.PathLike[str] | bytes, ...] = ()
     prompt: str | None = None                     # checked for artists credited as influences
     include_prompt: bool = False                  # also write the prompt itself (XMP + C2PA)
     influences: tuple[Influence, ...] | None = None   # None: found in ``prompt`` by the guard
@@ -210,7 +211,7 @@ def _package_version() -> str:
 
 
 def _sign(data: bytes, kind: str, manifest: dict[str, Any], creds: SigningCredentials,
-          ingredients: Sequence[str | os.PathLike[str]]) -> bytes:
+          ingredients: Sequence[str | os.PathLike[str] | bytes]) -> bytes:
     import c2pa
 
     alg = getattr(c2pa.C2paSigningAlg, creds.alg.upper())
@@ -220,10 +221,12 @@ def _sign(data: bytes, kind: str, manifest: dict[str, Any], creds: SigningCreden
     try:
         with c2pa.Builder(manifest, context=context) as builder, c2pa.Signer.from_info(info) as signer:
             for n, ing in enumerate(ingredients):
-                p = Path(ing)
-                raw = _read_bounded(p)
+                if isinstance(ing, bytes):
+                    raw, name = ing, f"input-{n}"
+                else:
+                    raw, name = _read_bounded(Path(ing)), Path(ing).name
                 ikind = container_of(raw)
-                builder.add_ingredient({"title": p.name, "relationship": "parentOf" if n == 0 else "componentOf",
+                builder.add_ingredient({"title": name, "relationship": "parentOf" if n == 0 else "componentOf",
                                         "label": f"parent-{n}" if n == 0 else f"component-{n}"},
                                        MIME.get(ikind, f"image/{ikind}"), io.BytesIO(raw))
             builder.sign(signer, MIME.get(kind, f"image/{kind}"), io.BytesIO(data), out)

@@ -101,3 +101,27 @@ def test_install(tmp_path):
     (tmp_path / "extensions").mkdir()
     dst = install_a1111(tmp_path)
     assert (dst / "scripts" / "artlineage_stamp.py").is_file()
+
+
+def test_img2img_output_is_an_edit_with_its_input_as_ingredient(webui, tmp_path, monkeypatch):
+    import json
+
+    import c2pa
+
+    from artlineage.stamping import make_test_chain
+
+    certs = make_test_chain(tmp_path / "certs")
+    monkeypatch.setenv("ARTLINEAGE_STAMP_CERT", str(certs.chain))
+    monkeypatch.setenv("ARTLINEAGE_STAMP_KEY", str(certs.key))
+    webui.module._services.clear()
+    source = Image.new("RGB", (32, 32), (90, 30, 30))
+    p = _p("the same street at night")
+    p.init_images = [source]
+    webui.module.Script().process(p, True, "stop")
+    path = tmp_path / "00002-8.png"
+    Image.new("RGB", (32, 32), (10, 10, 60)).save(path)
+    webui.module.on_image_saved(types.SimpleNamespace(p=p, filename=str(path), image=None, pnginfo={}))
+    store = json.loads(c2pa.Reader(str(path)).json())
+    manifest = store["manifests"][store["active_manifest"]]
+    assert manifest["ingredients"][0]["relationship"] == "parentOf"
+    assert inspect_file(path).verdict.origin == Origin.AI_EDITED

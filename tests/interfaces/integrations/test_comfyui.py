@@ -102,3 +102,16 @@ def test_install_copies_a_loadable_pack(tmp_path, monkeypatch):
         monkeypatch.setitem(sys.modules, module_name, module)
         spec.loader.exec_module(module)
         assert module.NODE_CLASS_MAPPINGS is NODE_CLASS_MAPPINGS
+
+
+def test_save_stamped_edit_names_its_source_as_ingredient(tmp_path):
+    certs = make_test_chain(tmp_path / "certs")
+    rng = np.random.default_rng(1)
+    node = NODE_CLASS_MAPPINGS["ArtlineageSaveStamped"](output_dir=str(tmp_path))
+    out = node.save(rng.random((1, 32, 32, 3)), "edit", "ComfyUI", source_images=rng.random((1, 32, 32, 3)),
+                    cert_chain=str(certs.chain), private_key=str(certs.key))
+    path = tmp_path / out["ui"]["images"][0]["filename"]
+    store = json.loads(c2pa.Reader(str(path)).json())
+    manifest = store["manifests"][store["active_manifest"]]
+    assert [i["relationship"] for i in manifest["ingredients"]] == ["parentOf"]
+    assert inspect_file(path).verdict.origin == Origin.AI_EDITED

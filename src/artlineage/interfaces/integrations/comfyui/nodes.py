@@ -53,6 +53,16 @@ def _output_directory() -> str:
         return os.path.join(os.getcwd(), "output")      # outside ComfyUI (scripts, tests): ./output
 
 
+def _png(arr: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr).save(buf, "PNG")
+    return buf.getvalue()
+
+
 class ArtlineageCheckPrompt:
     """Apply the prompt guard (with the registry's terms when a registry is given): stop the run on
     a blocked artist, or let it go on with a warning. Passes the text through for the encoder."""
@@ -95,6 +105,7 @@ class ArtlineageSaveStamped:
                              "generator": ("STRING", {"default": "ComfyUI"})},
                 "optional": {"positive_prompt": ("STRING", {"forceInput": True}),
                              "edited": ("BOOLEAN", {"default": False}),
+                             "source_images": ("IMAGE",),     # the inputs of an edit: C2PA ingredients
                              "watermark": ("BOOLEAN", {"default": False}),
                              "cert_chain": ("STRING", {"default": ""}),
                              "private_key": ("STRING", {"default": ""}),
@@ -106,7 +117,8 @@ class ArtlineageSaveStamped:
 
     def save(self, images, filename_prefix: str = "artlineage", generator: str = "ComfyUI",
              positive_prompt: str | None = None, edited: bool = False, watermark: bool = False,
-             cert_chain: str = "", private_key: str = "", registry: str = "", prompt=None, extra_pnginfo=None):
+             cert_chain: str = "", private_key: str = "", registry: str = "", source_images=None, prompt=None,
+             extra_pnginfo=None):
         from PIL import Image, PngImagePlugin
 
         svc = service(generator or "ComfyUI", registry, "warn", cert_chain, private_key, watermark)
@@ -117,6 +129,7 @@ class ArtlineageSaveStamped:
         existing = [p.name for p in (out_dir / sub).glob(f"{stem}_*.png")]
         counter = 1 + max((int(n[len(stem) + 1:-4].split("_")[0]) for n in existing
                            if n[len(stem) + 1:-4].split("_")[0].isdigit()), default=0)
+        ingredients = tuple(_png(a) for a in _as_uint8_images(source_images)[:4]) if source_images is not None else ()
         results = []
         for i, arr in enumerate(_as_uint8_images(images)):
             info = PngImagePlugin.PngInfo()
@@ -126,7 +139,8 @@ class ArtlineageSaveStamped:
                 info.add_text(k, json.dumps(v))
             name = f"{stem}_{counter + i:05}_.png"
             image = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
-            svc.stamp_image(image, out_dir / sub / name, prompt=positive_prompt, edited=edited, pnginfo=info)
+            svc.stamp_image(image, out_dir / sub / name, prompt=positive_prompt, edited=edited or bool(ingredients),
+                            ingredients=ingredients, pnginfo=info)
             results.append({"filename": name, "subfolder": str(sub) if str(sub) != "." else "", "type": "output"})
         return {"ui": {"images": results}}
 

@@ -57,7 +57,8 @@ class Script(scripts.Script):
         worst = next((v for v in verdicts if not v.allowed), None) or next(
             (v for v in verdicts if v.decision != "allow"), None)
         p.extra_generation_params["artlineage"] = worst.decision if worst else "allow"
-        p._artlineage = {"service": svc, "edited": bool(getattr(p, "init_images", None))}
+        p._artlineage = {"service": svc, "edited": bool(getattr(p, "init_images", None)),
+                         "ingredients": _encoded(getattr(p, "init_images", None) or [])}
         if worst is not None and not worst.allowed:
             # A script's exception is only logged by the web UI; stopping means no iteration runs.
             p.n_iter = 0
@@ -65,6 +66,18 @@ class Script(scripts.Script):
             raise RuntimeError(f"artlineage: {worst.message}")
         if worst is not None:
             print(f"[artlineage] {worst.decision}: {worst.message}")
+
+
+def _encoded(images, limit: int = 4) -> tuple[bytes, ...]:
+    """img2img inputs (PIL images) as PNG bytes, the C2PA ingredients of the edit (at most ``limit``)."""
+    import io
+
+    out = []
+    for im in images[:limit]:
+        buf = io.BytesIO()
+        im.save(buf, "PNG")
+        out.append(buf.getvalue())
+    return tuple(out)
 
 
 def on_image_saved(params):
@@ -76,7 +89,8 @@ def on_image_saved(params):
     if not os.path.isabs(path):
         path = os.path.join(getattr(shared, "data_path", "") or "", path) if not os.path.exists(path) else path
     try:
-        state["service"].stamp_file(path, prompt=getattr(p, "prompt", None), edited=state["edited"])
+        state["service"].stamp_file(path, prompt=getattr(p, "prompt", None), edited=state["edited"],
+                                    ingredients=state["ingredients"])
     except Exception as exc:   # a stamp that fails must not lose the user's image
         print(f"[artlineage] could not stamp {path}: {exc}")
 
