@@ -206,3 +206,19 @@ def test_google_library_alone_names_no_ai():
     evidence = manifest_evidence(parse_manifest_store_json(store))
     assert [e.generator for e in evidence] == [None, None]  # a Pixel photo: camera, no AI named
     assert evidence[1].implies is Implication.CAMERA
+
+
+def test_remote_manifest_is_reported_not_fetched(monkeypatch):
+    # c2pa-rs' cloud.jpg: the store is remote; c2pa-rs raises RemoteManifest (fetching is off).
+    import c2pa
+
+    from artlineage.signals import c2pa as reader
+
+    def remote(*args, **kwargs):
+        raise c2pa.C2paError.RemoteManifest("RemoteManifest: must fetch remote manifest")
+
+    data = _signed(manifest_with_actions(created_action("trainedAlgorithmicMedia")))
+    monkeypatch.setattr(reader.c2pa_lib.Reader, "try_create", remote)
+    [evidence] = read_c2pa(open_source(data=data))
+    assert (evidence.field, evidence.implies) == ("remote_manifest", Implication.INFO)
+    assert "not fetched" in evidence.note

@@ -50,3 +50,15 @@ def test_dtd_in_a_utf16_packet_is_still_refused(encoding):
 
 def test_decode_trims_padding_and_declaration():
     assert decode_xmp_packet(b"\x00\x00" + b'<?xml version="1.0"?><a/>  \x00') == "<a/>"
+
+
+def test_remote_c2pa_manifest_pointer_is_reported_not_fetched():
+    from artlineage.signals.xmp import read_xmp_properties
+
+    # c2pa-rs' libpng-test_with_url.png / cloud.jpg: XMP dcterms:provenance names the manifest's URL
+    packet = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+              '<rdf:Description xmlns:dcterms="http://purl.org/dc/terms/" '
+              'dcterms:provenance="https://cai-manifests.adobe.com/manifests/adobe-urn-uuid-1"/></rdf:RDF></x:xmpmeta>')
+    [evidence] = read_xmp_properties(parse_xmp(packet.encode()), "JPEG APP1 XMP")
+    assert (evidence.field, evidence.implies.value) == ("dcterms:provenance", "info")
+    assert evidence.data["remote_c2pa_manifest"] == "https://cai-manifests.adobe.com/manifests/adobe-urn-uuid-1"

@@ -287,9 +287,16 @@ def read_c2pa_manifest(source_or_bytes: ImageSource | bytes | bytearray | memory
             return None
         with reader:
             raw = reader.json()
+    except c2pa_lib.C2paError.RemoteManifest as exc:
+        raise RemoteManifestError("the C2PA manifest is stored remotely (a URL in the file); it was not "
+                                  "fetched: a scan makes no request a file chooses") from exc
     except c2pa_lib.C2paError as exc:
         raise SignalError(f"C2PA manifest store is corrupt or unsupported: {exc}") from exc
     return parse_manifest_store_json(raw)
+
+
+class RemoteManifestError(SignalError):
+    """The file points at a remote C2PA manifest, which is deliberately not fetched."""
 
 
 def parse_manifest_store_json(raw: str) -> C2paManifest:
@@ -677,7 +684,12 @@ def read_c2pa(source: ImageSource) -> Iterable[Evidence]:
     location = embedded_c2pa_location(source)
     if location is None:
         return []
-    manifest = read_c2pa_manifest(source, trust_anchors=source.options.c2pa_trust_anchors)
+    try:
+        manifest = read_c2pa_manifest(source, trust_anchors=source.options.c2pa_trust_anchors)
+    except RemoteManifestError as exc:
+        # Adobe's cloud-stored Content Credentials: the file only says where the manifest lives.
+        return [Evidence(reader="c2pa", location=location, field="remote_manifest", value=None,
+                         implies=Implication.INFO, strength=0.0, note=str(exc))]
     if manifest is None:
         if location.startswith(("JPEG", "PNG")):
             # The container has a C2PA box but c2pa-rs finds no store in it: a damaged box.

@@ -48,6 +48,7 @@ NAMESPACES = {
     "http://ns.adobe.com/tiff/1.0/": "tiff",
     "http://ns.adobe.com/exif/1.0/": "exif",
     "http://www.w3.org/ns/tdmrep/": "tdm",
+    "http://purl.org/dc/terms/": "dcterms",
     RDF: "rdf",
 }
 
@@ -451,6 +452,11 @@ def read_xmp_properties(props: dict[str, list[XmpValue]], location: str) -> list
         evidence.append(creator_tool)
     evidence += descriptions
     evidence += _credit_line_evidence(ctx)
+    for url in _all_strings(ctx.props, "dcterms:provenance")[:2]:
+        # C2PA's remote-manifest pointer (Adobe's cloud-stored Content Credentials): never fetched.
+        evidence.append(_info(ctx, "dcterms:provenance", url,
+                              "remote C2PA manifest; not fetched (a scan makes no request a file chooses)",
+                              remote_c2pa_manifest=truncate(url, 500)))
     evidence += _rights_evidence(ctx)
     evidence += _data_mining_evidence(ctx)
     return evidence
