@@ -227,3 +227,20 @@ def _png(im):
     buf = io.BytesIO()
     im.save(buf, "PNG")
     return buf.getvalue()
+
+
+def test_broken_registered_files_are_recorded_not_fatal(tmp_path):
+    folder = tmp_path / "works"
+    folder.mkdir()
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    photo("coffee").save(folder / "coffee.png")
+    with Registry(tmp_path / "reg.sqlite") as reg:
+        reg.add_artist("Ann")
+        added = reg.add_work_files("Ann", folder)
+        assert len(added) == 2
+        failed = json.loads((copy_index.default_dir(reg) / "failed.json").read_text())
+        broken_id = next(a.work.id for a in added if a.work.title == "broken")
+        assert list(failed) == [str(broken_id)] and "broken.png" in failed[str(broken_id)]
+        det = cp.CopyDetector.from_registry(reg)
+        assert det.how == "loaded" and len(det.index) == 1
+        assert [m.title for m in det.find_copies(photo("coffee").resize((200, 133)))] == ["coffee"]

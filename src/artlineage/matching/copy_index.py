@@ -53,6 +53,8 @@ def _fingerprints(works: Iterable[Any], failed: dict[str, str]) -> list[tuple[in
             out.append((int(w.id), fingerprint(loc)))
         except HashError as exc:
             failed[str(w.id)] = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a hostile file (OpenCV, Pillow internals) fails alone
+            failed[str(w.id)] = f"{loc}: {type(exc).__name__}: {exc}"
     return out
 
 

@@ -274,7 +274,13 @@ def works_added(registry, works: list) -> str:
     into the copy-detection index beside it (``copy_index``). Returns what it did to this index."""
     how = _hash_works_added(registry, works)
     from . import copy_index
-    copy_index.works_added(registry, works)
+    try:
+        copy_index.works_added(registry, works)
+    except OSError as exc:
+        # The works are registered; the copy index catches up on its next update (it fingerprints
+        # whatever the registry has that it lacks), so a full disk here must not fail the registration.
+        import warnings
+        warnings.warn(f"copy index not updated ({exc}); it catches up on the next match", stacklevel=2)
     return how
 
 
