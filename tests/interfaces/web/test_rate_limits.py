@@ -200,3 +200,20 @@ def test_worker_processes_read_the_operators_ceilings(monkeypatch):
     assert rate_limits_from_env() == RateLimits(max_key_rate=77, max_keys_per_account=2)
     with pytest.raises(ValueError, match="max_key_rate"):
         RateLimits(max_key_rate=0)
+
+
+@pytest.mark.parametrize("error", ["pool", "locked"])
+def test_an_overloaded_database_answers_503_not_500(client, app, monkeypatch, error):
+    """Under a flood the connection pool runs dry (QueuePool timeout) or SQLite stays locked: the client
+    is told to come back (503 + Retry-After), not given a server error."""
+    from sqlalchemy.exc import OperationalError, TimeoutError
+
+    def overloaded(*_a, **_k):
+        if error == "pool":
+            raise TimeoutError("QueuePool limit of size 5 overflow 10 reached, connection timed out")
+        raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(app.state.platform, "session", overloaded)
+    r = client.get("/v1/artists")
+    assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1
+    assert "busy" in r.json()["detail"]

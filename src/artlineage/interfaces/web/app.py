@@ -19,7 +19,8 @@ from typing import Any, Iterator
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from ...registry import store
@@ -125,6 +126,19 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
         # An id past 64 bits (``/artists/<40 digits>``, ``?before=2**63``) cannot name a row; the
         # database driver refuses to bind it (OverflowError), which is a 404, not a server error.
         return JSONResponse({"detail": "not found (number out of range)"}, status_code=404)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_dry(_r: Request, exc: Exception) -> JSONResponse:
+        # Every pooled connection is taken (a flood): tell the client to come back rather than fail.
+        return JSONResponse({"detail": "the server is busy; try again shortly"}, status_code=503,
+                            headers={"Retry-After": "2"})
+
+    @app.exception_handler(OperationalError)
+    async def _db_busy(r: Request, exc: OperationalError) -> JSONResponse:
+        if "locked" in str(exc.orig) or "busy" in str(exc.orig):  # SQLite's write lock held past its timeout
+            return await _pool_dry(r, exc)
+        log.error("database error on %s: %s", r.url.path, exc.orig)
+        return JSONResponse({"detail": "database unavailable"}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(DataError)
     async def _bad_value(_r: Request, exc: DataError) -> JSONResponse:

@@ -3,7 +3,7 @@
 * Passwords: argon2id (argon2-cffi's ``PasswordHasher`` defaults), rehashed on sign-in when the
   parameters change; at least ``MIN_PASSWORD`` characters besides surrounding spaces, ``MIN_DISTINCT``
   different ones, not the e-mail and not one of the most common passwords. Hashing runs through
-  ``HASHING`` (a ``HashingGate``): at most two at once (64 MiB and ~50 ms of a core each), a few more
+  ``HASHING`` (a ``HashingGate``): at most half the cores at once (64 MiB and ~50 ms of a core each), a few more
   waiting, the rest refused at once (503), so a sign-in flood cannot take the thread pool, the cores
   or the memory the other pages need.
 * Sessions: a random token in an ``HttpOnly; SameSite=Lax`` cookie (``Secure`` on https), signed with
@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import os
 import re
 import secrets
 import threading
@@ -68,7 +69,8 @@ class HashingGate:
             self._admitted.release()
 
 
-HASHING = HashingGate()
+# Half the cores at most (one on a 2-core box): a flood of sign-ins then leaves the other half to pages.
+HASHING = HashingGate(concurrency=max(1, (os.cpu_count() or 2) // 2))
 
 SESSION_COOKIE = "al_session"
 CSRF_COOKIE = "al_csrf"
