@@ -53,6 +53,8 @@ class ItemResult:
     embedding: np.ndarray | None = None
     matches: list[dict[str, Any]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    inspect_seconds: float = 0.0  # containers + signal readers (+ pixel readers in a full audit)
+    pixel_seconds: float = 0.0  # the decode for hashes, the hashes, the embedding, copy detection
 
 
 # ---------------------------------------------------------------- one image
@@ -76,8 +78,11 @@ def audit_item(item: Item, *, pixels: bool, hashes: bool, embedder: Any | None, 
     out = ItemResult(item, errors=list(item.errors))
     if item.image is None:
         return out
+    t0 = time.perf_counter()
     report, source = inspect_source(item.image, name=item.key, options=options or SourceOptions(pixels=pixels))
     out.report = report
+    t1 = time.perf_counter()
+    out.inspect_seconds = t1 - t0
     if source is None or not (hashes or embedder is not None or detector is not None):
         return out
     try:
@@ -94,6 +99,7 @@ def audit_item(item: Item, *, pixels: bool, hashes: bool, embedder: Any | None, 
             out.matches = [_match_dict(m) for m in detector.find_copies(image)]
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types for corrupt pixels
         out.errors.append(f"pixels: {type(exc).__name__}: {exc}")
+    out.pixel_seconds = time.perf_counter() - t1
     return out
 
 
@@ -187,7 +193,7 @@ def process_shard(spec: ShardSpec, cfg: Any, out_url: str, source_url: str) -> d
     from ._audit_consent import web_evidence
     from .consent_filter.decide import Decider
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     out = open_location(out_url, cfg.storage_options)
     base = open_location(source_url, cfg.storage_options)
     embedder = _embedder(cfg.embedder) if cfg.embeddings else None
@@ -197,6 +203,7 @@ def process_shard(spec: ShardSpec, cfg: Any, out_url: str, source_url: str) -> d
                           options=options)
                for item in read_shard(spec, base, max_image_bytes=cfg.max_image_bytes)]
     decode_s = time.perf_counter() - started
+    web_started = time.perf_counter()
 
     web = web_evidence([r.item.url for r in results], cfg) if cfg.web else [([], [])] * len(results)
     decider = Decider(cfg.exclude_uses)
@@ -248,6 +255,8 @@ def process_shard(spec: ShardSpec, cfg: Any, out_url: str, source_url: str) -> d
                                   "errors": json.dumps(record["errors"]) if record["errors"] else None,
                                   "record": json.dumps(record, default=str)})
 
+    web_s = time.perf_counter() - web_started  # web consent + decisions
+    write_started = time.perf_counter()
     name = spec.name
     _write_kept(out.child("shards", f"{name}.tar"), kept_rows)
     _write_table(out.child("excluded", f"{name}.parquet"), pa.Table.from_pylist(excluded_rows, schema=EXCLUDED_SCHEMA))
@@ -256,7 +265,13 @@ def process_shard(spec: ShardSpec, cfg: Any, out_url: str, source_url: str) -> d
     stats = {"index": spec.index, "input": list(spec.urls[:1]), "rows": len(results), "kept": len(kept_rows),
              "excluded": len(excluded_rows), "excluded_by_reason": dict(reasons), "by_origin": dict(origins),
              "by_generator": dict(generators), "signal_errors": sum(1 for r in results if r.errors),
-             "seconds": round(time.perf_counter() - started, 3), "decode_seconds": round(decode_s, 3),
+             "seconds": round(time.perf_counter() - started, 3),
+             "cpu_seconds": round(time.process_time() - cpu_started, 3),
+             "phase_seconds": {"read": round(decode_s - sum(r.inspect_seconds + r.pixel_seconds for r in results), 3),
+                               "inspect": round(sum(r.inspect_seconds for r in results), 3),
+                               "pixels": round(sum(r.pixel_seconds for r in results), 3),
+                               "consent": round(web_s, 3),
+                               "write": round(time.perf_counter() - write_started, 3)},
              "pid": os.getpid(), "node": _node_id()}
     out.child("done", f"{name}.json").write_bytes(json.dumps(stats).encode())  # last: the shard counts now
     return stats

@@ -101,6 +101,9 @@ class AuditSummary:
     signal_errors: int = 0
     duplicates: dict[str, Any] = field(default_factory=dict)
     nodes: list[str] = field(default_factory=list)
+    phase_seconds: dict[str, float] = field(default_factory=dict)  # worker seconds by phase, all shards
+    dedup_seconds: float = 0.0
+    worker_cpu_seconds: float = 0.0  # CPU the shard workers spent (the per-core cost, whatever the load)
 
     @property
     def images_per_second(self) -> float:
@@ -272,16 +275,21 @@ def _finalize(out: Location, names: list[str], summary: AuditSummary, cfg: Audit
         summary.signal_errors += stats["signal_errors"]
         reasons.update(stats["excluded_by_reason"])
         origins.update(stats["by_origin"])
+        summary.worker_cpu_seconds = round(summary.worker_cpu_seconds + stats.get("cpu_seconds", 0.0), 3)
+        for phase, sec in stats.get("phase_seconds", {}).items():
+            summary.phase_seconds[phase] = round(summary.phase_seconds.get(phase, 0.0) + sec, 3)
         if stats.get("node"):
             nodes.add(stats["node"])
     summary.excluded_by_reason = dict(reasons.most_common())
     summary.by_origin = dict(origins.most_common())
     summary.nodes = sorted(nodes)
     if cfg.dedup and cfg.hashes and done:
+        started = time.perf_counter()
         hashed = sum(n for o, n in origins.items() if o not in ("error", "not_read"))
         dup = find_duplicates(out, done, hashed=hashed, max_distance=cfg.dedup_max_distance,
                               partitions=cfg.dedup_partitions, backend=cfg.backend, workers=cfg.workers)
         summary.duplicates = dup.to_dict()
+        summary.dedup_seconds = round(time.perf_counter() - started, 3)
 
 
 # ---------------------------------------------------------------- report

@@ -25,6 +25,8 @@ def audit_cmd(
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (with --backend ray)."),
     full: bool = typer.Option(False, "--full", help="Also run the pixel signal readers (invisible watermarks, "
                               "stealth metadata): slower, finds more AI images."),
+    metadata_only: bool = typer.Option(False, "--metadata-only", help="Decode no pixels: provenance and consent "
+                                       "only (no near duplicates, registry copies or embeddings)."),
     embeddings: bool = typer.Option(False, "--embeddings", help="Compute diversity embeddings (Vendi in the report)."),
     embedder: Optional[str] = typer.Option(None, "--embedder", help="Embedder spec (default: image statistics; "
                                            "onnx:model.onnx for a CLIP-style ONNX model)."),
@@ -53,14 +55,16 @@ def audit_cmd(
 
     if backend not in ("local", "ray"):
         raise typer.BadParameter("--backend must be local or ray")
+    if metadata_only and (full or embeddings or registry):
+        raise typer.BadParameter("--metadata-only decodes no pixels: it excludes --full, --embeddings and --registry")
     bad = [u for u in (use or []) if u not in ALL_USES]
     if bad:
         raise typer.BadParameter(f"unknown use(s) {bad}; known: {ALL_USES}")
     cfg = AuditConfig(workers=workers, backend=backend, address=address, pixels=full, embeddings=embeddings,
-                      embedder=embedder, web=not no_web, head=not no_head, allow_private=allow_private,
+                      hashes=not metadata_only, embedder=embedder, web=not no_web, head=not no_head, allow_private=allow_private,
                       cache_path=cache, exclude_uses=tuple(use or ALL_USES),
                       exclude_origins=tuple(exclude_origin or ()), registry=registry,
-                      exclude_registered=exclude_registered, dedup=not no_dedup, dedup_max_distance=max_distance,
+                      exclude_registered=exclude_registered, dedup=not (no_dedup or metadata_only), dedup_max_distance=max_distance,
                       dedup_partitions=partitions, shard_size=shard_size,
                       storage_options=storage_options_from_pairs(storage_option))
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
