@@ -244,3 +244,13 @@ def test_broken_registered_files_are_recorded_not_fatal(tmp_path):
         det = cp.CopyDetector.from_registry(reg)
         assert det.how == "loaded" and len(det.index) == 1
         assert [m.title for m in det.find_copies(photo("coffee").resize((200, 133)))] == ["coffee"]
+
+
+def test_work_matcher_find_copies_is_the_global_hash_answer():
+    from artlineage.matching.hashing import hash_image
+    from artlineage.matching.match import RegisteredWork, WorkMatcher
+    works = [RegisteredWork(i, 3, "Bo", *hash_image(photo(n)), title=n) for i, n in enumerate(WORKS)]
+    matcher = WorkMatcher(works)
+    (m,) = matcher.find_copies(_jpeg(photo("coffee"), 50))
+    assert (m.work_id, m.title, m.artist, m.evidence.method, m.evidence.window) == (1, "coffee", "Bo", "phash+pdq", "full")
+    assert matcher.find_copies(ImageOps.mirror(photo("coffee"))) == []    # what CopyDetector adds

@@ -110,6 +110,13 @@ class WorkMatcher:
             w = self._described[work_id] = self._describe(work_id)
         return w
 
+    def find_copies(self, image) -> list:
+        """Registered works this image matches on the global pHash + PDQ alone, as ``CopyMatch``es
+        (evidence method "phash+pdq"). Crops, mirrors and rotations need ``CopyDetector``, which
+        uses this matcher as its fallback for works without a readable image."""
+        from .copies import CopyDetector, load_image
+        return CopyDetector(fallback=self)._fallback_matches(load_image(image))
+
     def lookup(self, phash: int, pdq_words: np.ndarray | None, max_distance: int = DEFAULT_MAX_DISTANCE,
                max_combined: float = DEFAULT_MAX_COMBINED,
                max_distance_without_pdq: int = DEFAULT_MAX_DISTANCE_WITHOUT_PDQ,
