@@ -27,6 +27,7 @@ from ...registry import store
 from ...errors import ConfigurationError
 from ...settings import Settings
 from . import auth
+from ._asgi import AddHeaders
 from .db import open_platform_engine
 from .limits import DEFAULT_BODY_BYTES, BodyLimit, body_limits_for
 from .media import UploadRejected
@@ -263,27 +264,11 @@ SECURITY_HEADERS = (
 )
 
 
-class SecurityHeaders:
-    """Adds the security headers a response does not set itself. A plain ASGI middleware rather than
-    ``@app.middleware("http")`` (BaseHTTPMiddleware), which costs an extra task and body stream per request."""
+class SecurityHeaders(AddHeaders):
+    """Adds the security headers a response does not set itself."""
 
-    def __init__(self, app: Any):
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _v in headers}
-                headers.extend((k, v) for k, v in SECURITY_HEADERS if k not in present)
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def headers_for(self, scope: Any) -> tuple[tuple[bytes, bytes], ...]:
+        return SECURITY_HEADERS
 
 
 def get_platform(request: Request) -> Platform:

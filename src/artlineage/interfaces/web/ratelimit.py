@@ -34,6 +34,7 @@ from sqlalchemy import Float, bindparam, case, create_engine, delete, event
 from sqlalchemy.engine import Engine
 
 from ..._db import database_url
+from ._asgi import AddHeaders
 from .models import RateBucket
 
 IDLE_SECONDS = 120.0  # a bucket untouched for a minute is full again; older rows are dropped
@@ -166,27 +167,12 @@ def record_decision(scope: dict[str, Any], decision: RateDecision) -> None:
         scope[RATE_SCOPE_KEY] = decision
 
 
-class RateLimitHeaders:
-    """ASGI middleware: ``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (the IETF draft's fields, in
-    seconds) on every response of a rate-limited request, and ``Retry-After`` on its 429; set here, at
-    the response's start, so that handlers returning a ``Response`` of their own carry them too."""
+class RateLimitHeaders(AddHeaders):
+    """``RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (the IETF draft's fields, in seconds) on every
+    response of a rate-limited request, and ``Retry-After`` on its 429."""
 
-    def __init__(self, app: Any):
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Any) -> None:
-            decision = scope.get(RATE_SCOPE_KEY)
-            if message["type"] == "http.response.start" and decision is not None:
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _v in headers}
-                headers.extend((k.lower().encode(), v.encode()) for k, v in decision.headers().items()
-                               if k.lower().encode() not in present)
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def headers_for(self, scope: Any) -> list[tuple[bytes, bytes]]:
+        decision = scope.get(RATE_SCOPE_KEY)
+        if decision is None:
+            return []
+        return [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
