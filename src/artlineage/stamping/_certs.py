@@ -53,13 +53,17 @@ class SigningCredentials:
 
     @classmethod
     def from_env(cls) -> "SigningCredentials | None":
-        """From ARTLINEAGE_STAMP_CERT / ARTLINEAGE_STAMP_KEY (paths), or None when unset."""
-        cert, key = os.environ.get(CERT_ENV), os.environ.get(KEY_ENV)
+        """From the settings ARTLINEAGE_STAMP_CERT / ARTLINEAGE_STAMP_KEY (paths) and
+        ARTLINEAGE_STAMP_TSA_URL, or None when neither path is set."""
+        from ..settings import current
+
+        settings = current()
+        cert, key = settings.stamp_cert, settings.stamp_key
         if not cert and not key:
             return None
         if not (cert and key):
             raise ConfigurationError(f"set both {CERT_ENV} and {KEY_ENV}")
-        return cls.from_files(cert, key, tsa_url=os.environ.get(TSA_ENV) or None)
+        return cls.from_files(cert, key, tsa_url=settings.stamp_tsa_url or None)
 
 
 def read_limited(path: str | os.PathLike[str], max_bytes: int, what: str = "file") -> bytes:
