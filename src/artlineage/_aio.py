@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, Callable, TypeVar
+from typing import Awaitable, Callable, TypeVar
 
 T = TypeVar("T")
 
@@ -25,5 +25,5 @@ def run_sync(make: Callable[[], Awaitable[T]]) -> T:
         return pool.submit(lambda: asyncio.run(_await(make))).result()
 
 
-async def _await(make: Callable[[], Awaitable[T]]) -> Any:
+async def _await(make: Callable[[], Awaitable[T]]) -> T:
     return await make()

@@ -16,7 +16,10 @@ from sqlalchemy.orm import Session
 from .models import (SCOPES, Artist, ArtistInfluence, ArtistName, ConsentTerms, NameKind, Permission, Work,
                      WorkInfluence, phash_from_db, phash_to_db, utcnow)
 from .names import clean_name, normalize_name
-from ..errors import AmbiguousArtistError, NotFoundError, RegistryError  # noqa: F401  (re-exported: their old home)
+# Their old home: re-exported (the "as" form marks them as such for type checkers).
+from ..errors import AmbiguousArtistError as AmbiguousArtistError
+from ..errors import NotFoundError as NotFoundError
+from ..errors import RegistryError as RegistryError
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 MAX_LINKS = 100

@@ -6,10 +6,12 @@ where, what raw value) and *what that implies*. The verdict modules weigh it.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import Any, Mapping
-from ..errors import SignalError, UnreadableImageError  # noqa: F401  (re-exported: their old home)
+from ..errors import SignalError as SignalError  # re-exported: its old home
+from ..errors import UnreadableImageError as UnreadableImageError
 
 
 class Implication(str, Enum):
@@ -43,13 +45,15 @@ class Evidence:
 
     reader: str
     location: str
-    field: str
+    field: str  # the evidence's field name; part of the JSON schema, so the name stays
     value: Any
     implies: Implication
     strength: float = 0.5
     generator: str | None = None
     note: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
+    # ``dataclasses.field`` spelled out: inside this class body the bare name ``field`` reads as the
+    # attribute above (to readers and type checkers), not as the dataclasses helper.
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -21,8 +21,8 @@ from enum import Enum
 from typing import Any, Iterable, Mapping
 
 from ..signals._base import Evidence, Implication
-from ..signals._iptc_vocab import ALL_USES, USE_DATA_MINING, USE_GENERATIVE_TRAINING, USE_TRAINING
-from ..vocabulary import use_of_name
+from ..signals._iptc_vocab import USE_DATA_MINING, USE_GENERATIVE_TRAINING, USE_TRAINING
+from ..vocabulary import ALL_USES, use_of_name
 
 
 class Decision(str, Enum):

@@ -32,7 +32,7 @@ class Decider:
 
     def __init__(self, exclude_uses: Iterable[str]) -> None:
         self.exclude_uses = tuple(exclude_uses)
-        self._memo: dict[tuple, tuple[tuple[Evidence, ...], RowOutcome]] = {}
+        self._memo: dict[tuple[tuple[int, ...], str], tuple[tuple[Evidence, ...], RowOutcome]] = {}
 
     def outcome(self, evidence: Iterable[Evidence], terms: list[Mapping[str, Any]] | None = None) -> RowOutcome:
         evidence = tuple(evidence)
