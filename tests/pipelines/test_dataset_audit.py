@@ -231,3 +231,27 @@ def test_registered_work_found_through_a_mirrored_crop_brings_its_terms(tmp_path
     assert (match["title"], match["artist"], match["mirrored"]) == ("chelsea", "Ada Refuser", True)
     assert s.excluded_by_reason == {"consent:xmp": 1, "consent:registry": 1}
     assert all(json.loads(f["artlineage.json"])["registry_matches"] == [] for f in kept.values())
+
+
+def test_url_manifest_gives_a_filtered_manifest(tmp_path):
+    """Parquet with only URLs (what img2dataset downloads from): web opt-outs decide, and the kept
+    rows come out as Parquet with their own columns, ready for img2dataset."""
+    import pyarrow as pa
+
+    from tests._webserver import LoopbackServer, loopback_resolver
+
+    with LoopbackServer() as server:
+        server.route("optout.test", "/ai.txt", body="User-Agent: *\nDisallow: /\n")
+        server.route("*", "*", headers={"Content-Type": "image/jpeg"}, body=b"\xff\xd8")
+        urls = [server.url("optout.test", f"/{i}.jpg") for i in range(3)] + \
+            [server.url("fine.test", f"/{i}.jpg") for i in range(2)]
+        (tmp_path / "in").mkdir()
+        pq.write_table(pa.table({"url": urls, "caption": list("abcde"), "width": [1, 2, 3, 4, 5]}),
+                       tmp_path / "in" / "part-0.parquet")
+        cfg = AuditConfig(allow_private=True, cache_path=str(tmp_path / "cache.sqlite"),
+                          fetch_options={"resolver": loopback_resolver})
+        s = run_audit(str(tmp_path / "in"), str(tmp_path / "out"), cfg)
+    kept = pq.read_table(tmp_path / "out" / "kept" / "000000.parquet").to_pylist()
+    assert [(r["url"], r["caption"], r["width"]) for r in kept] == [(urls[3], "d", 4), (urls[4], "e", 5)]
+    assert s.excluded_by_reason == {"consent:ai.txt": 3} and s.by_origin == {"not_read": 5}
+    assert not (tmp_path / "out" / "shards").exists() or not list((tmp_path / "out" / "shards").iterdir())

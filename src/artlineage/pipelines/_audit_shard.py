@@ -258,7 +258,11 @@ def process_shard(spec: ShardSpec, cfg: Any, out_url: str, source_url: str) -> d
     web_s = time.perf_counter() - web_started  # web consent + decisions
     write_started = time.perf_counter()
     name = spec.name
-    _write_kept(out.child("shards", f"{name}.tar"), kept_rows)
+    if results and all(r.item.image is None and not r.item.errors for r in results):
+        # A URL manifest (what img2dataset downloads from): the kept rows stay a manifest.
+        _write_table(out.child("kept", f"{name}.parquet"), _kept_manifest(kept_rows))
+    else:
+        _write_kept(out.child("shards", f"{name}.tar"), kept_rows)
     _write_table(out.child("excluded", f"{name}.parquet"), pa.Table.from_pylist(excluded_rows, schema=EXCLUDED_SCHEMA))
     _write_table(out.child("keys", f"{name}.parquet"), pa.Table.from_pylist(keys_rows, schema=KEYS_SCHEMA))
     _write_dup_keys(out.child("dupkeys", f"{name}.parquet"), spec.index, results, cfg.dedup_partitions)
@@ -325,6 +329,15 @@ def _sample_fields(res: ItemResult, record: dict[str, Any]) -> dict[str, bytes]:
             fields["txt"] = item.caption.encode()
     fields[RECORD_FIELD] = json.dumps(record, default=str).encode()
     return fields
+
+
+def _kept_manifest(kept: list[tuple[ItemResult, dict]]) -> pa.Table:
+    """Kept rows of a URL manifest: the row's own columns, then the consent decision and the record."""
+    rows = [{**res.item.meta, "url": res.item.url, "consent": record["consent"]["decision"],
+             "artlineage": json.dumps(record, default=str)} for res, record in kept]
+    if not rows:
+        return pa.table({"url": pa.array([], pa.string()), "consent": pa.array([], pa.string())})
+    return pa.Table.from_pylist(rows)
 
 
 def _write_kept(loc: Location, kept: list[tuple[ItemResult, dict]]) -> None:

@@ -8,6 +8,7 @@ filter's host cache), registry matches, near-duplicate keys, and embeddings when
 Output folder (local or object storage)::
 
     shards/NNNNNN.tar        kept samples: image + their .json/.txt sidecars + artlineage.json
+    kept/NNNNNN.parquet      (URL manifests instead) the kept rows, to download with img2dataset
     excluded/NNNNNN.parquet  excluded rows with reason, rule and evidence
     keys/NNNNNN.parquet      one row per image (verdicts, hashes, embedding) for later passes
     dupkeys/NNNNNN.parquet   the duplicate keys, cut by partition for the global step
@@ -135,7 +136,7 @@ def _remove_orphan_temps(out: Location) -> None:
             p.unlink(missing_ok=True)
 
 
-OUTPUT_FOLDERS = ("shards", "excluded", "keys", "dupkeys", "done")
+OUTPUT_FOLDERS = ("shards", "kept", "excluded", "keys", "dupkeys", "done")
 
 
 def _done_names(out: Location) -> set[str]:
