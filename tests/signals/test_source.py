@@ -174,3 +174,14 @@ def test_a_bug_while_weighing_evidence_is_a_per_file_error(monkeypatch):
     report = inspect_bytes(png_bytes())
     assert (report.format, report.width, report.verdict) == ("PNG", 32, None)
     assert report.error == "cannot decide a verdict (OverflowError: bug in the verdict)"
+
+
+@pytest.mark.parametrize("data, name", [
+    (b"\xff\xd8\xff\xed\x00\x19Photoshop 3.0\x00" + b"\x00" * 8, "JPEG"),
+    (b"GIF89a" + b"\xff" * 4, "GIF"),
+    (b"RIFF\x10\x00\x00\x00WEBPVP8X" + b"\x00" * 4, "WebP"),
+    (b"II*\x00" + b"\xff" * 12, "TIFF"),
+])
+def test_a_file_with_a_known_signature_but_a_broken_header_is_called_corrupt(data, name):
+    report = inspect_bytes(data)
+    assert report.error.startswith(f"corrupt {name}: ") and report.verdict is None

@@ -317,6 +317,17 @@ def _open_plugin(fmt: str) -> None:
             f"decoding {fmt} pixels needs {PIXEL_PLUGINS[fmt]} (metadata is read without it)") from exc
 
 
+_SIGNATURES = ((b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"), (b"II*\x00", "TIFF"),
+               (b"MM\x00*", "TIFF"))
+
+
+def _signature(data: bytes) -> str | None:
+    """The format a file's first bytes announce, for naming what is corrupt."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return next((name for magic, name in _SIGNATURES if data.startswith(magic)), None)
+
+
 def _open_with_pillow(data: bytes, options: SourceOptions) -> ImageSource:
     boxed = _open_box_container(data, options)
     if boxed is not None:
@@ -327,9 +338,14 @@ def _open_with_pillow(data: bytes, options: SourceOptions) -> ImageSource:
         raise UnreadableImageError(f"decompression bomb: {exc}") from exc
     except Image.UnidentifiedImageError as exc:
         head = data[:16].hex(" ")
+        kind = _signature(data)
+        if kind is not None:  # the format is known; its header is broken (Pillow's reason is lost here)
+            raise UnreadableImageError(f"corrupt {kind}: its header cannot be parsed (first bytes: {head})") from exc
         raise UnreadableImageError(f"not an image in a recognised format (first bytes: {head})") from exc
     except Exception as exc:
-        raise UnreadableImageError(f"not a readable image: {type(exc).__name__}: {exc}") from exc
+        kind = _signature(data)
+        what = f"corrupt {kind}" if kind is not None else "not a readable image"
+        raise UnreadableImageError(f"{what}: {type(exc).__name__}: {exc}") from exc
     fmt = im.format or "UNKNOWN"
     info = im.info
     texts: list[TextChunk] = []
