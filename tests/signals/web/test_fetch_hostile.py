@@ -328,3 +328,38 @@ def test_check_url_of_a_malformed_url_is_an_error_without_a_fetch():
     check, sent = asyncio.run(go())
     assert (check.evidence, sent) == ([], 0)
     assert list(check.errors) == ["url"] and check.errors["url"].startswith("malformed URL 'http://[::1/x'")
+
+
+def test_optout_against_a_site_of_bombs_and_drips_stays_bounded(server):
+    """The reported scenario end to end: ``artlineage optout`` on a site whose robots.txt is a GiB of
+    zeros gzipped twice and whose ai.txt drips; it answers, within the deadline and a few MiB."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from artlineage.interfaces.cli import app
+
+    async def drip(writer):
+        writer.write(head(200, [("Content-Type", "text/plain")]))
+        for _ in range(600):
+            writer.write(b"#")
+            await writer.drain()
+            await asyncio.sleep(0.2)
+
+    server.route_raw("127.0.0.1", "/robots.txt", fixed(gib_twice_gzipped(), [("Content-Encoding", "gzip, gzip")]))
+    server.route_raw("127.0.0.1", "/ai.txt", drip)
+    server.route("127.0.0.1", "/art.jpg", headers={"Content-Type": "image/jpeg", "X-Robots-Tag": "noai"}, body=b"\xff\xd8")
+    tracemalloc.start()
+    start = time.perf_counter()
+    try:
+        result = CliRunner().invoke(app, ["optout", "--allow-private", "--deadline", "2",
+                                          server.url("127.0.0.1", "/art.jpg")])
+    finally:
+        elapsed = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert [e["reader"] for e in out["evidence"]] == ["x-robots-tag"]
+    assert out["errors"]["ai.txt"] == "no complete response within the 2 s deadline"
+    assert elapsed < 6 and peak < 32 * MiB, (elapsed, peak / MiB)

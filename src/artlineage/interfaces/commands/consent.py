@@ -113,11 +113,13 @@ def optout_cmd(
     url: str = typer.Argument(..., help="URL to check."),
     agent: Optional[List[str]] = typer.Option(None, "--agent"),
     allow_private: bool = typer.Option(False, "--allow-private"),
+    deadline: float = typer.Option(30.0, "--deadline", min=0.1, help="Seconds one fetch may take in all "
+                                   "(redirects and retries included)."),
 ) -> None:
     """Show every web opt-out signal for one URL, with the rule that fired."""
     from ...signals.web import check_url
 
-    result = check_url(url, agents=_agents(agent, None), allow_private=allow_private)
+    result = check_url(url, agents=_agents(agent, None), allow_private=allow_private, deadline=deadline)
     if "url" in result.errors:  # the URL itself is malformed: nothing was fetched
         typer.echo(f"error: {result.errors['url']}", err=True)
         raise typer.Exit(2)
