@@ -21,10 +21,11 @@ from PIL import Image
 from ..errors import ArtlineageError
 from ..signals._base import Evidence, Implication
 from ._card import ModelCard
+from ..signals.strengths import strength
 
 READER = "detector"
 # Below the verdict's AI-override level (0.6) and below every signed or declared claim (0.8-0.97).
-MODEL_ESTIMATE_MAX_STRENGTH = 0.55
+MODEL_ESTIMATE_MAX_STRENGTH = strength("model_estimate_max")
 
 
 class DetectorError(ArtlineageError):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from ..vocabulary import ALL_USES, ConsentUse
 from ._base import Implication
+from .strengths import strength
 
 IPTC_DIGITAL_SOURCE_TYPE_BASE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 C2PA_DIGITAL_SOURCE_TYPE_BASE = "http://c2pa.org/digitalsourcetype/"
@@ -65,7 +66,7 @@ class DigitalSourceTerm:
 # Strength 0.9 is the team's weight for an explicit, unsigned IPTC declaration (it is metadata
 # anyone can write, but tools write it on purpose). Terms whose meaning does not pin down an
 # origin map to INFO so they are reported but never move a verdict.
-DECLARED_STRENGTH = 0.9
+DECLARED_STRENGTH = strength("digital_source_type")
 _TERMS = [
     # --- captured from real life: the pixels were sampled from the world by a sensor or scanner.
     DigitalSourceTerm("digitalCapture", "Original digital capture sampled from real life",

@@ -38,9 +38,10 @@ from ._iptc_vocab import lookup_digital_source_type
 from ._json import load_json
 from ._registry import register_reader
 from ._source import ImageSource
+from .strengths import strength
 
-TRUSTED_STRENGTH = 0.97
-UNTRUSTED_SIGNER_STRENGTH = 0.8
+TRUSTED_STRENGTH = strength("c2pa_trusted")
+UNTRUSTED_SIGNER_STRENGTH = strength("c2pa_untrusted_signer")
 MAX_MANIFEST_JSON = 16 * 1024 * 1024  # a manifest store's JSON beyond this is refused as hostile
 MAX_ACTIONS = 500  # evidence rows per manifest are bounded; the dataclass keeps the count
 TRUST_ANCHORS_ENV = "ARTLINEAGE_C2PA_TRUST_ANCHORS"  # path to a PEM bundle of trusted roots

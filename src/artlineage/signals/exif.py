@@ -17,6 +17,7 @@ from ._ai_tools import match_ai_tool
 from ._base import EXIF_CONTAINERS, Evidence, Implication, SignalError, truncate
 from ._registry import register_reader
 from ._source import ImageSource
+from .strengths import strength
 
 READER = "exif"
 
@@ -39,7 +40,7 @@ TAG_BODY_SERIAL = 0xA431
 TAG_XP_COMMENT = 0x9C9C  # Windows Explorer's fields: UTF-16LE in BYTE arrays
 TAG_XP_AUTHOR = 0x9C9D
 
-CAMERA_BASE_STRENGTH = 0.5
+CAMERA_BASE_STRENGTH = strength("exif_camera_base")
 # Tags a camera writes at capture time but a tool that copies "Make/Model" rarely bothers with.
 _CAPTURE_TAGS = {
     TAG_DATETIME_ORIGINAL: "DateTimeOriginal",
@@ -51,8 +52,8 @@ _CAPTURE_TAGS = {
     TAG_BODY_SERIAL: "BodySerialNumber",
 }
 _CAPTURE_TAG_BONUS = 0.03
-_CAMERA_MAX_STRENGTH = 0.65
-AI_SOFTWARE_STRENGTH = 0.8
+_CAMERA_MAX_STRENGTH = strength("exif_camera_max")
+AI_SOFTWARE_STRENGTH = strength("exif_ai_software")
 
 # Editors worth naming in a note; they say nothing about origin.
 _EDITOR_PATTERN = re.compile(

@@ -22,6 +22,7 @@ from ._ai_tools import ai_credit_line, match_ai_tool
 from ._base import Evidence, Implication, SignalError, truncate
 from ._registry import register_reader
 from ._source import ImageSource
+from .strengths import strength
 
 READER = "iptc_iim"
 LOCATION = "JPEG APP13 IPTC-IIM"
@@ -33,8 +34,8 @@ IPTC_RESOURCE_ID = 0x0404
 IIM_TAG_MARKER = 0x1C
 MAX_RESOURCES = 4096  # a real APP13 holds a few dozen
 MAX_DATASETS = 10_000
-AI_PROGRAM_STRENGTH = 0.8
-CREDIT_LINE_STRENGTH = 0.8  # a platform's worded AI label ("Edited with Google AI"): plain text, not a code
+AI_PROGRAM_STRENGTH = strength("iptc_ai_program")
+CREDIT_LINE_STRENGTH = strength("credit_line_ai_label")  # e.g. "Edited with Google AI"
 
 # (record, dataset) -> (IIM name, evidence data key)
 _INFO_DATASETS: dict[tuple[int, int], tuple[str, str]] = {

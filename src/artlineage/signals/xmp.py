@@ -23,6 +23,7 @@ from ._iptc_vocab import (ALL_USES, USE_DATA_MINING, USE_GENERATIVE_TRAINING, US
                           lookup_data_mining, lookup_digital_source_type)
 from ._registry import register_reader
 from ._source import ImageSource
+from .strengths import strength
 
 READER = "xmp"
 
@@ -54,11 +55,11 @@ NAMESPACES = {
 
 MAX_STRUCT_DEPTH = 16  # XMP structs nest two or three deep; deeper is hostile or broken
 DIGITAL_SOURCE_FIELDS = ("Iptc4xmpExt:DigitalSourceType", "Iptc4xmpExt:DigitalSourceFileType")
-AI_FIELD_STRENGTH = 0.85
-AI_CREATOR_TOOL_STRENGTH = 0.8
-MIDJOURNEY_STRENGTH = 0.9
-DATA_MINING_STRENGTH = 0.9
-CONSENT_TEXT_STRENGTH = 0.6  # free-text rights wording, read by keyword: weaker than a vocabulary code
+AI_FIELD_STRENGTH = strength("xmp_ai_field")
+AI_CREATOR_TOOL_STRENGTH = strength("xmp_ai_creator_tool")
+MIDJOURNEY_STRENGTH = strength("xmp_midjourney")
+DATA_MINING_STRENGTH = strength("xmp_data_mining")
+CONSENT_TEXT_STRENGTH = strength("xmp_consent_text")
 
 XmpValue = Any  # str | list[XmpValue] | dict[str, XmpValue]
 
@@ -338,7 +339,7 @@ def _ai_fields_evidence(ctx: _Context, implies: Implication, midjourney: bool) -
                     data=data)
 
 
-CREDIT_LINE_STRENGTH = 0.8  # a platform's worded AI label: written by the platform, but plain text
+CREDIT_LINE_STRENGTH = strength("credit_line_ai_label")
 
 
 def _credit_line_evidence(ctx: _Context) -> list[Evidence]:

@@ -23,6 +23,7 @@ from typing import Any, Iterable, Mapping
 from ..signals._base import Evidence, Implication
 from ..signals._iptc_vocab import USE_DATA_MINING, USE_GENERATIVE_TRAINING, USE_TRAINING
 from ..vocabulary import ALL_USES, use_of_name
+from ..signals.strengths import strength
 
 
 class Decision(str, Enum):
@@ -118,7 +119,7 @@ def registry_evidence(terms: Iterable[Mapping[str, Any]]) -> list[Evidence]:
             if use is None or implies is None:
                 continue
             out.append(Evidence(reader="registry", location=str(t.get("source") or "artists' registry"),
-                                field=scope, value=str(permission), implies=implies, strength=0.95,
+                                field=scope, value=str(permission), implies=implies, strength=strength("registry_terms"),
                                 note=f"artists' registry: {scope} {permission}",
                                 data={"uses": [use], "artist_id": t.get("artist_id"), "work_id": t.get("work_id"),
                                       **({"matched_by": t["matched_by"]} if t.get("matched_by") else {})}))

@@ -15,9 +15,10 @@ from typing import Any
 from .._base import Evidence, GenerationParameters, Implication, truncate
 from .._source import ImageSource
 from ..exif import decode_user_comment
+from ..strengths import strength
 
 # A full parameter block written by the tool itself (see the strength guidance in the notes).
-GENERATOR_STRENGTH = 0.95
+GENERATOR_STRENGTH = strength("generator_parameters")
 EVIDENCE_VALUE_LIMIT = 2000
 
 EXIF_USER_COMMENT = 0x9286

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .robots import MAX_ROBOTS_BYTES, RobotsPolicy, parse_robots
 from .._base import SignalError
+from ..strengths import strength
 
 MAX_AITXT_BYTES = MAX_ROBOTS_BYTES
 
@@ -31,7 +32,7 @@ def parse_aitxt(text: str | bytes):  # -> protego.Protego
 class AiTxtPolicy(RobotsPolicy):
     reader = "ai.txt"
     label = "ai.txt"
-    generic_strength = 0.9
+    generic_strength = strength("aitxt")
 
     def _allowed(self, url: str, agent: str) -> bool:
         return self.robots.can_fetch(url, agent) and self.robots.can_fetch(url.lower(), agent)

@@ -14,6 +14,7 @@ from protego import Protego
 from .._base import Evidence, Implication, SignalError, truncate
 from .._iptc_vocab import ALL_USES
 from .agents import OWN_AGENT_TOKEN
+from ..strengths import STRENGTHS, strength
 
 MAX_ROBOTS_BYTES = 512 * 1024  # Google reads 500 KiB; more is hostile or broken
 
@@ -58,7 +59,7 @@ class RobotsPolicy:
 
     reader = "robots"
     label = "robots.txt"
-    generic_strength = 0.6  # a "*" group blocks every crawler, not AI on purpose
+    generic_strength = strength("robots_generic")  # a "*" group blocks every crawler, not AI on purpose
 
     def __init__(self, robots: Protego, agents: Iterable[str]) -> None:
         self.robots = robots
@@ -109,7 +110,8 @@ class RobotsPolicy:
         """
         own = any(a.lower() == OWN_AGENT_TOKEN for a in blocked)
         named = group not in ("*", "")
-        strength = 0.95 if own else (0.9 if named else self.generic_strength)
+        strength = STRENGTHS["robots_own_agent"].value if own else (
+            STRENGTHS["robots_named_agent"].value if named else self.generic_strength)
         return Evidence(
             reader=self.reader, location=location, field=f"User-agent: {group}", value=truncate(rule, 300),
             implies=Implication.CONSENT_RESERVED, strength=strength,

@@ -26,6 +26,7 @@ from typing import Any, Iterable
 from .._base import Evidence, Implication, SignalError, truncate
 from .._iptc_vocab import ALL_USES
 from .._json import load_json
+from ..strengths import strength
 
 MAX_TDMREP_BYTES = 256 * 1024
 MAX_RULES = 2000
@@ -144,7 +145,7 @@ def _declaration(source: str, location: str, field: str, reservation: int | None
     if reservation == 1 and policy:
         note += f"; licensing policy at {policy}"
     return Evidence(reader="tdmrep", location=location, field=field, value=truncate(str(raw), 300),
-                    implies=implies, strength=0.9 if reservation == 1 else 0.7, note=note,
+                    implies=implies, strength=strength("tdmrep_reserved") if reservation == 1 else strength("tdmrep_not_reserved"), note=note,
                     data={"uses": list(ALL_USES), "source": source, "tdm_reservation": reservation,
                           "tdm_policy": policy if reservation == 1 else None, "declared_policy": policy})
 

@@ -17,6 +17,7 @@ from typing import Iterable
 
 from .._base import Evidence, Implication, truncate
 from .._iptc_vocab import ALL_USES
+from ..strengths import strength
 
 MAX_HTML_BYTES = 256 * 1024
 MAX_META = 500
@@ -99,7 +100,7 @@ def _evidence(reader: str, location: str, field: str, raw: str, scope: str | Non
                         note=f"'{directive}' is scoped to {scope}, which is not a checked agent",
                         data={"directive": directive, "scope": scope})
     return Evidence(reader=reader, location=location, field=field, value=truncate(raw, 300),
-                    implies=Implication.CONSENT_RESERVED, strength=0.85,
+                    implies=Implication.CONSENT_RESERVED, strength=strength("x_robots_noai"),
                     note=f"'{directive}'{who}: AI use of {media} reserved ({field}: {truncate(raw, 120)})",
                     data={"uses": list(ALL_USES), "directive": directive, "scope": scope, "media": media})
 
