@@ -339,11 +339,18 @@ class PromptGuard:
         n = len(norm)
         for end, (klen, vals, trig, variant) in outputs:
             start = end - klen + 1
-            if (start > 0 and norm[start - 1] != " ") or (end + 1 < n and norm[end + 1] != " "):
+            if start > 0:
                 # Script-aware: Latin inside Latin or katakana inside katakana is part of a longer
                 # word; Han, kana and Thai have no spaces to look for (see _multilingual.joins).
-                if (start > 0 and ml.joins(norm[start - 1], norm[start], False)) or \
-                        (end + 1 < n and ml.joins(norm[end], norm[end + 1], True)):
+                # ASCII on both sides (the hot path) is plain isalnum.
+                c = norm[start - 1]
+                if c != " " and c.isalnum() and ((c.isascii() and norm[start].isascii())
+                                                 or ml.joins(c, norm[start], False)):
+                    continue
+            if end + 1 < n:
+                c = norm[end + 1]
+                if c != " " and c.isalnum() and ((c.isascii() and norm[end].isascii())
+                                                 or ml.joins(norm[end], c, True)):
                     continue
             if trig is None:
                 hits.append((start, end + 1, vals, variant))
