@@ -20,7 +20,7 @@ def test_platform_on_postgresql(fresh_postgres_url, tmp_path):
 
     from .conftest import make_user
     app = create_app(fresh_postgres_url, tmp_path / "media", secret_key="k", pixels=False)
-    assert platform_revision(app.state.platform.engine) == "p0002_rate_buckets"
+    assert platform_revision(app.state.platform.engine) == "p0003_trust_accounts"
     _aid, key = make_user(app, "pg@example.org", "Pg Artist")
     with TestClient(app) as c:
         # start-up pre-warm: the pool's kept connections are open before the first request

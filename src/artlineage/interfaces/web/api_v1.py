@@ -23,7 +23,7 @@ from . import auth, edits
 from .app import current_user, db_session, get_platform, mint_api_key, require_user
 from .limits import MAX_DB_ID
 from .media import UploadRejected
-from .models import Media, User
+from .models import User
 from .platform import DECLARED_AI_USES, TRAINING_DATA, Platform, optional_parts
 
 router = APIRouter(prefix="/v1", tags=["v1"])
@@ -86,7 +86,7 @@ class InfluenceIn(BaseModel):
 
 class WorkPatch(BaseModel):
     title: str | None = Field(default=None, max_length=1024)
-    declared_ai_use: Literal["none", "medium", "edited", "generated"] | None = None
+    declared_ai_use: Literal["not_stated", "none", "medium", "edited", "generated"] | None = None
     tools: str | None = Field(default=None, max_length=10_000)
     process: str | None = Field(default=None, max_length=10_000)
     training_data: Literal["own", "consented", "unknown", "n/a"] | None = None
@@ -340,7 +340,7 @@ def list_works(human_only: bool = False, q: str | None = Query(default=None, max
 @router.post("/works", status_code=201)
 async def upload_work(file: UploadFile = File(...), artist_id: int | None = Form(default=None),
                       title: str | None = Form(default=None, max_length=1024),
-                      declared_ai_use: str = Form(default="none"), tools: str | None = Form(default=None),
+                      declared_ai_use: str = Form(default="not_stated"), tools: str | None = Form(default=None),
                       process: str | None = Form(default=None), training_data: str = Form(default="unknown"),
                       prompt: str | None = Form(default=None), credits: str | None = Form(default=None),
                       platform: Platform = Depends(get_platform), s: Session = Depends(db_session, scope="function"),
@@ -379,21 +379,7 @@ def work_card(work_id: DbId, s: Session = Depends(db_session, scope="function"),
 @router.patch("/works/{work_id}")
 def patch_work(work_id: DbId, body: WorkPatch, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
                platform: Platform = Depends(get_platform)) -> dict[str, Any]:
-    work = store.get_work(s, work_id)
-    platform.require_artist(user, work.artist_id)
-    changes = body.model_dump(exclude_unset=True)
-    if "title" in changes:
-        edits.update_work_title(s, work_id, changes.pop("title"))
-    media = s.get(Media, work_id)
-    if media is not None:
-        media.title = work.title or ""
-        for key, value in changes.items():
-            setattr(media, key, list(value) if key == "credits" else value)
-        if "declared_ai_use" in changes:
-            from .platform import badge_for
-            media.badge, media.badge_source = badge_for(media.origin, media.declared_ai_use)
-    s.flush()
-    platform.changed()
+    platform.update_work(s, user, work_id, body.model_dump(exclude_unset=True))
     return platform.work_card(s, work_id)
 
 

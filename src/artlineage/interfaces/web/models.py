@@ -40,6 +40,7 @@ class User(PlatformBase):
     password_hash: Mapped[str] = mapped_column(String(255))  # argon2id, PHC string
     artist_id: Mapped[int | None] = mapped_column(Integer, index=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,6 +88,9 @@ class Media(PlatformBase):
     __table_args__ = (
         Index("ix_platform_media_badge_work", "badge", "work_id"),
         Index("ix_platform_media_artist_work", "artist_id", "work_id"),
+        # "evidence-backed only" (badge_source = 'file'), alone and with a badge, as index range scans
+        Index("ix_platform_media_source_work", "badge_source", "work_id"),
+        Index("ix_platform_media_badge_source_work", "badge", "badge_source", "work_id"),
     )
 
     work_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -100,13 +104,15 @@ class Media(PlatformBase):
     byte_size: Mapped[int] = mapped_column(Integer)
     stored_name: Mapped[str] = mapped_column(String(128))  # original bytes (by sha256), never served as-is
     badge: Mapped[str] = mapped_column(String(16))  # one of BADGES
-    badge_source: Mapped[str] = mapped_column(String(16))  # "file" (evidence) or "declared"
+    # "file" (evidence in the file), "declared" (the artist's word only) or "none" (nothing either way)
+    badge_source: Mapped[str] = mapped_column(String(16))
     origin: Mapped[str] = mapped_column(String(32))  # provenance origin read from the file
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     generator: Mapped[str | None] = mapped_column(String(200))
     report: Mapped[dict[str, Any]] = mapped_column(JSON)  # FileReport.to_dict() of the upload
     # What the artist declared (shown next to what the file says; never overrides evidence of AI).
-    declared_ai_use: Mapped[str] = mapped_column(String(16), default="none")  # none|medium|generated|edited
+    # not_stated|none|medium|generated|edited ("not_stated": the upload form's default, shown as Unknown)
+    declared_ai_use: Mapped[str] = mapped_column(String(16), default="not_stated")
     tools: Mapped[str | None] = mapped_column(Text)
     process: Mapped[str | None] = mapped_column(Text)  # how AI was used as a medium
     training_data: Mapped[str] = mapped_column(String(16), default="unknown")  # own|consented|unknown|n/a
@@ -125,3 +131,62 @@ class RateBucket(PlatformBase):
     tokens: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float, index=True)
     allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ArtistProfile(PlatformBase):
+    """What an artist says about themselves (bio and avatar; links are the registry's ``Artist.links``) and whether the platform has verified
+    that the account behind the artist record is that artist (``verified_at``; see ``identity``)."""
+
+    __tablename__ = "platform_profiles"
+
+    artist_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    bio: Mapped[str | None] = mapped_column(Text)
+    avatar_sha256: Mapped[str | None] = mapped_column(String(64))
+    avatar_format: Mapped[str | None] = mapped_column(String(8))
+    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_url: Mapped[str | None] = mapped_column(String(2048))  # the page the token was found on
+    verified_how: Mapped[str | None] = mapped_column(String(32))  # "website token" or "operator"
+
+
+class IdentityClaim(PlatformBase):
+    """An account's claim to be the artist: a token to place on a page the artist controls, the page's
+    URL, and what the check or the operator decided (``status``: pending, verified, failed, review,
+    rejected)."""
+
+    __tablename__ = "platform_identity_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    artist_id: Mapped[int] = mapped_column(Integer, index=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    url: Mapped[str] = mapped_column(String(2048), default="")
+    token: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    checked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WorkReport(PlatformBase):
+    """A visitor's report about a work (copy, wrong label, other), for the operators' moderation queue."""
+
+    __tablename__ = "platform_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    work_id: Mapped[int] = mapped_column(Integer, index=True)
+    reporter_user_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))  # copy | mislabelled | other
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True, default="open")  # open | resolved | dismissed
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MailToken(PlatformBase):
+    """A one-time token sent by mail (password reset, e-mail verification); only its sha256 is kept."""
+
+    __tablename__ = "platform_mail_tokens"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # reset | verify
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -28,21 +29,25 @@ from sqlalchemy.orm import Session
 from ...registry import store
 from ...registry.lineage import lineage
 from . import auth
-from .app import (csrf_token_for, csrf_valid, current_user, db_session, get_platform, limit_uploads, mint_api_key,
-                  session_token, throttle_account_form)
+from .app import csrf_token_for, csrf_valid, current_user, db_session, get_platform, limit_uploads
 from .lineage_svg import lineage_svg
 from .media import UploadRejected
-from .models import Media, User
+from .media import check_image
+from .models import ArtistProfile, Media, User, WorkReport
+from .profiles import avatar_url
 from .optout import PLATFORM_DEFAULT, OptOut, optout_headers
-from .platform import DECLARED_AI_USES, TRAINING_DATA, Platform
+from .platform import DECLARED_AI_USES, PAGE_SIZE, TRAINING_DATA, Platform, badge_for
+from .wording import (BADGE_LABEL, CRITERION_WORDS, DECLARED_WORDS, ORIGIN_WORDS, SCOPE_WORDS, SOURCE_LABEL, TERM_WORDS,
+                      TRAINING_WORDS, consent_marker, optout_words, summary)
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 # Templates are compiled once per process and kept (Jinja2's own cache); without auto_reload a render
 # does not stat every template file, which mattered: the grid includes _badge.html once per card.
 templates.env.auto_reload = False
-BADGE_LABEL = {"human": "Human-made", "ai": "AI-generated", "composite": "AI composite", "unknown": "Unknown origin"}
-templates.env.globals["BADGE_LABEL"] = BADGE_LABEL
+templates.env.globals.update(BADGE_LABEL=BADGE_LABEL, SOURCE_LABEL=SOURCE_LABEL, TERM_WORDS=TERM_WORDS,
+                             SCOPE_WORDS=SCOPE_WORDS, CRITERION_WORDS=CRITERION_WORDS, DECLARED_WORDS=DECLARED_WORDS,
+                             TRAINING_WORDS=TRAINING_WORDS, ORIGIN_WORDS=ORIGIN_WORDS)
 
 
 def render(request: Request, name: str, ctx: dict[str, Any], *, user: User | None, optout: OptOut = PLATFORM_DEFAULT,
@@ -143,46 +148,104 @@ def _is_anonymous(request: Request) -> bool:
     return not request.cookies.get(auth.SESSION_COOKIE) and "authorization" not in request.headers
 
 
-def _gallery_ctx(items: list[dict[str, Any]], q: str | None, human_only: bool) -> dict[str, Any]:
-    nxt = items[-1]["work_id"] if len(items) == 24 else None
-    return {"items": items, "q": q or "", "human_only": human_only, "next_before": nxt}
+def _thumb_size(width: int, height: int, side: int = 320) -> tuple[int, int]:
+    """The thumbnail's size (``make_renditions`` fits it in ``side`` without enlarging): the tile's
+    width/height attributes, so the browser keeps the image's shape before it loads."""
+    scale = min(1.0, side / max(width, height, 1))
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _render_anonymous_gallery(platform: Platform, q: str | None, human_only: bool,
-                              before: int | None) -> tuple[bytes, dict[str, str]]:
+@dataclass(frozen=True)
+class GalleryQuery:
+    """The visitor's gallery filters and page, as read from the URL (bounded)."""
+    q: str = ""
+    human_only: bool = False
+    evidence_only: bool = False
+    badge: str | None = None
+    artist: int | None = None
+    before: int | None = None
+    after: int | None = None
+
+    def key(self) -> tuple[Any, ...]:
+        return ("gallery", self.q, self.human_only, self.evidence_only, self.badge, self.artist, self.before, self.after)
+
+    def url(self, **change: Any) -> str:
+        params = {"q": self.q or None, "human_only": "true" if self.human_only else None,
+                  "evidence_only": "true" if self.evidence_only else None, "badge": self.badge,
+                  "artist": self.artist, "before": None, "after": None, **change}
+        return "/?" + urlencode({k: v for k, v in params.items() if v not in (None, "")}) if any(
+            v not in (None, "") for v in params.values()) else "/"
+
+
+def _gallery_ctx(platform: Platform, s: Session, gq: GalleryQuery) -> dict[str, Any]:
+    items = platform.gallery(s, human_only=gq.human_only, evidence_only=gq.evidence_only, q=gq.q, badge=gq.badge,
+                             artist_id=gq.artist, before=gq.before, after=gq.after)
+    for it in items:
+        it["tw"], it["th"] = _thumb_size(it["width"], it["height"])
+    full = len(items) == PAGE_SIZE
+    newer = (gq.before is not None) or (gq.after is not None and full)
+    older = full or gq.after is not None
+    artists = platform.gallery_artists(s)
+    heading = "Gallery"
+    if gq.artist is not None:
+        heading = "Works by " + next((a.name for a in artists if a.id == gq.artist), f"artist #{gq.artist}")
+    elif gq.human_only and gq.evidence_only:
+        heading = "Human-made works, evidence-backed"
+    elif gq.human_only:
+        heading = "Human-made works"
+    elif gq.evidence_only:
+        heading = "Evidence-backed works"
+    elif gq.badge:
+        heading = BADGE_LABEL.get(gq.badge, "Gallery") + " works"
+    return {"items": items, "q": gq.q, "human_only": gq.human_only, "evidence_only": gq.evidence_only,
+            "badge": gq.badge, "artist": gq.artist, "artists": artists, "heading": heading,
+            "filtered": gq != GalleryQuery(),
+            "newer_url": gq.url(after=items[0]["work_id"]) if newer and items else (
+                gq.url() if gq.after is not None or gq.before is not None else None),
+            "older_url": gq.url(before=items[-1]["work_id"]) if older and items else None,
+            # kept for API clients of the old context name
+            "next_before": items[-1]["work_id"] if full else None}
+
+
+def _render_anonymous_gallery(platform: Platform, gq: GalleryQuery) -> tuple[bytes, dict[str, str]]:
     with platform.read_session() as s:
-        items = platform.gallery(s, human_only=human_only, q=q, before=before)
+        ctx = _gallery_ctx(platform, s, gq)
     # No request, user or CSRF token in the context: the anonymous page has no form that posts.
-    ctx = {"request": None, "user": None, "csrf": "", "optout": PLATFORM_DEFAULT, **_gallery_ctx(items, q, human_only)}
+    ctx = {"request": None, "user": None, "csrf": "", "optout": PLATFORM_DEFAULT, **ctx}
     body = templates.get_template("gallery.html").render(ctx).encode()
     headers = {**optout_headers(PLATFORM_DEFAULT, "/.well-known/tdm-policy.json"), "Cache-Control": "no-cache"}
     return body, headers
 
 
-def _gallery_signed_in(request: Request, q: str | None, human_only: bool, before: int | None) -> HTMLResponse:
+def _gallery_signed_in(request: Request, gq: GalleryQuery) -> HTMLResponse:
     platform: Platform = request.app.state.platform
     with platform.session() as s:
         user = current_user(request, s)
-        items = platform.gallery(s, human_only=human_only, q=q, before=before)
+        ctx = _gallery_ctx(platform, s, gq)
         s.commit()  # an expired session row may have been deleted
-    return render(request, "gallery.html", _gallery_ctx(items, q, human_only), user=user)
+    return render(request, "gallery.html", ctx, user=user)
 
 
 @router.get("/", response_class=HTMLResponse)
 async def gallery(request: Request, q: str | None = Query(default=None, max_length=200), human_only: bool = False,
-                  before: int | None = None) -> Response:
+                  evidence_only: bool = False, badge: str | None = Query(default=None, max_length=16),
+                  artist: str | None = Query(default=None, max_length=20),
+                  before: int | None = Query(default=None, ge=0, le=2**62),
+                  after: int | None = Query(default=None, ge=0, le=2**62)) -> Response:
     """Anonymous visitors get a cached rendering (ETag / Last-Modified, 304 when unchanged) straight
     from the event loop; only a cache miss or a signed-in visitor costs a thread hop and a query."""
+    gq = GalleryQuery((q or "").strip()[:200], human_only, evidence_only, badge if badge in BADGE_LABEL else None,
+                      int(artist) if artist and artist.isdigit() and len(artist) < 19 else None, before, after)
     if not _is_anonymous(request):
-        return await run_in_threadpool(_gallery_signed_in, request, q, human_only, before)
+        return await run_in_threadpool(_gallery_signed_in, request, gq)
     platform: Platform = request.app.state.platform
     cache = page_cache(request)
-    key = ("gallery", (q or "").strip()[:200], human_only, before)
+    key = gq.key()
     version = platform.version()
     page = cache.get(key, version)
     if page is None:
         page = await _render_once(request.app, (key, version), lambda: _put_rendered(
-            cache, key, version, _render_anonymous_gallery(platform, q, human_only, before)))
+            cache, key, version, _render_anonymous_gallery(platform, gq)))
     return page.response(request)
 
 
@@ -250,32 +313,44 @@ def prewarm(app: Any, *, max_artists: int = 5000) -> dict[str, int]:
         for artist_id in ids:
             platform.optout(s, artist_id, version=version)
     cache = page_cache_for(app)
-    for human_only in (False, True):
-        body, headers = _render_anonymous_gallery(platform, None, human_only, None)
-        cache.put(("gallery", "", human_only, None), version, body, headers)
+    for gq in (GalleryQuery(), GalleryQuery(human_only=True)):
+        body, headers = _render_anonymous_gallery(platform, gq)
+        cache.put(gq.key(), version, body, headers)
     return {"connections": opened, "optouts": len(ids), "pages": 2}
 
 
 # ---------------------------------------------------------------- artists and works
 
 @router.get("/artists", response_class=HTMLResponse)
-def artists(request: Request, s: Session = Depends(db_session, scope="function"), user: User | None = Depends(current_user)) -> HTMLResponse:
-    return render(request, "artists.html", {"artists": store.list_artists(s)[:1000]}, user=user)
+def artists(request: Request, s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform),
+            user: User | None = Depends(current_user)) -> HTMLResponse:
+    return render(request, "artists.html", {"artists": store.list_artists(s)[:1000],
+                                            "verified": platform.verified_artist_ids(s)}, user=user)
 
 
 @router.get("/artists/{artist_id}", response_class=HTMLResponse)
-def artist_page(request: Request, artist_id: int, before: int | None = None, s: Session = Depends(db_session, scope="function"),
+def artist_page(request: Request, artist_id: int, before: int | None = Query(default=None, ge=0, le=2**62),
+                s: Session = Depends(db_session, scope="function"),
                 platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> HTMLResponse:
     artist = store.get_artist(s, artist_id)
     lin = lineage(s, artist_id, 2).to_dict()
+    prof = s.get(ArtistProfile, artist_id)
+    items = platform.gallery(s, artist_id=artist_id, before=before)
+    for it in items:
+        it["tw"], it["th"] = _thumb_size(it["width"], it["height"])
+    opt = platform.optout(s, artist_id)
+    marker, marker_label = consent_marker(opt)
+    can_edit = platform.can_edit_artist(user, artist_id)
     ctx = {"artist": artist, "terms": store.current_terms(s, artist_id).to_dict(),
            "history": [t.to_dict() for t in store.terms_history(s, artist_id)],
-           "lineage": lin, "lineage_svg": Markup(lineage_svg(lin)),
-           "items": platform.gallery(s, artist_id=artist_id, before=before),
-           "can_edit": platform.can_edit_artist(user, artist_id), "opt": platform.optout(s, artist_id),
-           "others": [a for a in store.list_artists(s)[:500] if a.id != artist_id]}
-    return render(request, "artist.html", ctx, user=user, optout=platform.optout(s, artist_id),
-                  policy_url=f"/artists/{artist_id}/terms")
+           "lineage": lin, "lineage_svg": Markup(lineage_svg(lin)), "items": items,
+           "older_url": f"/artists/{artist_id}?before={items[-1]['work_id']}" if len(items) == PAGE_SIZE else None,
+           "can_edit": can_edit, "opt": opt, "marker": marker, "marker_label": marker_label,
+           "optout_words": optout_words(opt), "verified": bool(prof and prof.verified_at),
+           "verified_url": prof.verified_url if prof else None, "bio": prof.bio if prof else None,
+           "avatar_url": avatar_url(prof), "filtered": False,
+           "others": [a for a in store.list_artists(s)[:500] if a.id != artist_id] if can_edit else []}
+    return render(request, "artist.html", ctx, user=user, optout=opt, policy_url=f"/artists/{artist_id}/terms")
 
 
 @router.get("/artists/{artist_id}/terms")
@@ -315,13 +390,19 @@ def artist_influence_form(request: Request, artist_id: int, csrf: str = Form("")
 
 
 @router.get("/artists/{artist_id}/works/{work_id}", response_class=HTMLResponse)
-def work_page(request: Request, artist_id: int, work_id: int, s: Session = Depends(db_session, scope="function"),
+def work_page(request: Request, artist_id: int, work_id: int, notice: str | None = Query(default=None, max_length=40),
+              s: Session = Depends(db_session, scope="function"),
               platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> HTMLResponse:
     card = platform.work_card(s, work_id)
     if card["artist"]["id"] != artist_id:
         raise HTTPException(404)
-    return render(request, "work.html", {"card": card}, user=user, optout=platform.optout(s, artist_id, work_id),
+    ctx = {"card": card, "can_edit": platform.can_edit_artist(user, artist_id),
+           "base_url": str(request.base_url).rstrip("/"), "notice": NOTICES.get(notice or "")}
+    return render(request, "work.html", ctx, user=user, optout=platform.optout(s, artist_id, work_id),
                   policy_url=f"/artists/{artist_id}/terms")
+
+
+NOTICES = {"published": "Published.", "saved": "Saved.", "reported": "Thank you: the report is in the operators' queue."}
 
 
 @router.get("/works/{work_id}")
@@ -330,141 +411,227 @@ def work_short(work_id: int, s: Session = Depends(db_session, scope="function"))
     return _redirect(f"/artists/{w.artist_id}/works/{w.id}")
 
 
-# ---------------------------------------------------------------- upload
+def _work_form(media: Media | None, title: str | None) -> dict[str, Any]:
+    if media is None:
+        return {"title": title}
+    return {"title": title, "declared_ai_use": media.declared_ai_use, "tools": media.tools, "process": media.process,
+            "training_data": media.training_data, "prompt": media.prompt,
+            "credits": ", ".join(str(c) for c in media.credits or [])}
+
+
+@router.get("/works/{work_id}/edit", response_class=HTMLResponse)
+def work_edit_form(request: Request, work_id: int, s: Session = Depends(db_session, scope="function"),
+                   platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> Response:
+    work = store.get_work(s, work_id)
+    if user is None:
+        return _redirect("/signin")
+    platform.require_artist(user, work.artist_id)
+    return render(request, "work_edit.html", {"form": _work_form(s.get(Media, work_id), work.title), "work_id": work_id,
+                                              "uses": DECLARED_AI_USES, "training": TRAINING_DATA, "error": None,
+                                              "back": f"/artists/{work.artist_id}/works/{work_id}"}, user=user)
+
+
+@router.post("/works/{work_id}/edit", response_class=HTMLResponse)
+def work_edit(request: Request, work_id: int, csrf: str = Form(""), title: str = Form("", max_length=1024),
+              declared_ai_use: str = Form("not_stated"), tools: str = Form("", max_length=10_000),
+              process: str = Form("", max_length=10_000), training_data: str = Form("unknown"),
+              prompt: str = Form("", max_length=10_000), credits: str = Form("", max_length=10_000),
+              s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform),
+              user: User | None = Depends(current_user)) -> Response:
+    check_csrf(request, csrf)
+    work = store.get_work(s, work_id)
+    form = {"title": title, "declared_ai_use": declared_ai_use, "tools": tools, "process": process,
+            "training_data": training_data, "prompt": prompt, "credits": credits}
+    try:
+        platform.update_work(s, user, work_id, {**form, "title": title or work.title, "credits": _credit_list(credits)})
+    except store.RegistryError as exc:
+        s.rollback()
+        return render(request, "work_edit.html", {"form": form, "work_id": work_id, "uses": DECLARED_AI_USES,
+                                                  "training": TRAINING_DATA, "error": str(exc),
+                                                  "back": f"/artists/{work.artist_id}/works/{work_id}"},
+                      user=user, status=400)
+    return _redirect(f"/artists/{work.artist_id}/works/{work_id}?notice=saved")
+
+
+@router.post("/works/{work_id}/delete")
+def work_delete(request: Request, work_id: int, csrf: str = Form(""), s: Session = Depends(db_session, scope="function"),
+                platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> Response:
+    check_csrf(request, csrf)
+    work = store.get_work(s, work_id)
+    artist_id = work.artist_id
+    platform.delete_work(s, user, work_id)
+    return _redirect(f"/artists/{artist_id}")
+
+
+@router.post("/works/{work_id}/report")
+def work_report(request: Request, work_id: int, csrf: str = Form(""), reason: str = Form("other", max_length=32),
+                note: str = Form("", max_length=2000), s: Session = Depends(db_session, scope="function"),
+                user: User | None = Depends(current_user)) -> Response:
+    check_csrf(request, csrf)
+    work = store.get_work(s, work_id)
+    s.add(WorkReport(work_id=work_id, reporter_user_id=user.id if user else None,
+                     reason=reason if reason in ("copy", "mislabelled", "other") else "other", note=note or None))
+    return _redirect(f"/artists/{work.artist_id}/works/{work_id}?notice=reported")
+
+
+# ---------------------------------------------------------------- upload: check, preview, publish
+
+def _credit_list(credits: str) -> list[str]:
+    return [c.strip() for c in (credits or "").split(",") if c.strip()][:100]
+
+
+def _preview_data_uri(data: bytes, side: int = 480) -> tuple[str, int, int]:
+    """A small re-encoded copy of a checked upload for the preview page (``data:`` is allowed by the
+    CSP's img-src): never the uploaded bytes themselves."""
+    import base64
+    import io
+
+    from PIL import Image
+    with Image.open(io.BytesIO(data)) as im:
+        im.draft("RGB", (side, side))
+        im = im.convert("RGB")
+        im.thumbnail((side, side))
+        out = io.BytesIO()
+        im.save(out, "WEBP", quality=80)
+        return "data:image/webp;base64," + base64.b64encode(out.getvalue()).decode(), im.width, im.height
+
+
+def _preview_ctx(platform: Platform, s: Session, user: User | None, data: bytes, filename: str | None,
+                 form: dict[str, Any]) -> dict[str, Any]:
+    _checked, report = platform.inspect_upload(data, filename)
+    rep = report.to_dict()
+    verdict = rep.get("verdict") or {}
+    badge, source = badge_for(report.origin.value, form.get("declared_ai_use") or "not_stated")
+    origin = {"badge": badge, "badge_source": source, "origin": report.origin.value,
+              "generator": verdict.get("generator")}
+    uploader = user.artist_id if user else None
+    copies = platform.similar_works(s, data, uploader_artist_id=uploader)
+    generation = rep.get("generation") or []
+    prompt = form.get("prompt") or next((g.get("prompt") for g in generation if g.get("prompt")), None)
+    named = platform.check_prompt(prompt) if prompt else None
+    warnings = list(rep.get("warnings") or [])
+    for c in copies:
+        if c.relation == "other_artist":
+            warnings.append(f"This image looks like “{c.title}” by {c.artist}, registered on the platform.")
+        elif c.relation == "known_ai":
+            warnings.append(f"This image looks like “{c.title}”, a registered work known to be AI-generated.")
+    for m in (named or {}).get("matches", []):
+        if m.get("decision") == "block":
+            warnings.append(f"The prompt names {m['artist']}, who does not allow imitation of their style.")
+    uri, pw, ph = _preview_data_uri(data)
+    return {"badge": badge, "badge_source": source, "summary": summary(origin, form), "copies": copies,
+            "named": named, "warnings": warnings, "evidence": verdict.get("evidence", []), "preview_src": uri,
+            "pw": pw, "ph": ph, "form": form, "uses": DECLARED_AI_USES, "training": TRAINING_DATA,
+            "filename": (filename or "")[:200], "error": None}
+
 
 @router.get("/upload", response_class=HTMLResponse)
 def upload_form(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
-    return render(request, "upload.html", {"report": None, "error": None, "uses": DECLARED_AI_USES,
-                                           "training": TRAINING_DATA}, user=user)
+    return render(request, "upload.html", {"error": None, "uses": DECLARED_AI_USES, "training": TRAINING_DATA,
+                                           "form": {}}, user=user)
 
 
 @router.post("/upload", response_class=HTMLResponse)
 async def upload_post(request: Request, file: UploadFile, csrf: str = Form(""), title: str = Form("", max_length=1024),
-                      declared_ai_use: str = Form("none"), tools: str = Form(""), process: str = Form(""),
-                      training_data: str = Form("unknown"), prompt: str = Form(""), credits: str = Form(""),
-                      save: str = Form(""), s: Session = Depends(db_session, scope="function"),
+                      declared_ai_use: str = Form("not_stated"), tools: str = Form("", max_length=10_000),
+                      process: str = Form("", max_length=10_000), training_data: str = Form("unknown"),
+                      prompt: str = Form("", max_length=10_000), credits: str = Form("", max_length=10_000),
+                      s: Session = Depends(db_session, scope="function"),
                       platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> Response:
-    """Signed-in artists save the work (then see its page); anyone can check a file: the reader's
-    findings are shown in full either way."""
+    """Step one: read the file, look for registered works it copies and artists its prompt names, and
+    show the preview. An artist's file waits (``stash_pending``) for the Publish button; a visitor
+    just sees the findings."""
     check_csrf(request, csrf)
     limit_uploads(request, user)
     data = await file.read(platform.max_upload_bytes + 1)
-    ctx: dict[str, Any] = {"report": None, "error": None, "uses": DECLARED_AI_USES, "training": TRAINING_DATA}
+    form = {"title": title, "declared_ai_use": declared_ai_use if declared_ai_use in DECLARED_AI_USES else "not_stated",
+            "tools": tools, "process": process, "training_data": training_data if training_data in TRAINING_DATA
+            else "unknown", "prompt": prompt, "credits": credits}
     try:
         if len(data) > platform.max_upload_bytes:
             raise UploadRejected(413, f"file is larger than {platform.max_upload_bytes} bytes")
-        if save and user is not None and user.artist_id is not None:
-            work, _m, _r = await run_in_threadpool(
-                lambda: platform.add_upload(s, user, user.artist_id, data, filename=file.filename,  # type: ignore[arg-type]
-                                            title=title or None, declared_ai_use=declared_ai_use, tools=tools or None,
-                                            process=process or None, training_data=training_data,
-                                            prompt=prompt or None,
-                                            credits=[c.strip() for c in credits.split(",") if c.strip()]))
-            return _redirect(f"/artists/{work.artist_id}/works/{work.id}")
-        _checked, report = await run_in_threadpool(platform.inspect_upload, data, file.filename)
-        ctx["report"] = report.to_dict()
+        ctx = await run_in_threadpool(_preview_ctx, platform, s, user, data, file.filename, form)
     except UploadRejected as exc:
-        ctx["error"] = exc.message
-        return render(request, "upload.html", ctx, user=user, status=exc.status)
-    except store.RegistryError as exc:
-        ctx["error"] = str(exc)
-        return render(request, "upload.html", ctx, user=user, status=400)
-    return render(request, "upload.html", ctx, user=user)
+        return render(request, "upload.html", {"error": f"Refused: {exc.message}", "uses": DECLARED_AI_USES,
+                                               "training": TRAINING_DATA, "form": form}, user=user, status=exc.status)
+    can_publish = user is not None and user.artist_id is not None
+    if can_publish:
+        ctx["pending"] = await run_in_threadpool(platform.stash_pending, user, data)
+        if not form["title"] and file.filename:
+            ctx["form"]["title"] = Path(file.filename).stem[:1024]
+    return render(request, "preview.html", {**ctx, "can_publish": can_publish}, user=user)
 
 
-# ---------------------------------------------------------------- accounts
-
-@router.get("/signup", response_class=HTMLResponse)
-def signup_form(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
-    return render(request, "signup.html", {"error": None, "mode": "signup"}, user=user)
-
-
-@router.get("/signin", response_class=HTMLResponse)
-def signin_form(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
-    return render(request, "signup.html", {"error": None, "mode": "signin"}, user=user)
-
-
-def _signed_in(request: Request, s: Session, user: User, to: str) -> Response:
-    token = auth.start_session(s, user)
-    response = _redirect(to)
-    response.set_cookie(auth.SESSION_COOKIE, request.app.state.signer.sign_session(token), httponly=True,
-                        samesite="lax", secure=request.url.scheme == "https", max_age=auth.SESSION_DAYS * 86400,
-                        path="/")
-    return response
-
-
-@router.post("/signup")
-def signup(request: Request, csrf: str = Form(""), email: str = Form(..., max_length=320),
-           password: str = Form(..., max_length=1024), artist_name: str = Form(..., max_length=512),
-           s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform)) -> Response:
+@router.post("/upload/publish", response_class=HTMLResponse)
+async def upload_publish(request: Request, csrf: str = Form(""), pending: str = Form("", max_length=64),
+                         filename: str = Form("", max_length=200), title: str = Form("", max_length=1024),
+                         declared_ai_use: str = Form("not_stated"), tools: str = Form("", max_length=10_000),
+                         process: str = Form("", max_length=10_000), training_data: str = Form("unknown"),
+                         prompt: str = Form("", max_length=10_000), credits: str = Form("", max_length=10_000),
+                         s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform),
+                         user: User | None = Depends(current_user)) -> Response:
+    """Step two: publish the previewed file with the (possibly corrected) details."""
     check_csrf(request, csrf)
-    throttle_account_form(request)
-    try:
-        artist = store.add_artist(s, artist_name, living=True)
-        user = auth.create_user(s, email, password, artist_id=artist.id)
-    except (auth.AuthError, store.RegistryError) as exc:
-        s.rollback()
-        return render(request, "signup.html", {"error": str(exc), "mode": "signup"}, user=None, status=400)
-    platform.changed()
-    return _signed_in(request, s, user, f"/artists/{artist.id}")
-
-
-@router.post("/signin")
-def signin(request: Request, csrf: str = Form(""), email: str = Form(..., max_length=320),
-           password: str = Form(..., max_length=1024), s: Session = Depends(db_session, scope="function")) -> Response:
-    check_csrf(request, csrf)
-    throttle_account_form(request, email)
-    try:
-        user = auth.authenticate(s, email, password)
-    except auth.AuthError as exc:
-        return render(request, "signup.html", {"error": str(exc), "mode": "signin"}, user=None, status=401)
-    return _signed_in(request, s, user, f"/artists/{user.artist_id}" if user.artist_id else "/")
-
-
-@router.post("/signout")
-def signout(request: Request, csrf: str = Form(""), s: Session = Depends(db_session, scope="function")) -> Response:
-    check_csrf(request, csrf)
-    token = session_token(request)
-    if token:
-        auth.end_session(s, token)
-    response = _redirect("/")
-    response.delete_cookie(auth.SESSION_COOKIE, path="/")
-    return response
-
-
-@router.get("/account", response_class=HTMLResponse)
-def account(request: Request, s: Session = Depends(db_session, scope="function"), user: User | None = Depends(current_user)) -> Response:
-    if user is None:
+    if user is None or user.artist_id is None:
         return _redirect("/signin")
-    return render(request, "account.html", {"keys": auth.list_api_keys(s, user), "new_key": None}, user=user)
+    data = await run_in_threadpool(platform.take_pending, user, pending)
+    form = {"title": title, "declared_ai_use": declared_ai_use, "tools": tools, "process": process,
+            "training_data": training_data, "prompt": prompt, "credits": credits}
+    if data is None:
+        return render(request, "upload.html", {"error": "The preview expired: choose the file again.",
+                                               "uses": DECLARED_AI_USES, "training": TRAINING_DATA, "form": form},
+                      user=user, status=410)
+    try:
+        work, _m, _r = await run_in_threadpool(
+            lambda: platform.add_upload(s, user, user.artist_id, data, filename=filename or None,  # type: ignore[arg-type]
+                                        title=title or None, declared_ai_use=declared_ai_use, tools=tools or None,
+                                        process=process or None, training_data=training_data,
+                                        prompt=prompt or None, credits=_credit_list(credits)))
+    except (store.RegistryError, UploadRejected) as exc:
+        s.rollback()
+        ctx = await run_in_threadpool(_preview_ctx, platform, s, user, data, filename, form)
+        ctx["error"] = exc.message if isinstance(exc, UploadRejected) else str(exc)
+        return render(request, "preview.html", {**ctx, "pending": pending, "can_publish": True}, user=user,
+                      status=400)
+    platform.drop_pending(user, pending)
+    return _redirect(f"/artists/{work.artist_id}/works/{work.id}?notice=published")
 
 
-@router.post("/account/keys", response_class=HTMLResponse)
-def account_new_key(request: Request, csrf: str = Form(""), name: str = Form("", max_length=200),
-                    rate_per_minute: int = Form(120), s: Session = Depends(db_session, scope="function"),
+# ---------------------------------------------------------------- find my work
+
+@router.get("/find", response_class=HTMLResponse)
+def find_form(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
+    return render(request, "find.html", {"searched": False, "copies": [], "error": None}, user=user)
+
+
+@router.post("/find", response_class=HTMLResponse)
+async def find_post(request: Request, file: UploadFile, csrf: str = Form(""),
+                    s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform),
                     user: User | None = Depends(current_user)) -> Response:
     check_csrf(request, csrf)
-    if user is None:
-        return _redirect("/signin")
+    limit_uploads(request, user)
+    data = await file.read(platform.max_upload_bytes + 1)
     try:
-        new = mint_api_key(request, s, user, name, rate_per_minute)
-    except auth.AuthError as exc:
-        raise HTTPException(400, str(exc)) from None
-    return render(request, "account.html", {"keys": auth.list_api_keys(s, user), "new_key": new.secret}, user=user)
+        if len(data) > platform.max_upload_bytes:
+            raise UploadRejected(413, f"file is larger than {platform.max_upload_bytes} bytes")
+        await run_in_threadpool(check_image, data, max_bytes=platform.max_upload_bytes, max_pixels=platform.max_pixels)
+    except UploadRejected as exc:
+        return render(request, "find.html", {"searched": False, "copies": [], "error": f"Refused: {exc.message}"},
+                      user=user, status=exc.status)
+    copies = await run_in_threadpool(platform.similar_works, s, data,
+                                     uploader_artist_id=user.artist_id if user else None)
+    return render(request, "find.html", {"searched": True, "copies": copies, "error": None}, user=user)
 
 
-@router.post("/account/keys/{key_id}/revoke")
-def account_revoke_key(request: Request, key_id: int, csrf: str = Form(""),
-                       s: Session = Depends(db_session, scope="function"),
-                       user: User | None = Depends(current_user)) -> Response:
-    check_csrf(request, csrf)
-    if user is None:
-        return _redirect("/signin")
-    try:
-        auth.revoke_api_key(s, user, key_id)
-    except LookupError as exc:
-        raise HTTPException(404, str(exc)) from None
-    return _redirect("/account")
+# ---------------------------------------------------------------- about, and the account pages
+
+@router.get("/about", response_class=HTMLResponse)
+def about(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
+    return render(request, "about.html", {}, user=user)
 
 
-__all__ = ["router", "Media"]
+from .ui_accounts import router as _accounts_router  # noqa: E402 - it imports render() and friends from here
+
+router.include_router(_accounts_router)
+
+__all__ = ["router", "Media", "render", "templates"]

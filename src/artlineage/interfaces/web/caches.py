@@ -1,0 +1,79 @@
+"""The platform's per-process caches and their invalidation: a data version (this process's write
+counter plus a shared file every worker reads), and the per-artist opt-out cache keyed on it."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..._files import write_bytes_atomic
+from ...registry import store
+from ...registry.models import Artist
+from .optout import OptOut, optout_for
+
+
+class CachesMixin:
+    _lock: threading.Lock
+    _generation: int
+    _version_file: Path
+    _optout_cache: dict[int, tuple[Any, float, OptOut]]
+    reserve_unknown: bool
+
+    def changed(self) -> None:
+        """Invalidate every cache, in this process and in the other worker processes sharing
+        ``media_dir``: they read the version file on each cached lookup (a few microseconds). A random
+        token rather than a counter, so two processes writing at once cannot produce the same value."""
+        with self._lock:
+            self._generation += 1
+            write_bytes_atomic(secrets.token_hex(8).encode(), self._version_file)
+
+    def version(self) -> tuple[int, bytes]:
+        """The data version caches are keyed on: this process's write counter plus the shared file."""
+        try:
+            shared = self._version_file.read_bytes()
+        except OSError:
+            shared = b""
+        return self._generation, shared
+
+    # -- opt-out per artist
+    def optout(self, s: Session, artist_id: int, work_id: int | None = None, ttl: float = 30.0,
+               version: Any = None) -> OptOut:
+        if work_id is None:
+            hit = self._cached_optout(artist_id, ttl, version)
+            if hit is not None:
+                return hit
+        version = self.version()
+        try:
+            terms = store.current_terms(s, artist_id, work_id)
+            scopes = {k: v.value for k, v in terms.scopes.items()}
+        except store.RegistryError:
+            scopes = {}
+        result = optout_for(scopes, reserve_unknown=self.reserve_unknown)
+        if work_id is None:
+            self._optout_cache[artist_id] = (version, time.monotonic(), result)
+        return result
+
+    def _cached_optout(self, artist_id: int, ttl: float = 30.0, version: Any = None) -> OptOut | None:
+        hit = self._optout_cache.get(artist_id)
+        if hit and hit[0] == (version or self.version()) and time.monotonic() - hit[1] < ttl:
+            return hit[2]
+        return None
+
+    def artist_optout(self, artist_id: int) -> OptOut:
+        """The artist's opt-out from the per-process cache, opening a session only on a miss."""
+        hit = self._cached_optout(artist_id)
+        if hit is not None:
+            return hit
+        with self.session() as s:  # type: ignore[attr-defined]
+            return self.optout(s, artist_id)
+
+    def allowed_artist_ids(self, s: Session) -> list[int]:
+        """Artists whose terms allow every AI use (for robots.txt / tdmrep.json allowances)."""
+        ids = s.scalars(select(Artist.id).order_by(Artist.id).limit(10_000)).all()
+        return [i for i in ids if not self.optout(s, i).reserved]

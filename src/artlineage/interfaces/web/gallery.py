@@ -1,0 +1,97 @@
+"""The gallery query: newest first, keyset-paginated on work id both ways, with the visitor's filters
+(human-made only, evidence-backed only, one badge, one artist, a search), cached per data version."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from ...registry.models import Artist
+from .models import BADGES, ArtistProfile, Media
+from .wording import consent_marker
+
+PAGE_SIZE = 24
+
+
+class GalleryMixin:
+    _gallery_cache: dict[tuple[Any, ...], tuple[Any, float, Any]]
+    _verified_cache: tuple[Any, frozenset[int]] | None
+
+    def verified_artist_ids(self, s: Session) -> frozenset[int]:
+        """Artists whose identity the platform verified (a small set: cached per data version)."""
+        version = self.version()  # type: ignore[attr-defined]
+        hit = self._verified_cache
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        ids = frozenset(s.scalars(select(ArtistProfile.artist_id).where(ArtistProfile.verified_at.is_not(None))))
+        self._verified_cache = (version, ids)
+        return ids
+
+    def gallery_artists(self, s: Session, limit: int = 300) -> list[Any]:
+        """Artists for the gallery's artist filter: the ``limit`` most recently active (cached per version)."""
+        version = self.version()  # type: ignore[attr-defined]
+        hit = self._gallery_cache.get(("artists", limit))
+        if hit and (hit[0] == version or time.monotonic() - hit[1] < 60):  # a minute stale is harmless here
+            return hit[2]  # type: ignore[no-any-return]
+        recent = (select(Media.artist_id, func.max(Media.work_id).label("last")).group_by(Media.artist_id)
+                  .order_by(func.max(Media.work_id).desc()).limit(limit).subquery())
+        rows = s.execute(select(Artist.id, Artist.name).join(recent, recent.c.artist_id == Artist.id)
+                         .order_by(Artist.normalized)).all()
+        self._gallery_cache[("artists", limit)] = (version, time.monotonic(), rows)
+        return rows
+
+    def gallery(self, s: Session, *, human_only: bool = False, evidence_only: bool = False, q: str | None = None,
+                before: int | None = None, after: int | None = None, artist_id: int | None = None,
+                badge: str | None = None, limit: int = PAGE_SIZE, ttl: float = 2.0) -> list[dict[str, Any]]:
+        """Newest first. ``before``: works older than that id (next page); ``after``: works newer than
+        that id (previous page, still returned newest first). Every page is an index range scan on
+        (badge[, badge_source], work_id) or (badge_source, work_id) or (artist_id, work_id)."""
+        q = (q or "").strip()[:200] or None
+        if badge is not None and badge not in BADGES:
+            badge = None
+        if human_only:
+            badge = "human"
+        key = (evidence_only, q, before, after, artist_id, badge, limit)
+        version = self.version()  # type: ignore[attr-defined]
+        hit = self._gallery_cache.get(key)
+        if hit and hit[0] == version and time.monotonic() - hit[1] < ttl:
+            return hit[2]  # type: ignore[no-any-return]
+        stmt = (select(Media.work_id, Media.artist_id, Media.title, Media.badge, Media.badge_source,
+                       Media.width, Media.height, Media.generator, Artist.name, Media.sha256, Media.format)
+                .join(Artist, Artist.id == Media.artist_id))
+        if badge:
+            stmt = stmt.where(Media.badge == badge)
+        if evidence_only:
+            stmt = stmt.where(Media.badge_source == "file")
+        if artist_id is not None:
+            stmt = stmt.where(Media.artist_id == artist_id)
+        if before is not None:
+            stmt = stmt.where(Media.work_id < before)
+        if after is not None:
+            stmt = stmt.where(Media.work_id > after)
+        if q:
+            like = f"%{q.lower().replace('%', '').replace('_', '')}%"
+            stmt = stmt.where(or_(func.lower(Media.title).like(like), Artist.normalized.like(like)))
+        order = Media.work_id.asc() if after is not None and before is None else Media.work_id.desc()
+        rows = s.execute(stmt.order_by(order).limit(limit)).all()
+        if after is not None and before is None:
+            rows = rows[::-1]  # fetched oldest first, to take the page just above ``after``
+        verified = self.verified_artist_ids(s)
+        opts = {a: self.optout(s, a, version=version) for a in {r[1] for r in rows}}  # type: ignore[attr-defined]
+        items = []
+        for r in rows:
+            opt = opts[r[1]]
+            marker, marker_label = consent_marker(opt)
+            items.append({"work_id": r[0], "artist_id": r[1], "title": r[2], "badge": r[3], "badge_source": r[4],
+                          "width": r[5], "height": r[6], "generator": r[7], "artist": r[8],
+                          "verified": r[1] in verified, "consent": marker, "consent_label": marker_label,
+                          # thumbnails carry the artist's opt-out
+                          "thumb": self.media_url(r[1], r[0], r[9], r[10], opt.dmi, "thumb"),  # type: ignore[attr-defined]
+                          "page": f"/artists/{r[1]}/works/{r[0]}"})
+        if len(self._gallery_cache) > 1000:
+            self._gallery_cache.clear()
+        self._gallery_cache[key] = (version, time.monotonic(), items)
+        return items

@@ -1,0 +1,60 @@
+"""Mail the platform sends (e-mail verification, password reset) through a configurable SMTP server.
+
+``SmtpConfig.from_env()`` reads ``ARTLINEAGE_SMTP_HOST``, ``_PORT`` (25), ``_FROM``, ``_USER``,
+``_PASSWORD`` and ``_STARTTLS`` (1/0); without a host, mail is not sent and the platform says so in
+its log (links are still valid, an operator can hand them over). Uses the standard library's
+``smtplib`` with a timeout: one short connection per message, no queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int = 25
+    sender: str = "artlineage <no-reply@localhost>"
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls) -> "SmtpConfig | None":
+        env = os.environ
+        host = env.get("ARTLINEAGE_SMTP_HOST")
+        if not host:
+            return None
+        return cls(host, int(env.get("ARTLINEAGE_SMTP_PORT", "25")), env.get("ARTLINEAGE_SMTP_FROM", cls.sender),
+                   env.get("ARTLINEAGE_SMTP_USER") or None, env.get("ARTLINEAGE_SMTP_PASSWORD") or None,
+                   env.get("ARTLINEAGE_SMTP_STARTTLS", "0") == "1")
+
+
+def send_mail(config: SmtpConfig | None, to: str, subject: str, body: str) -> bool:
+    """Send one plain-text message; False (logged, never raised) when there is no server or it fails,
+    so a mail problem never turns a sign-up or a reset request into an error page."""
+    if config is None:
+        log.warning("no SMTP server configured: not sending %r to %s", subject, to)
+        return False
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = config.sender, to, subject
+    msg.set_content(body)
+    try:
+        with smtplib.SMTP(config.host, config.port, timeout=config.timeout) as smtp:
+            if config.starttls:
+                smtp.starttls()
+            if config.user:
+                smtp.login(config.user, config.password or "")
+            smtp.send_message(msg)
+        return True
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("sending %r to %s failed: %s", subject, to, exc)
+        return False
