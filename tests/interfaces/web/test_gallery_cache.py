@@ -111,9 +111,10 @@ def test_worker_start_up_prewarms_the_first_pages_and_optouts(app):
     with TestClient(app) as c:  # a fresh start-up of the same app (a new worker)
         cache = app.state.page_cache
         version = platform.version()
-        first = cache.get(("gallery", "", False, None), version)
+        from artlineage.interfaces.web.ui import GalleryQuery
+        first = cache.get(GalleryQuery().key(), version)
         assert first is not None and b"warm harbour" in first.body
-        assert cache.get(("gallery", "", True, None), version) is not None
+        assert cache.get(GalleryQuery(human_only=True).key(), version) is not None
         assert aid in platform._optout_cache
         assert c.get("/", headers={"If-None-Match": first.etag}).status_code == 304  # served from the warm entry
 

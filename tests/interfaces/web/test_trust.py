@@ -171,3 +171,23 @@ def test_unverified_namesake_never_overrides_verified_terms(app, client):
     entries = [{"artist_id": fake, "ai_training": "allowed"}, {"artist_id": real, "ai_training": "not_allowed"}]
     assert identity.trusted_terms(entries, {real}) == [entries[1]]
     assert identity.trusted_terms(entries, set()) == entries
+
+
+def test_v1_consent_answers_by_similarity_with_the_matched_work(app, client):
+    pytest.importorskip("artlineage.verdicts.consent")
+    aid, key = make_user(app, "g@example.org", "Gia Terms")
+    original = _photo(41)
+    wid = _upload(client, key, original, title="Terms test")["work"]["id"]
+    r = client.post(f"/v1/works/{wid}/terms", headers={"Authorization": f"Bearer {key}"},
+                    json={"ai_training": "not_allowed", "generative_training": "not_allowed",
+                          "data_mining": "not_allowed"})
+    assert r.status_code == 201, r.text
+    resized = _jpeg_resized(original, 0.6)
+    body = client.post("/v1/consent", files={"file": ("r.jpg", resized, "image/jpeg")}).json()
+    assert [(m["work_id"], m["match"]) for m in body["matched_works"]] == [(wid, "similar")]
+    assert body["matched_works"][0]["distance"] <= 8 and body["matched_works"][0]["artist"] == "Gia Terms"
+    assert body["decision"] != "unknown" and "similar image" in str(body)
+    exact = client.post("/v1/consent", files={"file": ("o.png", original, "image/png")}).json()
+    assert [(m["work_id"], m["match"]) for m in exact["matched_works"]] == [(wid, "identical")]
+    unrelated = client.post("/v1/consent", files={"file": ("u.png", _photo(4242), "image/png")}).json()
+    assert unrelated["matched_works"] == []

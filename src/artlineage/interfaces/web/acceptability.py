@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .wording import DECLARED_WORDS
+
 
 def acceptability(origin: dict[str, Any], declared: dict[str, Any], named: dict[str, Any] | None,
                   credited: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -38,7 +40,10 @@ def acceptability(origin: dict[str, Any], declared: dict[str, Any], named: dict[
                          f"({origin.get('generator') or 'AI'}) but the upload declared no AI use"))
     elif declared_ai:
         agree = " and the file's metadata agrees" if file_ai else ""
-        out.append(_crit("disclosed", True, f"AI use declared by the artist ({declared['ai_use']}){agree}"))
+        out.append(_crit("disclosed", True, f"AI use declared by the artist ({DECLARED_WORDS.get(declared['ai_use'], declared['ai_use'])}){agree}"))
+    elif (declared.get("ai_use") or "not_stated") == "not_stated" and origin.get("badge_source") != "file":
+        out.append(_crit("disclosed", False, "the artist has not stated whether AI was used, and the file "
+                                             "carries no record of how it was made"))
     else:
         out.append(_crit("disclosed", True, "no AI use found in the file or declared"))
     # 4. influences credited

@@ -23,6 +23,7 @@ from . import auth, edits
 from .app import current_user, db_session, get_platform, mint_api_key, require_user
 from .limits import MAX_DB_ID
 from .media import UploadRejected
+from .identity import trusted_terms
 from .models import User
 from .platform import DECLARED_AI_USES, TRAINING_DATA, Platform, optional_parts
 
@@ -182,13 +183,24 @@ async def consent(file: UploadFile | None = File(default=None), url: str | None 
     if file is not None:
         data = await _read_upload(file, platform)
         _checked, report = await run_in_threadpool(platform.inspect_upload, data, file.filename)
+        exact = store.find_works_by_sha256(s, report.sha256 or "")
+        # Not byte-identical to a registered work: look for copies (resized, recompressed, re-coloured).
+        similar = [] if exact else await run_in_threadpool(platform.similar_works, s, data)
+        found = [(w.id, w.artist_id, f"registry work #{w.id}") for w in exact] + [
+            (m.work_id, m.artist_id, f"registry work #{m.work_id} (similar image, distance {m.distance})")
+            for m in similar]
         terms = []
-        for w in store.find_works_by_sha256(s, report.sha256 or ""):
-            t = store.current_terms(s, w.artist_id, w.id)
-            terms.append({"artist_id": w.artist_id, "work_id": w.id, "source": f"registry work #{w.id}",
+        for work_id, artist_id, source in found:
+            t = store.current_terms(s, artist_id, work_id)
+            terms.append({"artist_id": artist_id, "work_id": work_id, "source": source,
                           **{k: v.value for k, v in t.scopes.items()}})
+        # a look-alike unverified account's terms never override a verified artist's
+        terms = trusted_terms(terms, platform.verified_artist_ids(s))
         verdict = decide_consent(report.evidence, registry_terms=terms)
-        return {"subject": {"sha256": report.sha256, "name": file.filename}, **verdict.to_dict()}
+        return {"subject": {"sha256": report.sha256, "name": file.filename},
+                "matched_works": [{"work_id": w.id, "artist_id": w.artist_id, "match": "identical", "distance": 0}
+                                  for w in exact] + [{**m.to_dict(), "match": "similar"} for m in similar],
+                **verdict.to_dict()}
     if url:
         try:
             from ...signals.web import SafeFetcher, check_url_async

@@ -53,7 +53,8 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
                max_upload_bytes: int = 20 * 1024 * 1024, max_pixels: int = 40_000_000, pixels: bool = True,
                upgrade: bool = True, inspect_processes: int = 0, prewarm: bool = True,
                max_body_bytes: int = DEFAULT_BODY_BYTES, body_limits: dict[str, int] | None = None,
-               public_url: str | None = None, rate_limits: RateLimits | None = None) -> FastAPI:
+               public_url: str | None = None, rate_limits: RateLimits | None = None,
+               smtp: Any = None, verify_allow_private: bool = False) -> FastAPI:
     """The platform app. ``secret_key`` signs cookies and CSRF tokens (default: ``ARTLINEAGE_SECRET_KEY``,
     else random per process, which signs everyone out on restart). ``anonymous_rate_per_minute``: token
     bucket per client address for API calls without a key (None: no limit). ``inspect_processes``:
@@ -66,13 +67,16 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     ``http://127.0.0.1:8000``): every absolute URL the platform writes is built from it, never from the
     request's Host header, which a client chooses and shared caches keep. ``rate_limits``: the operator's
     ceilings on sessions, uploads, sign-ins and API keys (``RateLimits``; default: ``ARTLINEAGE_RATE_LIMITS``,
-    a JSON object of its fields, else its defaults)."""
+    a JSON object of its fields, else its defaults). ``smtp``: a ``mail.SmtpConfig`` for verification and
+    password-reset mail (default: ``SmtpConfig.from_env()``). ``verify_allow_private``: let identity checks
+    fetch loopback/private addresses (tests only)."""
     base_url = public_base_url(public_url or Settings.from_env().public_url or LOCAL_PUBLIC_URL)
     engine = open_platform_engine(db_url, upgrade=upgrade)
     if media_dir is None:
         media_dir = Path(str(db_url)).with_suffix(".media") if "://" not in str(db_url) else Path("platform-media")
     platform = Platform(engine, Path(media_dir), reserve_unknown=reserve_unknown, max_upload_bytes=max_upload_bytes,
-                        max_pixels=max_pixels, pixels=pixels, inspect_processes=inspect_processes)
+                        max_pixels=max_pixels, pixels=pixels, inspect_processes=inspect_processes,
+                        verify_allow_private=verify_allow_private)
 
     @asynccontextmanager
     async def lifespan(app_: FastAPI):  # type: ignore[no-untyped-def]
@@ -88,8 +92,13 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
         platform.close()
         limiter.close()
 
-    app = FastAPI(title="artlineage platform", version="1", lifespan=lifespan,
+    app = FastAPI(title="artlineage platform", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Origin, consent and lineage of images, shown before the image.")
+    from .docs_pages import install_docs
+    from .error_pages import install_error_pages
+    from .mail import SmtpConfig
+    app.state.smtp = smtp if smtp is not None else SmtpConfig.from_env()
+    install_docs(app)  # /docs and /redoc from the package's assets, under the CSP
     app.state.platform = platform
     app.state.signer = auth.Signer(secret_key or Settings.from_env().secret_key or secrets.token_hex(32))
     limiter = SharedRateLimiter(limiter_engine(engine, platform.media_dir))
@@ -218,6 +227,7 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     from .ui import router as ui_router
     app.include_router(api_router)
     app.include_router(ui_router)
+    install_error_pages(app)  # last: wraps every handler above (HTML pages for browsers, JSON for the API)
     return app
 
 

@@ -46,7 +46,7 @@ def send_mail(config: SmtpConfig | None, to: str, subject: str, body: str) -> bo
         return False
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = config.sender, to, subject
-    msg.set_content(body)
+    msg.set_content(body, cte="8bit")  # links stay on one line (no quoted-printable soft breaks)
     try:
         with smtplib.SMTP(config.host, config.port, timeout=config.timeout) as smtp:
             if config.starttls:

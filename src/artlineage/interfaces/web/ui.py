@@ -397,7 +397,7 @@ def work_page(request: Request, artist_id: int, work_id: int, notice: str | None
     if card["artist"]["id"] != artist_id:
         raise HTTPException(404)
     ctx = {"card": card, "can_edit": platform.can_edit_artist(user, artist_id),
-           "base_url": str(request.base_url).rstrip("/"), "notice": NOTICES.get(notice or "")}
+           "base_url": request.app.state.public_url, "notice": NOTICES.get(notice or "")}
     return render(request, "work.html", ctx, user=user, optout=platform.optout(s, artist_id, work_id),
                   policy_url=f"/artists/{artist_id}/terms")
 

@@ -27,7 +27,8 @@ router = APIRouter(include_in_schema=False)
 
 
 def _base(request: Request) -> str:
-    return getattr(request.app.state, "public_url", None) or str(request.base_url).rstrip("/")
+    """Links in mail use the configured public address, never the request's Host header."""
+    return str(request.app.state.public_url).rstrip("/")
 
 
 def _send_verification(request: Request, s: Session, user: User) -> bool:
