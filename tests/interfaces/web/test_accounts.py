@@ -88,8 +88,9 @@ def test_password_reset_by_mail(mail_app, mail_client, smtp):
     assert r.status_code == 400  # the token is not spent by a refused password
     r = mail_client.post(link, data={"csrf": _csrf(form), "password": "a brand new passphrase"}, headers=HTML)
     assert r.status_code == 200 and "Your password is changed" in r.text
-    assert mail_client.post(link, data={"csrf": _csrf(form), "password": "another new passphrase"},
-                            headers=HTML).status_code == 400
+    fresh = _csrf(mail_client.get("/reset", headers=HTML).text)  # CSRF tokens are bound to the new session
+    assert mail_client.post(link, data={"csrf": fresh, "password": "another new passphrase"},
+                            headers=HTML).status_code == 400  # the link worked once
     mail_client.cookies.clear()
     _signin(mail_client, "reset@example.org", "a brand new passphrase")
 
