@@ -19,7 +19,7 @@ import pytest
 
 from .conftest import a1111_png, png_bytes
 from .test_accounts import _Inbox
-from .test_trust import _jpeg_resized, _photo, _Site
+from .test_trust import _photo, _Site
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"

@@ -1,6 +1,6 @@
 """Account life cycle beyond signing in (``auth``): one-time mail tokens (e-mail verification,
-password reset), setting a new password, the API key ceilings, and deleting an account with
-everything it owns."""
+password reset), setting a new password, and deleting an account with everything it owns. (The
+ceilings on API keys are the operator's ``RateLimits``, applied by ``app.mint_api_key``.)"""
 
 from __future__ import annotations
 
@@ -17,9 +17,6 @@ from . import auth
 from .models import ApiKey, ArtistProfile, IdentityClaim, LoginSession, MailToken, User, WorkReport, utcnow
 
 TOKEN_HOURS = {"reset": 2, "verify": 72}
-# Ceilings on API keys, whatever a form or an API call asks for (operators are exempt).
-MAX_KEYS_PER_USER = 10
-MAX_KEY_RATE_PER_MINUTE = 600
 
 
 class AccountError(PlatformError, ValueError):
@@ -65,22 +62,10 @@ def peek_token(s: Session, token: str, purpose: str) -> bool:
 
 def set_password(s: Session, user: User, password: str) -> None:
     """New password; every session of the account is signed out."""
-    if not auth.MIN_PASSWORD <= len(password) <= auth.MAX_PASSWORD:
-        raise AccountError(f"password must be {auth.MIN_PASSWORD} to {auth.MAX_PASSWORD} characters")
-    user.password_hash = auth.password_hasher().hash(password)
+    auth.check_password_policy(password, user.email)  # AuthError saying what to change
+    user.password_hash = auth.hash_password(password)
     s.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
     s.flush()
-
-
-def check_key_ceiling(s: Session, user: User, rate_per_minute: int) -> None:
-    if user.is_admin:
-        return
-    if rate_per_minute > MAX_KEY_RATE_PER_MINUTE:
-        raise AccountError(f"keys are limited to {MAX_KEY_RATE_PER_MINUTE} requests per minute; "
-                           "ask an operator for more")
-    live = s.scalar(select(func.count(ApiKey.id)).where(ApiKey.user_id == user.id, ApiKey.revoked.is_(False)))
-    if (live or 0) >= MAX_KEYS_PER_USER:
-        raise AccountError(f"at most {MAX_KEYS_PER_USER} active keys per account; revoke one first")
 
 
 def delete_account(s: Session, platform, user: User) -> int:  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ look-alike account cannot change what the real artist's name stands for."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Iterator
 
 from sqlalchemy import select
@@ -44,6 +45,7 @@ class _RegistryView:
 class NamedArtistsMixin:
     engine: Engine
     _guard: tuple[Any, Any] | None
+    _guard_lock: threading.Lock
 
     def prompt_guard(self) -> Any | None:
         try:
@@ -52,9 +54,16 @@ class NamedArtistsMixin:
         except ImportError:
             return None
         gen = self.version()  # type: ignore[attr-defined]
-        if self._guard is None or self._guard[0] != gen:
-            self._guard = (gen, PromptGuard(guard_entries_from_registry(_RegistryView(self.engine))))
-        return self._guard[1]
+        guard = self._guard
+        if guard is not None and guard[0] == gen:
+            return guard[1]
+        # One thread builds; the others (prompt checks run on the thread pool) wait for its guard
+        # instead of each building their own from the whole registry.
+        with self._guard_lock:
+            gen = self.version()  # type: ignore[attr-defined]
+            if self._guard is None or self._guard[0] != gen:
+                self._guard = (gen, PromptGuard(guard_entries_from_registry(_RegistryView(self.engine))))
+            return self._guard[1]
 
     def check_prompt(self, text: str) -> dict[str, Any] | None:
         guard = self.prompt_guard()

@@ -64,6 +64,7 @@ class Platform(CachesMixin, PermissionsMixin, UploadsMixin, UrlsMixin, GalleryMi
     _similar_lock: threading.Lock = field(default_factory=threading.Lock)
     _similar: Any = None
     _guard: tuple[Any, Any] | None = None
+    _guard_lock: threading.Lock = field(default_factory=threading.Lock)
     _sessions: Any = None
     # Verdicts run in a pool sized to the cores: threads by default (the pixel readers spend most of
     # their time in numpy/Pillow, which release the GIL part of the time), or, with

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from ...registry import store
 from ...registry.models import Artist, Work
 from . import accounts, auth, identity
-from .app import current_user, db_session, get_platform, session_token, throttle_account_form
+from .app import current_user, db_session, get_platform, mint_api_key, session_token, throttle_account_form
 from .mail import send_mail
 from .media import UploadRejected
 from .models import ApiKey, ArtistProfile, IdentityClaim, Media, User, WorkReport
@@ -152,9 +152,10 @@ def reset_token_form(request: Request, token: str, s: Session = Depends(db_sessi
 def reset_confirm(request: Request, token: str, csrf: str = Form(""), password: str = Form(..., max_length=1024),
                   s: Session = Depends(db_session, scope="function")) -> Response:
     check_csrf(request, csrf)
-    if len(password) < auth.MIN_PASSWORD:  # checked before the one-time token is spent
-        return render(request, "reset.html", {"sent": False, "token": token, "form": {},
-                                              "error": f"Choose at least {auth.MIN_PASSWORD} characters."},
+    try:
+        auth.check_password_policy(password)  # before the one-time token is spent
+    except auth.AuthError as exc:
+        return render(request, "reset.html", {"sent": False, "token": token, "form": {}, "error": str(exc)},
                       user=None, status=400)
     user = accounts.consume_token(s, token, "reset")
     if user is None:
@@ -163,7 +164,7 @@ def reset_confirm(request: Request, token: str, csrf: str = Form(""), password: 
                       status=400)
     try:
         accounts.set_password(s, user, password)
-    except accounts.AccountError as exc:
+    except (accounts.AccountError, auth.AuthError) as exc:
         s.rollback()
         return render(request, "reset.html", {"sent": False, "token": token, "error": str(exc), "form": {}},
                       user=None, status=400)
@@ -179,8 +180,7 @@ def _account_ctx(s: Session, user: User, **extra: Any) -> dict[str, Any]:
                       .order_by(IdentityClaim.id.desc()).limit(1)).first()
     ctx = {"keys": auth.list_api_keys(s, user), "new_key": None, "profile": prof, "artist": artist,
            "avatar_url": avatar_url(prof), "claim": claim, "error": None, "notice": None,
-           "form": {"bio": prof.bio if prof else "", "links": "\n".join(artist.links or []) if artist else ""},
-           "max_rate": accounts.MAX_KEY_RATE_PER_MINUTE}
+           "form": {"bio": prof.bio if prof else "", "links": "\n".join(artist.links or []) if artist else ""}}
     ctx.update(extra)
     return ctx
 
@@ -240,9 +240,8 @@ def account_new_key(request: Request, csrf: str = Form(""), name: str = Form("",
     if user is None:
         return _redirect("/signin")
     try:
-        accounts.check_key_ceiling(s, user, rate_per_minute)
-        new = auth.create_api_key(s, user, name, rate_per_minute)
-    except (auth.AuthError, accounts.AccountError) as exc:
+        new = mint_api_key(request, s, user, name, rate_per_minute)  # within the operator's ceilings
+    except auth.AuthError as exc:
         return render(request, "account.html", _account_ctx(s, user, error=str(exc)), user=user, status=400)
     return render(request, "account.html", _account_ctx(s, user, new_key=new.secret), user=user)
 

@@ -89,7 +89,7 @@ class UploadsMixin:
                               location=f"upload:{sha}", sha256=sha, origin=origin, verdict=verdict)
         media = s.get(Media, work.id)
         if media is None:
-            gen = report.generation[0] if report.generation else {}
+            gen = report.generation[0].to_dict() if report.generation else {}
             badge, source = badge_for(origin, declared_ai_use)
             media = Media(work_id=work.id, artist_id=artist_id, user_id=user.id if user else None,
                           title=work.title or "", sha256=sha, format=checked.format, width=checked.width,
