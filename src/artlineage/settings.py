@@ -59,6 +59,15 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("ARTLINEAGE_RATE_LIMITS", "rate_limits", "str", "",
              "web platform", "the operator's ceilings as a JSON object of RateLimits fields (session, upload, "
              "sign-in and key-minting rates, highest key rate, keys per account); set by `serve`'s options"),
+    Variable("ARTLINEAGE_SMTP_HOST", "smtp_host", "str", "",
+             "web platform", "SMTP server for verification and password-reset mail (unset: mail is not sent)"),
+    Variable("ARTLINEAGE_SMTP_PORT", "smtp_port", "int", "25", "web platform", "SMTP server port"),
+    Variable("ARTLINEAGE_SMTP_FROM", "smtp_from", "str", "",
+             "web platform", "sender of the platform's mail (default: artlineage <no-reply@localhost>)"),
+    Variable("ARTLINEAGE_SMTP_USER", "smtp_user", "str", "", "web platform", "SMTP login (optional)"),
+    Variable("ARTLINEAGE_SMTP_PASSWORD", "smtp_password", "str", "", "web platform", "SMTP password (optional)"),
+    Variable("ARTLINEAGE_SMTP_STARTTLS", "smtp_starttls", "bool", "0",
+             "web platform", "upgrade the SMTP connection with STARTTLS (1)"),
     Variable("ARTLINEAGE_UPGRADE", "upgrade", "bool", "0",
              "web platform", "apply database migrations at start-up (1) instead of refusing an old schema"),
     Variable("ARTLINEAGE_STAMP_CERT", "stamp_cert", "path", "",
@@ -86,6 +95,12 @@ class Settings:
     pixels: bool = True
     inspect_processes: int = 0
     rate_limits: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
     upgrade: bool = False
     stamp_cert: str | None = None
     stamp_key: str | None = None

@@ -1,7 +1,7 @@
 """Mail the platform sends (e-mail verification, password reset) through a configurable SMTP server.
 
-``SmtpConfig.from_env()`` reads ``ARTLINEAGE_SMTP_HOST``, ``_PORT`` (25), ``_FROM``, ``_USER``,
-``_PASSWORD`` and ``_STARTTLS`` (1/0); without a host, mail is not sent and the platform says so in
+``SmtpConfig.from_env()`` reads the ``ARTLINEAGE_SMTP_*`` settings (host, port, from, user, password,
+starttls; see docs/settings.md); without a host, mail is not sent and the platform says so in
 its log (links are still valid, an operator can hand them over). Uses the standard library's
 ``smtplib`` with a timeout: one short connection per message, no queue.
 """
@@ -9,7 +9,6 @@ its log (links are still valid, an operator can hand them over). Uses the standa
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -29,13 +28,13 @@ class SmtpConfig:
 
     @classmethod
     def from_env(cls) -> "SmtpConfig | None":
-        env = os.environ
-        host = env.get("ARTLINEAGE_SMTP_HOST")
-        if not host:
+        """From ``artlineage.settings`` (``ARTLINEAGE_SMTP_*``); None without a host."""
+        from ...settings import Settings
+        s = Settings.from_env()
+        if not s.smtp_host:
             return None
-        return cls(host, int(env.get("ARTLINEAGE_SMTP_PORT", "25")), env.get("ARTLINEAGE_SMTP_FROM", cls.sender),
-                   env.get("ARTLINEAGE_SMTP_USER") or None, env.get("ARTLINEAGE_SMTP_PASSWORD") or None,
-                   env.get("ARTLINEAGE_SMTP_STARTTLS", "0") == "1")
+        return cls(s.smtp_host, s.smtp_port, s.smtp_from or cls.sender, s.smtp_user, s.smtp_password,
+                   s.smtp_starttls)
 
 
 def send_mail(config: SmtpConfig | None, to: str, subject: str, body: str) -> bool:
