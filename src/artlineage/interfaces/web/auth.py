@@ -136,9 +136,10 @@ def create_user(session: Session, email: str, password: str, *, artist_id: int |
     if not _EMAIL.match(email):
         raise AuthError("enter a valid e-mail address")
     check_password_policy(password, email)
+    password_hash = hash_password(password)  # before the lookup: a taken e-mail costs the same time
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise AuthError("an account with this e-mail already exists")
-    user = User(email=email, password_hash=hash_password(password), artist_id=artist_id,
+    user = User(email=email, password_hash=password_hash, artist_id=artist_id,
                 is_admin=is_admin)
     session.add(user)
     session.flush()
