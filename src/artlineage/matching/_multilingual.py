@@ -113,6 +113,15 @@ def fold_char(c: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=65536)
+def fold_run(run: str) -> tuple[str, tuple[int, ...]]:
+    """A run of non-ASCII characters folded, with the index in the run of each output character.
+    Cached per run: prompts in other languages repeat their fragments ("高品質", "в стиле") as
+    English ones repeat tags, and a cached run costs one look-up instead of a loop per character."""
+    parts = [fold_char(c) for c in run]
+    return "".join(parts), tuple(i for i, part in enumerate(parts) for _ in part)
+
+
 # ---- style markers ------------------------------------------------------------------------------
 # Words that say "in the manner of" before a name, in their folded (transliterated, lowercased)
 # form, so one list serves "в стиле" (v stile), "à la manière de" (a la maniere de) and the rest.

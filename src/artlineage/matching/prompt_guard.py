@@ -136,10 +136,9 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int] | None]:
             out.append(run.group().encode("ascii").translate(_ASCII_BYTES).decode("ascii"))
             offsets.extend(range(a, b))
             continue
-        for i in range(a, b):
-            folded = ml.fold_char(text[i])
-            out.append(folded)
-            offsets.extend([i] * len(folded))
+        folded, local = ml.fold_run(run.group())
+        out.append(folded)
+        offsets.extend(map(a.__add__, local))
     return "".join(out), offsets
 
 
@@ -375,12 +374,16 @@ class PromptGuard:
             if variant is not None:
                 key, form = variant
                 how = "inflected" if form == "inflected" else ("alias" if form == "reordered" else how)
-            out.append(self._make(text, os_, oe, key, idx, how, 100.0, shared=len({v[0] for v in vals}) > 1))
+            folded = None if offsets is None else (norm[max(0, s - 40):s], norm[e:e + 48])
+            out.append(self._make(text, os_, oe, key, idx, how, 100.0, shared=len({v[0] for v in vals}) > 1,
+                                  folded=folded))
         return out
 
     # ---- context and decision ---------------------------------------------------------------
     def _make(self, text: str, start: int, end: int, key: str, idx: int, how: str, score: float,
-              shared: bool = False) -> PromptMatch:
+              shared: bool = False, folded: tuple[str, str] | None = None) -> PromptMatch:
+        """``folded``: the normalised text before and after the match when the caller has it (the
+        exact pass), so a non-ASCII prompt's context is not folded a second time."""
         entry = self.entries[idx]
         before, after = text[max(0, start - 24):start], text[end:end + 32]
         trigger = None
@@ -389,9 +392,10 @@ class PromptGuard:
         elif _TRIGGER_AFTER.match(after):
             trigger = "style"
         elif not (before.isascii() and after.isascii()):    # another language: its markers, folded
-            if ml.STYLE_BEFORE_RE.search(" ".join(normalize_with_offsets(before)[0].split())):
+            fb, fa = folded or (normalize_with_offsets(before)[0], normalize_with_offsets(after)[0])
+            if ml.STYLE_BEFORE_RE.search(" ".join(fb.split())):
                 trigger = "by"
-            elif ml.STYLE_AFTER_RE.match(" ".join(normalize_with_offsets(after)[0].split())):
+            elif ml.STYLE_AFTER_RE.match(" ".join(fa.split())):
                 trigger = "style"
         weight = None
         stripped = before.rstrip()
