@@ -100,11 +100,8 @@ def test_batch_and_loaders(tmp_path):
     assert normalize_text("  Frída  KAHLO! ") == "frida kahlo"
 
 
-def test_hostile_prompt_is_bounded():
-    import time
-    t0 = time.perf_counter()
-    res = check_prompt(("by " + "a" * 50 + " (") * 2000)
-    assert time.perf_counter() - t0 < 2.0 and res == []
+def test_hostile_prompt_finds_nothing():  # its time: benchmarks/bench_hostile_inputs.py
+    assert check_prompt(("by " + "a" * 50 + " (") * 2000) == []
 
 
 # Misspelt names as bare comma-list items, no trigger word: found through the trigram candidates.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 
 from PIL import Image
 
@@ -133,10 +132,8 @@ def test_hostile_blocks_are_warnings_not_crashes():
 def test_many_tiny_resources_and_datasets_are_bounded():
     resources, problems = photoshop_resources(resource(0x0400, b"") * 5000)
     assert len(resources) == 1 and problems and "more than" in problems[0]
-    start = time.perf_counter()
-    datasets, problems = iim_datasets(dataset(2, 25, b"k") * 20_000)
+    datasets, problems = iim_datasets(dataset(2, 25, b"k") * 20_000)  # time: benchmarks/bench_hostile_inputs.py
     assert len(datasets) == 10_000 and "more than" in problems[0]
-    assert time.perf_counter() - start < 1.0
 
 
 def test_no_app13_means_the_reader_does_not_run():

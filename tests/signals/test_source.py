@@ -2,7 +2,6 @@
 
 import io
 import struct
-import time
 import zlib
 
 import pytest
@@ -66,9 +65,7 @@ def test_giant_text_chunk_is_skipped_with_a_warning():
     data = png_bytes()
     iend = data.rindex(b"IEND") - 4
     big = png_chunk(b"tEXt", b"parameters\x00" + b"a" * (9 * 1024 * 1024))
-    start = time.perf_counter()
-    report = inspect_bytes(data[:iend] + big + data[iend:])
-    assert time.perf_counter() - start < 5
+    report = inspect_bytes(data[:iend] + big + data[iend:])  # its time: benchmarks/bench_hostile_inputs.py
     assert report.error is None
     assert any("tEXt chunk of" in w and "skipped" in w for w in report.warnings)
 

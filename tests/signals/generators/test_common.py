@@ -1,4 +1,3 @@
-import time
 
 import pytest
 
@@ -9,13 +8,11 @@ from artlineage.signals.generators._common import as_float, as_int, parse_size
 from ._fixtures import add_png_chunk, camera_jpeg, generator_evidence, inspect, png_with_text
 
 
-def test_depth_ignores_brackets_in_strings_and_is_fast():
+def test_depth_ignores_brackets_in_strings():  # its time: benchmarks/bench_hostile_inputs.py
     assert json_nesting_depth('{"a": "[[[{{{", "b": [1, {"c": "\\"]]"}]}') == 3
     hostile = '"' + '\\"' * 2_000_000  # unterminated string full of escaped quotes
-    start = time.perf_counter()
     assert json_nesting_depth(hostile) == 0
     assert json_nesting_depth("[" * 3_000_000) == 3_000_000
-    assert time.perf_counter() - start < 2
 
 
 def test_load_json_limits():
