@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..datasets.filesystems import Location, open_location
+from ._workers import die_with_parent
 from ..datasets.shards import ShardSpec, list_shards
 from ..errors import ConfigurationError, PipelineError, ShardFailure
 from ..signals._iptc_vocab import ALL_USES
@@ -193,7 +194,8 @@ def run_audit(source_url: str | os.PathLike[str], out_url: str | os.PathLike[str
 def _run_pool(pending: list[ShardSpec], cfg: AuditConfig, args: tuple, on_done: Callable[[dict], None]) -> None:
     from ._audit_shard import process_shard
 
-    with ProcessPoolExecutor(max_workers=cfg.workers) as pool:
+    with ProcessPoolExecutor(max_workers=cfg.workers, initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         in_flight: set = set()
         queue = iter(pending)
         try:

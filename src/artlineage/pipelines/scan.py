@@ -19,6 +19,7 @@ from .._files import iter_image_files
 from .._inspect import FileReport, inspect_file
 from ..signals._source import SourceOptions
 from ..datasets.scan_store import ScanStore, StoreSummary
+from ._workers import die_with_parent
 
 
 log = logging.getLogger(__name__)
@@ -156,7 +157,8 @@ def scan_directory(root: str | os.PathLike[str], db: str | os.PathLike[str], *, 
     # Small chunks when the scan is small, so every worker gets some.
     size = max(1, min(CHUNK_FILES, -(-total // max(workers * 4, 1))))
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(scan_chunk, chunk, db, options, batch_size): len(chunk)
                        for chunk in _chunks(files, size)}
             try:

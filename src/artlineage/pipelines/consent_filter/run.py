@@ -14,6 +14,7 @@ from ...errors import ShardFailure
 from . import fetching
 from .config import FilterConfig, FilterSummary
 from .ray_backend import run_on_ray
+from .._workers import die_with_parent
 from .report import write_report
 from .shards import _check_plan, _finalize, _shard_done, process_shard
 
@@ -52,7 +53,8 @@ def filter_manifest(manifest_path: str | os.PathLike[str], out_dir: str | os.Pat
     if cfg.backend == "ray":
         run_on_ray(pending_shards, cfg, str(out), finished)
     elif cfg.workers > 1:
-        with ProcessPoolExecutor(max_workers=cfg.workers) as pool:
+        with ProcessPoolExecutor(max_workers=cfg.workers, initializer=die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
             in_flight: set = set()
             try:
                 for i, table in pending_shards:
