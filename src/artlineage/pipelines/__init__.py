@@ -6,6 +6,7 @@ registry, matching, health, datasets I/O) and used by the interfaces (CLI, web).
 - :mod:`.registry_consent` — the artists' registry as a consent source of the filter (``--registry``)
 - :mod:`.audit` — the filter's audit report with dataset health (``--health``)
 - :mod:`.health` — health-report records from a scan database or a folder
+- :mod:`.audit_rows`, ``consent_filter.rows`` — the audit and the filter row by row, in memory
 - :mod:`.stamp` — stamp every image of a folder, resumable (``artlineage stamp FOLDER``)
 - :mod:`.dataset_audit` — one pass over WebDataset/Parquet/folders (local or object storage) into
   filtered shards, excluded rows, cross-shard near duplicates and one report (``artlineage audit``)
@@ -21,6 +22,7 @@ _LAZY = {
                                             "RowDecision"),
     "artlineage.pipelines.registry_consent": ("RegistryConsent",),
     "artlineage.pipelines.audit": ("health_of_kept",),
+    "artlineage.pipelines.audit_rows": ("audit_rows", "AuditDecision"),
     "artlineage.pipelines.health": ("load_records", "records_from_scan_db"),
     "artlineage.pipelines.stamp": ("stamp_folder", "StampBatchSummary"),
     "artlineage.pipelines.dataset_audit": ("run_audit", "AuditConfig", "AuditSummary"),

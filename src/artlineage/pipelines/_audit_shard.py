@@ -187,6 +187,27 @@ def _exclusion(result: ItemResult, outcome: Any, cfg: Any) -> tuple[str, str] | 
     return None
 
 
+def decide_item(res: ItemResult, web_ev: list[Any], decider: Any, terms_hook: Any, cfg: Any
+                ) -> tuple[Any, tuple[str, str] | None, dict[str, Any]]:
+    """(consent outcome, (reason, rule) when excluded else None, the artlineage.json record) of one audited
+    image: web evidence + in-file consent + registry terms (including copies found by the detector)."""
+    rep = res.report
+    in_file = [e for e in (rep.evidence if rep else [])
+               if e.implies in (Implication.CONSENT_RESERVED, Implication.CONSENT_ALLOWED)]
+    terms: list[dict[str, Any]] = []
+    if terms_hook is not None:
+        terms = list(terms_hook({"url": res.item.url, "sha256": rep.sha256 if rep else None,
+                                 "artist": res.item.meta.get("artist")}) or [])
+        seen = {(t["artist_id"], t["work_id"]) for t in terms}
+        terms += [terms_hook.terms_for(m["artist_id"], m["work_id"], f"copy detection ({m['method']})")
+                  for m in res.matches if m["artist_id"] is not None and (m["artist_id"], m["work_id"]) not in seen]
+    outcome = decider.outcome(list(web_ev) + in_file, terms or None)
+    why = _exclusion(res, outcome, cfg)
+    record = _record(res, outcome, json.loads(outcome.consent_json), json.loads(outcome.evidence_json),
+                     why[0] if why else None)
+    return outcome, why, record
+
+
 def process_shard(spec: ShardSpec, cfg: Any, out_url: str, source_url: str) -> dict[str, Any]:
     """Audit one shard and commit its outputs (done-marker last). Returns its stats."""
     from ..datasets.filesystems import open_location
@@ -216,20 +237,7 @@ def process_shard(spec: ShardSpec, cfg: Any, out_url: str, source_url: str) -> d
     for i, (res, (web_ev, web_errors)) in enumerate(zip(results, web)):
         res.errors += web_errors
         rep = res.report
-        in_file = [e for e in (rep.evidence if rep else [])
-                   if e.implies in (Implication.CONSENT_RESERVED, Implication.CONSENT_ALLOWED)]
-        terms: list[dict[str, Any]] = []
-        if terms_hook is not None:
-            terms = list(terms_hook({"url": res.item.url, "sha256": rep.sha256 if rep else None,
-                                     "artist": res.item.meta.get("artist")}) or [])
-            seen = {(t["artist_id"], t["work_id"]) for t in terms}
-            terms += [terms_hook.terms_for(m["artist_id"], m["work_id"], f"copy detection ({m['method']})")
-                      for m in res.matches if m["artist_id"] is not None and (m["artist_id"], m["work_id"]) not in seen]
-        outcome = decider.outcome(list(web_ev) + in_file, terms or None)
-        why = _exclusion(res, outcome, cfg)
-        uses = json.loads(outcome.consent_json)
-        evidence = json.loads(outcome.evidence_json)
-        record = _record(res, outcome, uses, evidence, why[0] if why else None)
+        outcome, why, record = decide_item(res, web_ev, decider, terms_hook, cfg)
         origin = "error" if rep is None or rep.error else rep.origin.value
         if res.item.image is None and rep is None and not res.item.errors:
             origin = "not_read"  # a URL row: the image itself was not part of this audit

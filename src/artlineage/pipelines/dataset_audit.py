@@ -37,7 +37,7 @@ from ..datasets.filesystems import Location, open_location
 from ._workers import die_with_parent
 from ..datasets.shards import ShardSpec, list_shards
 from ..errors import ConfigurationError, PipelineError, ShardFailure
-from ..signals._iptc_vocab import ALL_USES
+from ..vocabulary import ALL_USES, normalize_uses
 
 
 @dataclass
@@ -71,6 +71,10 @@ class AuditConfig:
     storage_options: dict[str, Any] = field(default_factory=dict)
     fetch_options: dict[str, Any] = field(default_factory=dict)  # resolver / transport (tests)
     fail_after_shards: int | None = None  # tests: stop the run after this many shards
+
+    def __post_init__(self) -> None:
+        # One consent-use vocabulary (artlineage.vocabulary): "ai_training" means "training" here too.
+        self.exclude_uses = normalize_uses(self.exclude_uses)
 
     def filter_config(self) -> Any:
         """The consent filter's settings for the web part (in-file signals come from the audit's bytes)."""
