@@ -169,7 +169,7 @@ def _free_port() -> int:
 def start_server(db: str, media: Path, port: int, workers: int = 1, inspect_processes: int = 0) -> subprocess.Popen:
     cli = Path(sys.executable).with_name("artlineage")
     cmd = [str(cli), "serve", "--db", db, "--media", str(media), "--port", str(port), "--workers", str(workers),
-           "--anonymous-rate", "0", "--inspect-processes", str(inspect_processes), "--log-level", "warning"]
+           "--anonymous-rate", "0", "--upload-rate", "1000000", "--inspect-processes", str(inspect_processes), "--log-level", "warning"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
     for _ in range(600):
         try:
@@ -264,7 +264,8 @@ def main() -> None:
     ap.add_argument("--inspect-processes", type=int, default=0)
     ap.add_argument("--generator", choices=("auto", "wrk", "python", "both"), default="auto")
     ap.add_argument("--data-dir", type=Path, default=None, help="keep the SQLite file and media here")
-    ap.add_argument("--only", choices=("gallery", "verdict"), default=None)
+    ap.add_argument("--only", choices=("gallery", "verdict", "pages"), default=None,
+                    help="pages: the evidence-backed gallery, a work page, find my work and the upload preview")
     ap.add_argument("--warmup", type=float, default=3.0,
                     help="seconds of unmeasured load at the full --clients before each measured run (0: none)")
     args = ap.parse_args()
@@ -305,8 +306,35 @@ def main() -> None:
               {"VERDICT_FILE": str(tmp / "v.png"), "QUERY": "?pixels=true"}),
              ("verdict pixels=false", verdict("?pixels=false"), WRK_VERDICT,
               {"VERDICT_FILE": str(tmp / "v.png"), "QUERY": "?pixels=false"})]
-    if args.only:
+    # The pages of the redesign. The two POSTs carry a CSRF token (the form's, from one GET) and a file
+    # that is a resized copy of a registered work's template, so "find my work" and the preview run the
+    # perceptual matcher for real; measured with the Python generator (wrk would need the token and
+    # cookie in its Lua script), so their numbers are a floor (see above).
+    page = httpx.get(base + "/find", headers={"Accept": "text/html"})
+    csrf_cookie = page.cookies.get("al_csrf", "")
+    token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    probe = _png((40, 120, 200))
+    any_work = httpx.get(base + "/v1/works?limit=1&evidence_only=true").json()["items"] or [{"work_id": max_id}]
+
+    def post_page(path: str):  # noqa: ANN202
+        async def post(c: httpx.AsyncClient) -> httpx.Response:
+            return await c.post(base + path, data={"csrf": token}, cookies={"al_csrf": csrf_cookie},
+                                files={"file": ("p.png", probe, "image/png")})
+        return post
+
+    async def evidence(c: httpx.AsyncClient) -> httpx.Response:
+        return await c.get(base + "/?evidence_only=true")
+
+    async def work_page(c: httpx.AsyncClient) -> httpx.Response:
+        return await c.get(base + f"/works/{random.randint(max_id - 5000, max_id)}", follow_redirects=True)
+
+    page_cases = [("page evidence-only", evidence), ("page work", work_page), ("page find", post_page("/find")),
+                  ("page preview", post_page("/upload"))]
+    if args.only == "pages":
+        cases = []
+    elif args.only:
         cases = [c for c in cases if c[0].startswith(args.only)]
+        page_cases = []
     try:
         results, warmups = [], []
         for name, fn, script, env in cases:
@@ -324,6 +352,10 @@ def main() -> None:
                     results.append(run_wrk(name, base, script, env, args.clients, args.seconds, tmp))
                 else:
                     results.append(asyncio.run(load(name, fn, args.clients, args.seconds)))
+        for name, fn in page_cases:
+            if args.warmup > 0:
+                warmups.append({**asyncio.run(load(name, fn, args.clients, min(args.warmup, 1.0))), "seconds": 1.0})
+            results.append(asyncio.run(load(name, fn, args.clients, args.seconds)))
         print(json.dumps({"db": "postgresql" if "postgres" in db else "sqlite", "works": args.works,
                           "clients": args.clients, "workers": args.workers,
                           "inspect_processes": args.inspect_processes, "cpus": os.cpu_count(),

@@ -340,11 +340,11 @@ def add_artist_influence(artist_id: DbId, body: InfluenceIn, s: Session = Depend
 # ---------------------------------------------------------------- works
 
 @router.get("/works")
-def list_works(human_only: bool = False, q: str | None = Query(default=None, max_length=200),
+def list_works(human_only: bool = False, evidence_only: bool = False, q: str | None = Query(default=None, max_length=200),
                badge: str | None = None, artist_id: OptionalDbId = None, before: OptionalDbId = None,
                limit: int = Query(default=24, ge=1, le=100), s: Session = Depends(db_session, scope="function"),
                platform: Platform = Depends(get_platform), _user: User | None = Depends(current_user)) -> dict[str, Any]:
-    items = platform.gallery(s, human_only=human_only, q=q, before=before, artist_id=artist_id, badge=badge,
+    items = platform.gallery(s, human_only=human_only, evidence_only=evidence_only, q=q, before=before, artist_id=artist_id, badge=badge,
                              limit=limit)
     return {"items": items, "next_before": items[-1]["work_id"] if len(items) == limit else None}
 

@@ -19,6 +19,7 @@ PAGE_SIZE = 24
 class GalleryMixin:
     _gallery_cache: dict[tuple[Any, ...], tuple[Any, float, Any]]
     _verified_cache: tuple[Any, frozenset[int]] | None
+    _artists_cache: tuple[Any, Any] | None
 
     def verified_artist_ids(self, s: Session) -> frozenset[int]:
         """Artists whose identity the platform verified (a small set: cached per data version)."""
@@ -33,14 +34,14 @@ class GalleryMixin:
     def gallery_artists(self, s: Session, limit: int = 300) -> list[Any]:
         """Artists for the gallery's artist filter: the ``limit`` most recently active (cached per version)."""
         version = self.version()  # type: ignore[attr-defined]
-        hit = self._gallery_cache.get(("artists", limit))
-        if hit and (hit[0] == version or time.monotonic() - hit[1] < 60):  # a minute stale is harmless here
-            return hit[2]  # type: ignore[no-any-return]
+        hit = self._artists_cache  # apart from the page cache, which is cleared when it grows
+        if hit and hit[0] == (version, limit):
+            return hit[1]  # type: ignore[no-any-return]
         recent = (select(Media.artist_id, func.max(Media.work_id).label("last")).group_by(Media.artist_id)
                   .order_by(func.max(Media.work_id).desc()).limit(limit).subquery())
         rows = s.execute(select(Artist.id, Artist.name).join(recent, recent.c.artist_id == Artist.id)
                          .order_by(Artist.normalized)).all()
-        self._gallery_cache[("artists", limit)] = (version, time.monotonic(), rows)
+        self._artists_cache = ((version, limit), rows)
         return rows
 
     def gallery(self, s: Session, *, human_only: bool = False, evidence_only: bool = False, q: str | None = None,

@@ -61,6 +61,7 @@ class Platform(CachesMixin, PermissionsMixin, UploadsMixin, UrlsMixin, GalleryMi
     _optout_cache: dict[int, tuple[Any, float, OptOut]] = field(default_factory=dict)
     _gallery_cache: dict[tuple[Any, ...], tuple[Any, float, Any]] = field(default_factory=dict)
     _verified_cache: tuple[Any, frozenset[int]] | None = None
+    _artists_cache: tuple[Any, Any] | None = None
     _similar_lock: threading.Lock = field(default_factory=threading.Lock)
     _similar: Any = None
     _guard: tuple[Any, Any] | None = None
