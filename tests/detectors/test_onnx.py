@@ -77,9 +77,9 @@ def test_estimate_in_a_verdict_is_named_as_a_models_estimate(tmp_path):
     img = tmp_path / "bright.png"
     Image.new("RGB", (64, 64), (230, 230, 230)).save(img)
     plain = inspect_file(img)
-    assert plain.origin is Origin.UNKNOWN
+    assert plain.origin is Origin.UNKNOWN and plain.verdict.decided_by == "none"
     report = inspect_file(img, detectors=[det])
-    assert report.origin is Origin.AI_GENERATED
+    assert report.origin is Origin.AI_GENERATED and report.verdict.decided_by == "model_estimate"
     [est] = [e for e in report.evidence if e.reader == "detector"]
     assert est.strength == 0.55  # capped: a model estimate never reaches a signed claim's weight
     assert "estimates" in est.note and "evaluated at 2.0% false positives on unit test set" in est.note

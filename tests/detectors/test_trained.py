@@ -81,5 +81,5 @@ def test_trained_detector_estimate_joins_a_verdict_without_overruling_file_evide
     claimed = tmp_path / "claimed.png"
     pixels.save(claimed, pnginfo=info)
     report = inspect_file(claimed, detectors=[det])
-    assert report.origin is Origin.CAMERA
+    assert report.origin is Origin.CAMERA and report.verdict.decided_by == "file"
     assert any("model estimate disagrees" in c for c in report.verdict.conflicts)

@@ -61,6 +61,9 @@ class ProvenanceVerdict:
     explanation: str = ""
     generator: str | None = None
     scores: dict[str, float] = field(default_factory=dict)
+    # What decided the origin: "file" (evidence the file carries), "model_estimate" (a learned
+    # detector alone, the file saying nothing) or "none" (unknown). Platforms word these differently.
+    decided_by: str = "file"
 
     @property
     def is_ai(self) -> bool:
@@ -74,6 +77,7 @@ class ProvenanceVerdict:
             "explanation": self.explanation,
             "conflicts": list(self.conflicts),
             "scores": {k: round(v, 4) for k, v in self.scores.items()},
+            "decided_by": self.decided_by,
             "evidence": [e.to_dict() for e in self.evidence],
         }
 
@@ -125,7 +129,7 @@ def _weigh_model_estimates(verdict: ProvenanceVerdict, evidence: list[Evidence],
         return ProvenanceVerdict(
             Origin.AI_GENERATED, scores["model_estimate"], evidence, [],
             f"ai_generated (score {scores['model_estimate']:.2f}) by a model estimate only, no evidence in the "
-            f"file: {best.note}", None, scores)
+            f"file: {best.note}", None, scores, decided_by="model_estimate")
     if verdict.is_ai:
         verdict.confidence = _noisy_or([verdict.confidence, scores["model_estimate"]])
         verdict.explanation += f". A model estimate agrees: {best.note}"
@@ -154,7 +158,7 @@ def _decide_from_file_evidence(evidence: list[Evidence]) -> ProvenanceVerdict:
             f"only weak hints (best: {ranked[0][0].value} at {ranked[0][1]:.2f})")
         return ProvenanceVerdict(Origin.UNKNOWN, 0.0 if not ranked else 1.0 - ranked[0][1], evidence,
                                  [], "; ".join([why + "; absence of AI metadata is not evidence of human work"] + notes),
-                                 None, {o.value: s for o, s in scores.items()})
+                                 None, {o.value: s for o, s in scores.items()}, decided_by="none")
 
     chosen, score = ranked[0]
     ai_scores = [(o, scores[o]) for o in (Origin.AI_GENERATED, Origin.AI_EDITED) if o in scores]
