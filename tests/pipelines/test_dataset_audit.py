@@ -255,3 +255,12 @@ def test_url_manifest_gives_a_filtered_manifest(tmp_path):
     assert [(r["url"], r["caption"], r["width"]) for r in kept] == [(urls[3], "d", 4), (urls[4], "e", 5)]
     assert s.excluded_by_reason == {"consent:ai.txt": 3} and s.by_origin == {"not_read": 5}
     assert not (tmp_path / "out" / "shards").exists() or not list((tmp_path / "out" / "shards").iterdir())
+
+
+@pytest.mark.parametrize("bad", [{"workers": 0}, {"backend": "spark"}, {"dedup_max_distance": 64},
+                                 {"dedup_partitions": 0}, {"registry": "r.sqlite", "hashes": False}])
+def test_bad_settings_are_refused_up_front(bad):
+    from artlineage.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError):
+        AuditConfig(**bad)

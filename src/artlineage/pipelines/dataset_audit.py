@@ -75,6 +75,16 @@ class AuditConfig:
     def __post_init__(self) -> None:
         # One consent-use vocabulary (artlineage.vocabulary): "ai_training" means "training" here too.
         self.exclude_uses = normalize_uses(self.exclude_uses)
+        if self.backend not in ("local", "ray"):
+            raise ConfigurationError(f"backend must be local or ray, not {self.backend!r}")
+        for name in ("workers", "shard_size", "dedup_partitions", "max_image_bytes", "concurrency",
+                     "per_host_concurrency"):
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 <= self.dedup_max_distance < 64:
+            raise ConfigurationError(f"dedup_max_distance must be in 0..63, got {self.dedup_max_distance}")
+        if self.registry and not self.hashes:
+            raise ConfigurationError("registry copies need the pixels: hashes=False (metadata only) excludes registry")
 
     def filter_config(self) -> Any:
         """The consent filter's settings for the web part (in-file signals come from the audit's bytes)."""
@@ -154,8 +164,6 @@ def run_audit(source_url: str | os.PathLike[str], out_url: str | os.PathLike[str
     from ._audit_shard import process_shard
 
     cfg = config or AuditConfig()
-    if cfg.backend not in ("local", "ray"):
-        raise ConfigurationError(f"backend must be local or ray, not {cfg.backend!r}")
     started = time.perf_counter()
     source = open_location(source_url, cfg.storage_options)
     out = open_location(out_url, cfg.storage_options)
