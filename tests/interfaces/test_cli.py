@@ -112,5 +112,5 @@ def test_inspect_reports_every_file_when_one_has_a_corrupt_ztxt_chunk(tmp_path):
 def test_optout_of_a_malformed_url_is_a_clean_error(url, reason):
     result = runner.invoke(app, ["optout", url])
     assert result.exit_code == 2
-    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert isinstance(result.exception, SystemExit) and result.exception.code == 2  # a clean exit, no crash
     assert f"error: {reason}" in result.output and "Traceback" not in result.output

@@ -114,19 +114,25 @@ def test_truncated_dataset_keeps_what_was_read_and_notes_the_rest():
 
 
 def test_hostile_blocks_are_warnings_not_crashes():
+    prefix = "iptc_iim: unreadable IPTC-IIM in JPEG APP13 IPTC-IIM: "
     hostile = [
-        resource(0x0404, b"\x1c\x02\x50\x80\x09" + b"x" * 20),  # extended length of 9 bytes
-        resource(0x0404, b"\x1c\x02\x50\xff\xff"),  # extended length of 32767 length bytes
-        resource(0x0404, b"\x1c\x02\x50\x80\x04\x7f\xff\xff\xff"),  # declares 2 GB of data
-        resource(0x0404, b"\xffgarbage"),  # not an IIM tag marker
-        b"8BIM\x04\x04\xff" + b"n" * 10,  # Pascal name runs past the end
-        b"XXXX" + b"\x00" * 30,  # bad signature
-        resource(0x0404, b"")[:-2] + b"\xff\xff",  # size 0xFFFF.... runs past the end
+        (resource(0x0404, b"\x1c\x02\x50\x80\x09" + b"x" * 20),  # extended length of 9 bytes
+         "bad extended length for IIM 2:80"),
+        (resource(0x0404, b"\x1c\x02\x50\xff\xff"),  # extended length of 32767 length bytes
+         "bad extended length for IIM 2:80"),
+        (resource(0x0404, b"\x1c\x02\x50\x80\x04\x7f\xff\xff\xff"),  # declares 2 GB of data
+         "IIM 2:80 declares 2147483647 bytes, only 0 present"),
+        (resource(0x0404, b"\xffgarbage"), "bad IIM tag marker 0xFF at offset 0"),  # not an IIM tag marker
+        (b"8BIM\x04\x04\xff" + b"n" * 10,  # Pascal name runs past the end
+         "truncated image resource 0x0404 at offset 0"),
+        (b"XXXX" + b"\x00" * 30, "bad image resource signature at offset 0"),  # bad signature
+        (resource(0x0404, b"")[:-2] + b"\xff\xff",  # size 0xFFFF.... runs past the end
+         "image resource 0x0404 declares 65535 bytes, only 0 present"),
     ]
-    for block in hostile:
+    for block, warning in hostile:
         report = inspect_bytes(jpeg_with(app13(block)), pixels=False)
-        assert report.error is None and any(w.startswith("iptc_iim") or "IPTC-IIM" in w for w in report.warnings), \
-            (block, report.warnings)
+        assert report.error is None, (block, report.error)
+        assert report.warnings == [prefix + warning], (block, report.warnings)
 
 
 def test_many_tiny_resources_and_datasets_are_bounded():

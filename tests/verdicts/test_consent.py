@@ -29,7 +29,15 @@ def test_nesting_of_reservations_and_unknown():
 def test_strongest_rule_decides_and_registry_terms():
     v = decide_consent([ev("robots", Implication.CONSENT_RESERVED, 0.6), ev("x-robots-tag", Implication.CONSENT_RESERVED, 0.85)],
                        registry_terms=[{"ai_training": "allowed", "data_mining": "not_allowed", "source": "reg"}])
-    assert v.uses["training"].evidence.reader == "registry" or v.uses["training"].evidence.strength >= 0.85
+    # the registry's data_mining reservation (0.95) covers training too and beats both web signals and
+    # the registry's own "allowed" for ai_training, which is named as overridden
+    training = v.uses["training"]
+    assert training.decision is Decision.RESERVED
+    assert training.rule == "registry data_mining: not_allowed @ reg"
+    assert (training.evidence.reader, training.evidence.field, training.evidence.value) == (
+        "registry", "data_mining", "not_allowed")
+    assert training.evidence.strength == 0.95
+    assert training.overridden == ["registry ai_training: allowed @ reg"]
     assert v.uses["data_mining"].decision is Decision.RESERVED
     v = decide_consent([], registry_terms=[{"ai_training": "allowed_with_credit", "generative_training": None}])
     assert v.uses["training"].decision is Decision.ALLOWED and v.uses["generative_training"].decision is Decision.UNKNOWN
