@@ -31,7 +31,7 @@ class GalleryMixin:
         self._verified_cache = (version, ids)
         return ids
 
-    def gallery_artists(self, s: Session, limit: int = 300) -> list[Any]:
+    def gallery_artists(self, s: Session, limit: int = 100) -> list[Any]:
         """Artists for the gallery's artist filter: the ``limit`` most recently active (cached per version)."""
         version = self.version()  # type: ignore[attr-defined]
         hit = self._artists_cache  # apart from the page cache, which is cleared when it grows
