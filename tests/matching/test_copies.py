@@ -77,11 +77,25 @@ def test_edited_copies_are_found_with_their_transform(detector, edit, work):
     assert m.title == WORKS[work] and m.artist == "Ann" and m.artist_id == 7
     assert m.evidence.method == "orb+ransac" and m.evidence.inliers >= lf.MIN_INLIERS
     assert m.evidence.mirrored is (edit == "mirror")
-    if edit == "rotate 10":
-        assert abs(abs(m.evidence.rotation_deg) - 10) < 1.5
+    # the homography's angle is the edit's: 10 degrees counter-clockwise (PIL), none for the others
+    assert m.evidence.rotation_deg == pytest.approx(10.0 if edit == "rotate 10" else 0.0, abs=0.2)
+    # coverage against the share of the work each edit keeps, computed here from the edit's geometry
+    assert m.evidence.coverage == pytest.approx(_kept_share(edit, photo(WORKS[work])), abs=0.015)
+    assert m.score == round(m.evidence.inliers / (m.evidence.inliers + lf.MIN_INLIERS), 4)
+
+
+def _kept_share(edit, im):
+    """The share of the work's area an edit in EDITS leaves in the picture (1.0 for edits that keep it all)."""
+    w, h = im.size
     if edit == "crop 62% area, corner":
-        assert 0.5 < m.evidence.coverage < 0.75
-    assert 0 < m.score < 1
+        return int(w * 0.62) * h / (w * h)
+    if edit == "crop 78% sides, off-centre":
+        return int(w * 0.78) * int(h * 0.78) / (w * h)
+    if edit == "centre square 256":
+        return min(w, h) / max(w, h)
+    if edit == "rotate 10":  # the rotated frame's corners fall outside the canvas
+        return float(np.asarray(Image.new("L", im.size, 255).rotate(10, Image.BILINEAR), dtype=float).mean() / 255)
+    return 1.0
 
 
 @needs_cv2

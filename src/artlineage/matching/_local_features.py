@@ -83,6 +83,10 @@ def mirrored(features: Features, gray: np.ndarray, max_features: int) -> Feature
 _matcher = None
 
 
+def _signed_area(poly: np.ndarray) -> float:
+    return 0.5 * float(np.dot(poly[:, 0], np.roll(poly[:, 1], -1)) - np.dot(poly[:, 1], np.roll(poly[:, 0], -1)))
+
+
 def verify(query: Features, work: Features) -> Verification | None:
     """Similarity-transform RANSAC over ratio-tested matches from ``query`` to ``work``; None when
     fewer than 3 matches survive (no transform can be fitted)."""
@@ -109,7 +113,12 @@ def verify(query: Features, work: Features) -> Verification | None:
     corners = np.array([[0, 0], [qw, 0], [qw, qh], [0, qh]], np.float32)
     mapped = corners @ model[:, :2].T + model[:, 2]
     ww, wh = work.size
-    clipped = np.clip(mapped, [0, 0], [ww, wh])
-    area = 0.5 * abs(np.dot(clipped[:, 0], np.roll(clipped[:, 1], 1)) - np.dot(clipped[:, 1], np.roll(clipped[:, 0], 1)))
+    # the query's frame mapped into the work, intersected with the work's frame (clipping the corners'
+    # coordinates instead under-counts a rotated frame: 0.83 instead of 0.93 for a 10-degree turn)
+    frame = np.array([[0, 0], [ww, 0], [ww, wh], [0, wh]], np.float32)
+    quad = mapped.astype(np.float32)
+    if _signed_area(quad) < 0:            # intersectConvexConvex wants both polygons wound the same way
+        quad = quad[::-1].copy()
+    area, _ = cv2.intersectConvexConvex(quad, frame)
     coverage = float(min(1.0, area / max(1.0, ww * wh)))
     return Verification(inliers, len(good), 1.0 / s if s > 0 else 0.0, rot, coverage)
