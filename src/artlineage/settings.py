@@ -56,6 +56,9 @@ VARIABLES: tuple[Variable, ...] = (
              "web platform", "run pixel readers (watermark, stealth metadata) on uploads (0: metadata only)"),
     Variable("ARTLINEAGE_INSPECT_PROCESSES", "inspect_processes", "int", "0",
              "web platform", "worker processes for inspecting uploads (0: in the request's thread pool)"),
+    Variable("ARTLINEAGE_DETECTORS", "detectors", "list", "",
+             "web platform", "learned detectors run on uploads and /v1/verdict: model-card paths, comma-separated "
+             "(unset: none; their results are shown as a model's estimate)"),
     Variable("ARTLINEAGE_RATE_LIMITS", "rate_limits", "str", "",
              "web platform", "the operator's ceilings as a JSON object of RateLimits fields (session, upload, "
              "sign-in and key-minting rates, highest key rate, keys per account); set by `serve`'s options"),
@@ -94,6 +97,7 @@ class Settings:
     anonymous_rate: int = 600
     pixels: bool = True
     inspect_processes: int = 0
+    detectors: tuple[str, ...] | None = None
     rate_limits: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -7,7 +7,7 @@ import json
 import os
 import secrets
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -41,6 +41,9 @@ def serve_cmd(
     max_key_rate: int = typer.Option(6000, "--max-key-rate", min=1, help="Highest rate_per_minute an API key may have."),
     max_keys: int = typer.Option(20, "--max-keys-per-account", min=1, help="Active API keys per account."),
     key_mints: int = typer.Option(5, "--key-mints-per-minute", min=1, help="New API keys per minute per account."),
+    detector: Optional[List[Path]] = typer.Option(
+        None, "--detector", help="Run this learned detector on uploads and /v1/verdict (model card; repeatable). "
+                                 "Off by default; results are shown as a model's estimate, never as evidence."),
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Start the platform: gallery, artist pages, upload and the /v1 API (OpenAPI at /docs)."""
@@ -60,7 +63,8 @@ def serve_cmd(
                         key_mints_per_minute=key_mints, max_key_rate=max_key_rate, max_keys_per_account=max_keys)
     # Migrate (and seed) once, here; the workers then open the database without migrating.
     app = create_app(db, media, secret_key=secret, anonymous_rate_per_minute=anonymous_rate or None, pixels=pixels,
-                     inspect_processes=inspect_processes, public_url=public_url, rate_limits=limits)
+                     inspect_processes=inspect_processes, public_url=public_url, rate_limits=limits,
+                     detectors=[str(d.resolve()) for d in detector or []])
     platform = app.state.platform
     if example:
         from ..web.seed import example_seed_path, seed
@@ -80,6 +84,7 @@ def serve_cmd(
                        "ARTLINEAGE_SECRET_KEY": secret, "ARTLINEAGE_ANONYMOUS_RATE": str(anonymous_rate),
                        "ARTLINEAGE_PIXELS": "1" if pixels else "0",
                        "ARTLINEAGE_INSPECT_PROCESSES": str(inspect_processes), "ARTLINEAGE_UPGRADE": "0",
+                       "ARTLINEAGE_DETECTORS": ",".join(str(d.resolve()) for d in detector or []),
                        "ARTLINEAGE_PUBLIC_URL": app.state.public_url,
                        "ARTLINEAGE_RATE_LIMITS": json.dumps(dataclasses.asdict(limits))})
     # An import string and a factory: uvicorn spawns the workers, each builds its own app.

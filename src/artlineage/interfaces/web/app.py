@@ -14,7 +14,7 @@ import logging
 import secrets
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -54,7 +54,8 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
                upgrade: bool = True, inspect_processes: int = 0, prewarm: bool = True,
                max_body_bytes: int = DEFAULT_BODY_BYTES, body_limits: dict[str, int] | None = None,
                public_url: str | None = None, rate_limits: RateLimits | None = None,
-               smtp: Any = None, verify_allow_private: bool = False) -> FastAPI:
+               smtp: Any = None, verify_allow_private: bool = False,
+               detectors: Sequence[str] | None = None) -> FastAPI:
     """The platform app. ``secret_key`` signs cookies and CSRF tokens (default: ``ARTLINEAGE_SECRET_KEY``,
     else random per process, which signs everyone out on restart). ``anonymous_rate_per_minute``: token
     bucket per client address for API calls without a key (None: no limit). ``inspect_processes``:
@@ -69,14 +70,20 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     ceilings on sessions, uploads, sign-ins and API keys (``RateLimits``; default: ``ARTLINEAGE_RATE_LIMITS``,
     a JSON object of its fields, else its defaults). ``smtp``: a ``mail.SmtpConfig`` for verification and
     password-reset mail (default: ``SmtpConfig.from_env()``). ``verify_allow_private``: let identity checks
-    fetch loopback/private addresses (tests only)."""
-    base_url = public_base_url(public_url or Settings.from_env().public_url or LOCAL_PUBLIC_URL)
+    fetch loopback/private addresses (tests only). ``detectors``: model cards of learned detectors run on
+    every upload and /v1/verdict (default ``ARTLINEAGE_DETECTORS``; none: off); each is loaded here, so a
+    bad card stops start-up, and its results are shown as a model's estimate, never as file evidence."""
+    env = Settings.from_env()
+    base_url = public_base_url(public_url or env.public_url or LOCAL_PUBLIC_URL)
+    detector_cards = tuple(str(d) for d in (detectors if detectors is not None else env.detectors or ()))
+    from .uploads import platform_detectors
+    platform_detectors(detector_cards)  # load now: a bad model card is a start-up error, not a failed upload
     engine = open_platform_engine(db_url, upgrade=upgrade)
     if media_dir is None:
         media_dir = Path(str(db_url)).with_suffix(".media") if "://" not in str(db_url) else Path("platform-media")
     platform = Platform(engine, Path(media_dir), reserve_unknown=reserve_unknown, max_upload_bytes=max_upload_bytes,
                         max_pixels=max_pixels, pixels=pixels, inspect_processes=inspect_processes,
-                        verify_allow_private=verify_allow_private)
+                        verify_allow_private=verify_allow_private, detector_cards=detector_cards)
 
     @asynccontextmanager
     async def lifespan(app_: FastAPI):  # type: ignore[no-untyped-def]

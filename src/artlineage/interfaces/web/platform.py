@@ -71,6 +71,9 @@ class Platform(CachesMixin, PermissionsMixin, UploadsMixin, UrlsMixin, GalleryMi
     # their time in numpy/Pillow, which release the GIL part of the time), or, with
     # ``inspect_processes > 0``, that many worker processes (no GIL sharing with the event loop).
     inspect_processes: int = 0
+    # Learned detectors (model-card paths), off by default: their results are a model's estimate,
+    # worded and badged apart from evidence in the file (see artlineage.detectors).
+    detector_cards: tuple[str, ...] = ()
     _executor: Executor | None = None
 
     def __post_init__(self) -> None:

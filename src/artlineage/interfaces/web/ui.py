@@ -38,7 +38,7 @@ from .profiles import avatar_url
 from .optout import PLATFORM_DEFAULT, OptOut, optout_headers
 from .platform import DECLARED_AI_USES, PAGE_SIZE, TRAINING_DATA, Platform, badge_for
 from .wording import (BADGE_LABEL, CRITERION_WORDS, DECLARED_WORDS, ORIGIN_WORDS, SCOPE_WORDS, SOURCE_LABEL, TERM_WORDS,
-                      TRAINING_WORDS, consent_marker, optout_words, summary)
+                      TRAINING_WORDS, consent_marker, estimate_note, optout_words, summary)
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -199,7 +199,7 @@ def _gallery_ctx(platform: Platform, s: Session, gq: GalleryQuery) -> dict[str, 
         heading = BADGE_LABEL.get(gq.badge, "Gallery") + " works"
     return {"items": items, "q": gq.q, "human_only": gq.human_only, "evidence_only": gq.evidence_only,
             "badge": gq.badge, "artist": gq.artist, "artists": artists, "heading": heading,
-            "filtered": gq != GalleryQuery(),
+            "filtered": gq != GalleryQuery(), "detectors_on": bool(platform.detector_cards),
             "newer_url": gq.url(after=items[0]["work_id"]) if newer and items else (
                 gq.url() if gq.after is not None or gq.before is not None else None),
             "older_url": gq.url(before=items[-1]["work_id"]) if older and items else None,
@@ -501,9 +501,10 @@ def _preview_ctx(platform: Platform, s: Session, user: User | None, data: bytes,
     _checked, report = platform.inspect_upload(data, filename)
     rep = report.to_dict()
     verdict = rep.get("verdict") or {}
-    badge, source = badge_for(report.origin.value, form.get("declared_ai_use") or "not_stated")
+    badge, source = badge_for(report.origin.value, form.get("declared_ai_use") or "not_stated",
+                              verdict.get("decided_by") or "none")
     origin = {"badge": badge, "badge_source": source, "origin": report.origin.value,
-              "generator": verdict.get("generator")}
+              "generator": verdict.get("generator"), "estimate": estimate_note(verdict)}
     uploader = user.artist_id if user else None
     copies = platform.similar_works(s, data, uploader_artist_id=uploader)
     generation = rep.get("generation") or []
@@ -627,7 +628,7 @@ async def find_post(request: Request, file: UploadFile, csrf: str = Form(""),
 
 @router.get("/about", response_class=HTMLResponse)
 def about(request: Request, user: User | None = Depends(current_user)) -> HTMLResponse:
-    return render(request, "about.html", {}, user=user)
+    return render(request, "about.html", {"detectors_on": bool(request.app.state.platform.detector_cards)}, user=user)
 
 
 from .ui_accounts import router as _accounts_router  # noqa: E402 - it imports render() and friends from here

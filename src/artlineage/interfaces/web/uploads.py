@@ -4,6 +4,7 @@ renditions."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -21,7 +22,7 @@ from ..._inspect import FileReport, inspect_bytes
 from ...registry import store
 from ...registry.models import Artist, Work
 from . import edits
-from .badges import DECLARED_AI_USES, badge_for
+from .badges import DECLARED_AI_USES, badge_for, decided_by_of
 from .media import CheckedImage, check_image, make_renditions
 from .models import Media, User
 from .urls import RENDITION_TYPES
@@ -45,7 +46,8 @@ class UploadsMixin:
         """Check and read an upload. ``pixels=False`` skips the pixel readers (watermarks) even when the
         platform runs them; ``pixels=True`` cannot switch them on where the platform turned them off."""
         checked = check_image(data, max_bytes=self.max_upload_bytes, max_pixels=self.max_pixels)
-        return checked, inspect_bytes(data, name=name, pixels=self.pixels and pixels is not False)
+        return checked, inspect_bytes(data, name=name, pixels=self.pixels and pixels is not False,
+                                      detectors=platform_detectors(self.detector_cards))
 
     def executor(self) -> Executor:
         with self._lock:
@@ -64,7 +66,7 @@ class UploadsMixin:
         import asyncio
         return await asyncio.get_running_loop().run_in_executor(
             self.executor(), verdict_report, data, name, self.pixels and pixels, self.max_upload_bytes,
-            self.max_pixels)
+            self.max_pixels, self.detector_cards)
 
     def close(self) -> None:
         with self._lock:
@@ -90,7 +92,7 @@ class UploadsMixin:
         media = s.get(Media, work.id)
         if media is None:
             gen = report.generation[0].to_dict() if report.generation else {}
-            badge, source = badge_for(origin, declared_ai_use)
+            badge, source = badge_for(origin, declared_ai_use, _decided_by(report))
             media = Media(work_id=work.id, artist_id=artist_id, user_id=user.id if user else None,
                           title=work.title or "", sha256=sha, format=checked.format, width=checked.width,
                           height=checked.height, byte_size=len(data), stored_name=path.name, badge=badge,
@@ -128,7 +130,8 @@ class UploadsMixin:
                     setattr(media, key, _clip(value))
                 else:
                     setattr(media, key, value)
-            media.badge, media.badge_source = badge_for(media.origin, media.declared_ai_use)
+            media.badge, media.badge_source = badge_for(media.origin, media.declared_ai_use,
+                                                        decided_by_of(media.report))
         s.flush()
         self.changed()  # type: ignore[attr-defined]
         return media
@@ -225,10 +228,23 @@ def check_declaration(declared_ai_use: str, training_data: str) -> None:
         raise store.RegistryError(f"training_data must be one of {list(TRAINING_DATA)}")
 
 
-def verdict_report(data: bytes, name: str | None, pixels: bool, max_bytes: int, max_pixels: int) -> dict[str, Any]:
+@functools.lru_cache(maxsize=8)
+def platform_detectors(cards: tuple[str, ...]) -> tuple[Any, ...]:
+    """The operator's detectors, loaded once per process (threads share them; each pool process loads
+    its own). A card that cannot load stops the platform at start-up (``create_app`` loads them)."""
+    if not cards:
+        return ()
+    from ...detectors import load_detector
+
+    return tuple(load_detector(c) for c in cards)
+
+
+def verdict_report(data: bytes, name: str | None, pixels: bool, max_bytes: int, max_pixels: int,
+                   detector_cards: tuple[str, ...] = ()) -> dict[str, Any]:
     """Check an upload and read its provenance; a top-level function so a process pool can run it."""
     checked = check_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
-    out = inspect_bytes(data, name=name, pixels=pixels).to_dict()
+    out = inspect_bytes(data, name=name, pixels=pixels,
+                        detectors=platform_detectors(detector_cards) if pixels else ()).to_dict()
     out["content_type"] = checked.content_type
     return out
 
@@ -243,3 +259,7 @@ def _clip(text: Any, limit: int = 10_000) -> str | None:
 def _json_safe(value: Any) -> Any:
     import json
     return json.loads(json.dumps(value, default=str))
+
+
+def _decided_by(report: FileReport) -> str:
+    return report.verdict.decided_by if report.verdict else "none"

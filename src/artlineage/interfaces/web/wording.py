@@ -9,7 +9,8 @@ from typing import Any
 from .optout import DMI_ALLOWED, OptOut
 
 BADGE_LABEL = {"human": "Human-made", "ai": "AI-generated", "composite": "AI-assisted", "unknown": "Unknown origin"}
-SOURCE_LABEL = {"file": "evidence in the file", "declared": "artist's declaration", "none": "nothing found or stated"}
+SOURCE_LABEL = {"file": "evidence in the file", "declared": "artist's declaration",
+                "estimate": "a detector's estimate", "none": "nothing found or stated"}
 
 ORIGIN_WORDS = {
     "ai_generated": "made with a generative AI tool",
@@ -41,7 +42,20 @@ CRITERION_WORDS = {"consented_or_own_data": "Trained on consented or own data", 
 def badge_text(badge: str, source: str) -> str:
     """"Human-made" for evidence, "Human-made (artist's word)" for a declaration."""
     label = BADGE_LABEL.get(badge, "Unknown origin")
+    if source == "estimate":
+        return f"{label} · estimated"
     return f"{label} · declared" if source == "declared" else label
+
+
+def estimate_note(verdict: dict[str, Any]) -> str | None:
+    """The sentence a detector's evidence carries ("a detector (m 2) estimates 93% likely AI; evaluated at
+    2.0% false positives on ..."), for the strongest estimate in a verdict, if any."""
+    notes = [e for e in verdict.get("evidence") or [] if (e.get("data") or {}).get("model_estimate")]
+    if not notes:
+        return None
+    best = max(notes, key=lambda e: float(e.get("strength") or 0.0))
+    note = str(best.get("note") or "")
+    return note[:1].upper() + note[1:] if note else None
 
 
 def consent_marker(opt: OptOut) -> tuple[str, str]:
@@ -73,6 +87,9 @@ def summary(origin: dict[str, Any], declared: dict[str, Any]) -> str:
         if generator and origin.get("badge") in ("ai", "composite"):
             what = f"made with {generator}" if origin.get("badge") == "ai" else f"edited with {generator}"
         return f"{what[0].upper()}{what[1:]}; found in the file's metadata."
+    if source == "estimate":
+        note = origin.get("estimate") or "A detector estimates this image is AI-made"
+        return f"{note}. This is a model's estimate, not evidence in the file, and the artist stated nothing."
     if source == "declared":
         words = DECLARED_WORDS.get(declared.get("ai_use") or "not_stated", "not stated")
         return (f"The artist says: {words}. The file itself carries no provenance record, so this is "

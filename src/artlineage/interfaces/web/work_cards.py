@@ -17,7 +17,7 @@ from .acceptability import acceptability
 from .badges import ORIGIN_BADGE
 from .identity import is_verified
 from .models import Media
-from .wording import consent_marker, optout_words, summary
+from .wording import consent_marker, estimate_note, optout_words, summary
 
 
 class WorkCardsMixin:
@@ -39,7 +39,7 @@ class WorkCardsMixin:
             "badge_source": media.badge_source if media else ("file" if work.origin in ORIGIN_BADGE else "none"),
             "origin": work.origin or "unknown", "confidence": verdict.get("confidence"),
             "generator": verdict.get("generator"), "explanation": verdict.get("explanation"),
-            "conflicts": verdict.get("conflicts", []),
+            "conflicts": verdict.get("conflicts", []), "estimate": estimate_note(verdict),
         }
         declared = {
             "ai_use": media.declared_ai_use if media else None, "tools": media.tools if media else None,
@@ -63,6 +63,8 @@ class WorkCardsMixin:
             "named_artists": named,
             "criteria": criteria, "acceptable": all(c["met"] for c in criteria),
             "evidence": verdict.get("evidence", []), "warnings": report.get("warnings", []),
+            "file_evidence": [e for e in verdict.get("evidence", []) if not (e.get("data") or {}).get("model_estimate")],
+            "estimates": [e for e in verdict.get("evidence", []) if (e.get("data") or {}).get("model_estimate")],
             "media": {"thumb": self.media_url(artist.id, work.id, media.sha256, media.format, artist_dmi, "thumb"),
                       "display": self.media_url(artist.id, work.id, media.sha256, media.format, artist_dmi, "display"),
                       "format": media.format if media else None, "width": media.width if media else None,
