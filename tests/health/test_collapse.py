@@ -6,6 +6,33 @@ from artlineage.health.collapse import (GaussianParams, precision_recall, simula
                                         simulate_gaussian, simulate_mixture, sweep_real_fraction)
 
 
+def _reference_gaussian(n, generations, runs, seed, mode="replace", real_fraction=0.0, mu0=0.0, sigma0=1.0):
+    """An independent re-implementation of the refit loop: the same random draws in the same order, but
+    the fit from plain running sums (Σx, Σx²) over everything trained on so far, not Chan's update.
+    Returns (means, variances, W2 to the true Gaussian), each runs × (generations + 1)."""
+    rng = np.random.default_rng(seed)
+    n_real = int(round(real_fraction * n))
+    mu, var = np.full(runs, mu0), np.full(runs, sigma0 ** 2)
+    means, variances = [mu], [var]
+    s1 = s2 = 0.0
+    count = 0
+    for _ in range(generations):
+        parts = []
+        if n - n_real:
+            parts.append(rng.normal(mu[:, None], np.sqrt(var)[:, None], (runs, n - n_real)))
+        if n_real:
+            parts.append(rng.normal(mu0, sigma0, (runs, n_real)))
+        batch = np.concatenate(parts, axis=1)
+        if mode == "replace":
+            s1, s2, count = 0.0, 0.0, 0
+        s1, s2, count = s1 + batch.sum(1), s2 + (batch ** 2).sum(1), count + n
+        mu, var = s1 / count, s2 / count - (s1 / count) ** 2
+        means.append(mu)
+        variances.append(var)
+    means, variances = np.stack(means, 1), np.stack(variances, 1)
+    return means, variances, np.sqrt((means - mu0) ** 2 + (np.sqrt(variances) - sigma0) ** 2)
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_expected_variance_follows_theory(seed):
     # E[σ²_t] = σ²_0 ((n-1)/n)^t for the MLE refit; per-run relative sd ≈ 0.7 here, 4000 runs -> ~1.1%.
@@ -23,13 +50,21 @@ def test_log_variance_after_many_generations_matches_theory(seed):
     mean = t * (digamma((n - 1) / 2) + np.log(2 / n))
     se = np.sqrt(t * polygamma(1, (n - 1) / 2) / runs)
     assert abs(logs.mean() - mean) < 4 * se
+    _means, ref_var, _w2 = _reference_gaussian(n, t, runs, seed)
+    assert res.var[:, -1] == pytest.approx(ref_var[:, -1], rel=1e-6, abs=1e-12)
+    assert np.median(res.var[:, -1]) == pytest.approx(np.median(ref_var[:, -1]), rel=1e-6)
     assert np.median(res.var[:, -1]) < 0.01  # collapsed: tails gone
 
 
 def test_accumulating_all_data_keeps_variance_bounded():
     res = simulate_gaussian(n=50, generations=300, runs=500, seed=0, mode="accumulate")
     final = res.var[:, -1]
-    assert 0.6 < np.median(final) < 1.4
+    ref_mean, ref_var, ref_w2 = _reference_gaussian(50, 300, 500, 0, mode="accumulate")
+    assert res.mean == pytest.approx(ref_mean, rel=1e-9, abs=1e-12)
+    assert res.var == pytest.approx(ref_var, rel=1e-9)
+    assert np.median(final) == pytest.approx(np.median(ref_var[:, -1]), rel=1e-9)
+    assert res.w2.mean(0).max() == pytest.approx(ref_w2.mean(0).max(), rel=1e-6)
+    assert 0.6 < np.median(final) < 1.4  # bounded: the published result, on top of the exact values
     assert res.w2.mean(0).max() < 0.4
 
 
@@ -37,6 +72,8 @@ def test_real_fraction_above_threshold_bounds_error_and_zero_does_not():
     sweep = sweep_real_fraction([0.0, 0.25], GaussianParams(n=100, generations=200, runs=300, seed=0))
     w0 = sweep[0.0].w2.mean(0)
     w25 = sweep[0.25].w2.mean(0)
+    for lam, w in ((0.0, w0), (0.25, w25)):
+        assert w == pytest.approx(_reference_gaussian(100, 200, 300, 0, real_fraction=lam)[2].mean(0), rel=1e-6)
     assert w25[-1] < 0.25 and w25[100:].max() < 2 * w25[1:20].mean()  # plateau near the one-generation error
     assert w0[-1] > 0.8 and w0[-1] > 5 * w0[1]  # grows without real data
     assert w0[200] > w0[100] > w0[50]
