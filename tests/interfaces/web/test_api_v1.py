@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .conftest import A1111, a1111_png, make_user, png_bytes
+from .conftest import a1111_png, make_user, png_bytes
 
 
 def auth(key: str) -> dict[str, str]:
@@ -126,7 +126,18 @@ def test_consent_for_file_uses_registry_terms(client, app):
     r = client.post("/v1/consent", files={"file": ("x.png", data, "image/png")})
     assert r.status_code == 200, r.text
     assert r.json()["decision"] == "reserved"
-    assert A1111  # the fixture text is shared with the card test
+    body = r.json()
+    assert body["matched_works"] == [{"work_id": 1, "artist_id": a_id, "match": "identical", "distance": 0}]
+    rule = "registry ai_training: not_allowed @ registry work #1"
+    assert body["uses"] == {
+        "training": {"decision": "reserved", "rule": rule, "reader": "registry", "overridden": []},
+        "generative_training": {"decision": "reserved", "rule": rule, "reader": "registry", "overridden": []},
+        "data_mining": {"decision": "unknown", "rule": "", "reader": None, "overridden": []}}
+    assert body["evidence"] == [{
+        "reader": "registry", "location": "registry work #1", "field": "ai_training", "value": "not_allowed",
+        "implies": "consent_reserved", "strength": 0.95, "generator": None,
+        "note": "artists' registry: ai_training not_allowed",
+        "data": {"uses": ["training"], "artist_id": a_id, "work_id": 1}}]
 
 
 def test_url_errors_are_400_with_a_reason_and_never_name_the_resolved_address(client):
