@@ -145,12 +145,21 @@ def test_heif_metadata_reaches_the_readers_without_any_plugin():
     assert any(e.implies.value == "ai_generated" and e.location.startswith("HEIC XMP item 3") for e in xmp), xmp
 
 
-@pytest.mark.parametrize("cut", [14, 40, 120, 300])
-def test_truncated_heif_keeps_what_was_read_and_warns(cut):
+_BROKEN = "broken HEIC box structure: box {} declares {} bytes, past the end of its parent"
+
+
+@pytest.mark.parametrize(("cut", "warnings"), [
+    (14, [_BROKEN.format("b'ftyp' at offset 0", 24)]),
+    (40, [_BROKEN.format("b'meta' at offset 24", 693)]),
+    (120, [_BROKEN.format("b'meta' at offset 24", 693)]),
+    (300, [_BROKEN.format("b'mdat' at offset 717", 110),  # 300: all but the last 20 bytes
+           "HEIC Exif item 2 unreadable: item extent 741..827 lies outside the file"]),
+])
+def test_truncated_heif_keeps_what_was_read_and_warns(cut, warnings):
     data = hand_heif(exif=iphone_exif(), xmp=XMP)
     source = open_source(data=data[:cut] if cut < 300 else data[:-20])
     assert source.format == "HEIC"
-    assert source.warnings, "a truncated box tree must be reported"
+    assert source.warnings == warnings, "a truncated box tree must be reported, naming the box"
 
 
 def test_iloc_extent_outside_the_file_is_a_warning_not_a_crash():

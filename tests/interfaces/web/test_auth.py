@@ -50,8 +50,11 @@ def test_signup_form_refuses_ten_spaces(client):
 
 def test_good_password_is_accepted(app):
     from artlineage.interfaces.web import auth
+    with app.state.platform.session() as s, s.begin():
+        user = auth.create_user(s, "a@example.org", PASSWORD)
+        assert (user.id, user.email) == (1, "a@example.org")
     with app.state.platform.session() as s:
-        assert auth.create_user(s, "a@example.org", PASSWORD).id
+        assert auth.authenticate(s, "a@example.org", PASSWORD).id == 1
 
 
 # ---------------------------------------------------------------- sign-in throttling
