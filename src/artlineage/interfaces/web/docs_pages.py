@@ -44,23 +44,20 @@ def install_docs(app: FastAPI) -> None:
     missing = ('<p>The API documentation viewer is not installed: <code>pip install fastapi-offline</code>. '
                'The OpenAPI description is at <a href="/openapi.json">/openapi.json</a>.</p>')
 
-    @app.get("/docs", include_in_schema=False)
-    def swagger() -> HTMLResponse:
+    def viewer(script: str, extra_css: str, element: str) -> HTMLResponse:
         if folder is None:
             return _page("API reference", "", missing)
         return _page("API reference",
-                     '<link rel="stylesheet" href="/docs-assets/swagger-ui.css">'
-                     '<link rel="stylesheet" href="/static/docs.css">'
-                     '<script src="/docs-assets/swagger-ui-bundle.js" defer></script>'
+                     f'{extra_css}<link rel="stylesheet" href="/static/docs.css">'
+                     f'<script src="/docs-assets/{script}" defer></script>'
                      '<script src="/static/docs-init.js" defer></script>',
-                     '<div id="swagger-ui" data-openapi="/openapi.json"></div>')
+                     f'<div id="{element}" data-openapi="/openapi.json"></div>')
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return viewer("swagger-ui-bundle.js", '<link rel="stylesheet" href="/docs-assets/swagger-ui.css">',
+                      "swagger-ui")
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
-        if folder is None:
-            return _page("API reference", "", missing)
-        return _page("API reference",
-                     '<link rel="stylesheet" href="/static/docs.css">'
-                     '<script src="/docs-assets/redoc.standalone.js" defer></script>'
-                     '<script src="/static/docs-init.js" defer></script>',
-                     '<div id="redoc" data-openapi="/openapi.json"></div>')
+        return viewer("redoc.standalone.js", "", "redoc")
