@@ -80,8 +80,13 @@ def test_health_cli_with_guard_report_and_refusal(scan_db, tmp_path):
                               "--report", str(tmp_path / "r"), "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout[res.stdout.index("{"):])
-    assert data["guard"]["real_share_after"] >= 0.5
-    assert data["guard"]["dropped_by_origin"]["ai_generated"] == 2
+    guard = data["guard"]
+    # 3 verified-human of 10 readable items: keeping at most 3 others makes the share exactly 3/6
+    assert (guard["kept"], guard["dropped"], guard["real_share_after"]) == (6, 5, 0.5)
+    assert guard["dropped_by_origin"] == {"error": 1, "ai_generated": 2, "ai_edited": 1, "algorithmic": 1}
+    assert guard["log"][0] == ("3 verified-human and 7 other readable item(s); share 30.00%, target ≥ 50.00%: "
+                               "keeping at most 3 non-human item(s)")
+    assert guard["log"][-1] == "kept 6 item(s), dropped 5; verified-human share now 50.00%"
     import pyarrow.parquet as pq
 
     kept = pq.read_table(keep).column("origin").to_pylist()
@@ -108,6 +113,11 @@ def test_collapse_simulate_cli_writes_report_with_embeddings(tmp_path):
                                    "--from", str(emb), "--embedding-generations", "2", "--seed", "3"])
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "c" / "report.json").read_text())
+    from .test_collapse import _reference_gaussian
+    for lam in ("0", "0.5"):  # the report's numbers against an independent re-run of the same loop
+        w2 = _reference_gaussian(50, 20, 50, 3, real_fraction=float(lam))[2]
+        assert data["real_fraction"][lam] == pytest.approx(
+            {"w2_first": w2[:, 1].mean(), "w2_final": w2[:, -1].mean(), "w2_max_mean": w2.mean(0).max()}, rel=1e-6)
     assert data["real_fraction"]["0"]["w2_final"] > data["real_fraction"]["0.5"]["w2_final"]
     assert len(data["embeddings"]["replace"]["precision"]) == 3
     assert (tmp_path / "c" / "collapse_gaussian.png").stat().st_size > 1000
