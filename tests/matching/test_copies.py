@@ -110,7 +110,7 @@ def test_without_verification_exact_copies_still_match_on_hashes(detector):
     hashes_only = cp.CopyDetector(detector.index, verify=False)
     found = hashes_only.find_copies(ImageOps.mirror(photo("coffee").resize((200, 133))))
     assert [(m.work_id, m.evidence.method, m.evidence.mirrored) for m in found] == [(1, "window-hash", True)]
-    assert found[0].distance <= cp.HASH_ONLY_MAX_DISTANCE
+    assert (found[0].distance, found[0].score) == (0, 1.0)  # score = 1 - distance / 64
     assert hashes_only.find_copies(photo("camera")) == []
 
 

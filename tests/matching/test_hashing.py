@@ -53,7 +53,7 @@ def test_pdq_is_256_bits_and_discriminates():
     a, b = synthetic_image(1, (128, 96)), synthetic_image(2, (128, 96))
     ha, hb = pdq(a), pdq(b)
     assert len(ha) == 32 and sum(bin(x).count("1") for x in ha) == 128   # median threshold: half the bits
-    assert hashing.hamming_bytes(ha, hb) > 70
+    assert hashing.hamming_bytes(ha, hb) == 122  # unrelated images: about half of 256 bits differ
 
 
 def test_jpeg_draft_path_stays_close_to_full_decode(tmp_path):
@@ -62,9 +62,10 @@ def test_jpeg_draft_path_stays_close_to_full_decode(tmp_path):
     big.save(p, quality=90)
     fast_phash, fast_pdq = hash_image_file(p)
     full_phash, full_pdq = hash_image(Image.open(p).convert("RGB"))
-    assert hamming64(fast_phash, full_phash) <= 4
-    assert hashing.hamming_bytes(fast_pdq, full_pdq) <= 40
-    assert hamming64(fast_phash, int(str(imagehash.phash(Image.open(p))), 16)) <= 4
+    # the JPEG draft decode (DCT scaling) differs from a full decode + resize by a few bits, exactly these
+    assert hamming64(fast_phash, full_phash) == 2
+    assert hashing.hamming_bytes(fast_pdq, full_pdq) == 14
+    assert hamming64(fast_phash, int(str(imagehash.phash(Image.open(p))), 16)) == 2
 
 
 def test_hash_files_reports_bad_files_without_stopping(tmp_path):

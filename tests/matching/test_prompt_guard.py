@@ -87,6 +87,10 @@ def test_batch_and_loaders(tmp_path):
     out = list(check_prompts(prompts))
     assert [len(x) for x in out] == [1, 0, 0, 1]
     starter = load_artist_names()
+    import json
+    from importlib import resources
+    bundled = json.loads(resources.files("artlineage.matching").joinpath("data/artists_starter.json").read_text("utf-8"))
+    assert [(e.name, e.living) for e in starter] == [(a["name"], a["living"]) for a in bundled["artists"]]
     assert 200 <= len(starter) <= 400 and any(e.living is True for e in starter)
     csv = tmp_path / "names.csv"
     csv.write_text("name,aliases,living\nNina Example,N. Example|Nina Ex,true\n", encoding="utf-8")
