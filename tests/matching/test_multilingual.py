@@ -143,3 +143,25 @@ def test_a_guard_can_be_shared_across_threads():
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_check_many_batches_other_scripts_exactly_as_check_one_by_one():
+    # check_many folds the non-ASCII prompts of a batch and runs the automaton once over them joined;
+    # a name must not run across two of them ("..., Ивана" then "Шишкина ..."), and every result (hits,
+    # triggers, brackets, bare misspelt list items, nothing) must be the one check() gives alone.
+    base = ["宮崎駿風の風景, 高品質", "пейзаж в стиле Шишкина, масло", "кот, Ивана", "Шишкина, акварель",
+            "zamek w stylu Beksińskiego, 8k", "eine Burg im Stil von Caspar David Friedrich", None, "",
+            "un jardin à la manière de Monet, (best quality:1.2)", "宫崎骏风格的森林, 杰作", "김정기 스타일, 고품질",
+            "夕焼けの海辺の猫, 高品質", "ｈｉｇｈ　ｑｕａｌｉｔｙ， ８ｋ", "château, Zdzisław Beksińsky, sombre",
+            "(Иван Шишкин:1.3), лес", "a castle by greg rutkowski, 8k", "кот на крыше, акварель, forêt",
+            "ミュシャ, ポスター", "alphonse mucah, poster"]
+    prompts = [base[i % len(base)] for i in range(600)]        # several batches, names at their edges
+    many = list(PromptGuard(load_artist_names()).check_many(prompts))
+    alone = PromptGuard(load_artist_names())
+    one = [alone.check(p) if p else [] for p in base]
+    assert many[:len(base)] == one
+    assert all(many[i] == one[i % len(base)] for i in range(len(prompts)))
+    assert [m.artist for m in many[1]] == ["Ivan Shishkin"] and many[1][0].trigger == "by"
+    assert [m.text for m in many[3]] == ["Шишкина"]        # the declined surname alone, not "Ивана Шишкина"
+    assert [m.text for m in many[13]] == ["Zdzisław Beksińsky"] and many[13][0].matched_as == "fuzzy"
+    assert many[11] == [] and many[12] == []

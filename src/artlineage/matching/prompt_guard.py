@@ -142,6 +142,14 @@ def normalize_with_offsets(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), offsets
 
 
+def _fold_only(text: str) -> str:
+    """``normalize_with_offsets(text)[0]`` without building the offsets: the batch pass of
+    ``check_many`` needs the offsets only for the few non-ASCII prompts the automaton finds something
+    in (or that hold brackets), so the others skip the per-character offset list."""
+    return "".join(run.encode("ascii").translate(_ASCII_BYTES).decode("ascii") if run.isascii()
+                   else ml.fold_run(run)[0] for run in _ASCII_RUNS.findall(text))
+
+
 def normalize_text(text: str) -> str:
     """Normalised form of a name: accents dropped, casefolded, punctuation -> single spaces."""
     return " ".join(normalize_with_offsets(text)[0].split())
@@ -282,31 +290,35 @@ class PromptGuard:
     def _check_batch(self, batch: list[str | None]) -> Iterator[list[PromptMatch]]:
         texts = [p[:MAX_PROMPT_CHARS] if p else "" for p in batch]
         ascii_ok = [t.isascii() for t in texts]
-        starts: list[int] = []
-        pos = 0
-        for t, ok in zip(texts, ascii_ok):
-            starts.append(pos)
-            pos += (len(t) if ok else 0) + 1
         # The separator becomes a space like any punctuation, so a word boundary at each prompt's
         # edge is seen exactly as in a lone prompt; a hit running across two prompts is dropped.
         norm = "\n".join(t if ok else "" for t, ok in zip(texts, ascii_ok)).encode("ascii") \
             .translate(_ASCII_BYTES).decode("ascii")
-        outputs: dict[int, list] = {}
-        i, next_start = 0, (starts[1] if len(starts) > 1 else pos + 1)
-        for end, val in self._automaton.iter(norm):
-            if end >= next_start:   # outputs come in order of end: move to the prompt holding this end
-                i = bisect_right(starts, end) - 1
-                next_start = starts[i + 1] if i + 1 < len(starts) else pos + 1
-            base = starts[i]
-            if end - val[0] + 1 >= base:
-                outputs.setdefault(i, []).append((end - base, val))
+        outputs = self._batch_outputs(norm, [len(t) if ok else 0 for t, ok in zip(texts, ascii_ok)])
+        # Prompts in other languages get their own joined pass over their folded forms (folding can
+        # change lengths, so their local normalised text is cut by its own length).
+        ml_norms = {i: _fold_only(t) for i, t in enumerate(texts) if t and not ascii_ok[i]}
+        ml_outputs: dict[int, list] = {}
+        if ml_norms:
+            order = list(ml_norms)
+            found_at = self._batch_outputs(" ".join(ml_norms[i] for i in order),
+                                           [len(ml_norms[i]) for i in order])
+            ml_outputs = {order[j]: found for j, found in found_at.items()}
+        starts = 0
         for i, t in enumerate(texts):
+            base, starts = starts, starts + (len(t) if ascii_ok[i] else 0) + 1
             if not t:
                 yield []
             elif not ascii_ok[i]:
-                yield self.check(t)
+                local = ml_norms[i]
+                if i in ml_outputs or "(" in t or "[" in t or "{" in t:
+                    # The offsets back to the raw text are needed only here (hits, triggers, brackets).
+                    local, offsets = normalize_with_offsets(t)
+                    yield self._check_scanned(t, local, offsets, self._scan(local, ml_outputs.get(i, ())))
+                else:
+                    yield self._check_scanned(t, local, None, ([], []))
             elif i in outputs:
-                local = norm[starts[i]:starts[i] + len(t)]
+                local = norm[base:base + len(t)]
                 yield self._check_scanned(t, local, None, self._scan(local, outputs[i]))
             else:                    # the common case: no name and no trigger word anywhere
                 found = self._fuzzy_spans(t, [], [], None) if ("(" in t or "[" in t or "{" in t) else []
@@ -315,6 +327,25 @@ class PromptGuard:
                     found.extend(bare)
                     found.sort(key=lambda m: m.start)
                 yield found
+
+    def _batch_outputs(self, joined: str, lengths: list[int]) -> dict[int, list]:
+        """The automaton run once over texts joined by one separator character each: for text number
+        i, its outputs (end relative to the text, value), hits across two texts dropped."""
+        starts: list[int] = []
+        pos = 0
+        for n in lengths:
+            starts.append(pos)
+            pos += n + 1
+        outputs: dict[int, list] = {}
+        i, next_start = 0, (starts[1] if len(starts) > 1 else pos + 1)
+        for end, val in self._automaton.iter(joined):
+            if end >= next_start:   # outputs come in order of end: move to the text holding this end
+                i = bisect_right(starts, end) - 1
+                next_start = starts[i + 1] if i + 1 < len(starts) else pos + 1
+            base = starts[i]
+            if end - val[0] + 1 >= base:
+                outputs.setdefault(i, []).append((end - base, val))
+        return outputs
 
     def _check_scanned(self, text: str, norm: str, offsets: list[int] | None,
                        scanned: tuple[list, list]) -> list[PromptMatch]:
@@ -583,8 +614,12 @@ class PromptGuard:
             tokens = [(m.start(), m.end(), m.group()) for m in _WORDS.finditer(segment)]
         if not tokens or len(tokens) > BARE_MAX_TOKENS:
             return None
-        ok_lens = self._bare_window_lengths(tokens) if segment.isascii() else None
-        if ok_lens is not None and not ok_lens:
+        # Other scripts: every window's normal form is a substring of the whole segment's (folding is
+        # per character, whitespace only collapses), so the segment's bound holds for its windows too.
+        ascii_seg = segment.isascii()
+        ok_lens = self._bare_window_lengths(" ".join(t[2] for t in tokens) if ascii_seg
+                                            else normalize_text(segment))
+        if not ok_lens:
             return None
         alpha = [w[2].isalpha() for w in tokens]
         ends = [0]                     # ends[i] = letters in the first i words: window lengths, no join
@@ -593,22 +628,25 @@ class PromptGuard:
         best = None
         for k in range(min(4, len(tokens)), 0, -1):
             for i in range(len(tokens) - k + 1):
-                if ok_lens is not None and ends[i + k] - ends[i] + k - 1 not in ok_lens:
+                if ascii_seg and ends[i + k] - ends[i] + k - 1 not in ok_lens:
                     continue   # no key can score >= BARE_CUTOFF against a window of this length here
                 if not all(alpha[i:i + k]):
                     continue   # "8k", "seed 42", "1.2": names have no digits
                 words = tokens[i:i + k]
                 ws, we = words[0][0], words[-1][1]
-                window = normalize_text(segment[ws:we]) if ok_lens is None else " ".join(w[2] for w in words)
+                window = " ".join(w[2] for w in words) if ascii_seg else normalize_text(segment[ws:we])
                 if len(window) < (BARE_MIN_WORD_CHARS if k == 1 else MIN_FUZZY_CHARS):
+                    continue
+                if not ascii_seg and len(window) not in ok_lens:
                     continue
                 hit = self._fuzzy(window)
                 if hit and hit[1] >= BARE_CUTOFF and (best is None or hit[1] > best[3]):
                     best = (ws, we, hit[0], round(hit[1], 1))
         return best
 
-    def _bare_window_lengths(self, tokens: list[tuple[int, int, str]]) -> set[int]:
-        """Window lengths that could reach BARE_CUTOFF against some key, given the segment's words.
+    def _bare_window_lengths(self, joined: str) -> set[int]:
+        """Window lengths that could reach BARE_CUTOFF against some key, given the segment's words
+        in normal form joined by single spaces (every window's normal form is a substring of it).
 
         fuzz.ratio is 200 * LCS / (|w| + |k|), so window w reaches the cutoff against key k only if
         LCS(w, k) >= 0.44 (|w| + |k|), which needs |w| / |k| within [0.786, 1.273]; and as w is a
@@ -616,7 +654,6 @@ class PromptGuard:
         (rapidfuzz cdist, in C) bounds every window of the segment at once; most segments ("a young
         castle on a hill") leave no length at all, and the rest only reach ``_fuzzy`` for windows of
         the lengths kept here."""
-        joined = " ".join(t[2] for t in tokens)
         if len(joined) < MIN_FUZZY_CHARS:
             return set()
         lcs = process.cdist([joined], self._bare_keys, scorer=LCSseq.similarity, dtype=np.int32)[0]
