@@ -88,4 +88,4 @@ def test_cli_registry_option_from_environment(tmp_path, monkeypatch):
     assert runner.invoke(app, ["artist", "add", "Env Artist"]).exit_code == 0
     assert "revision 0001_initial" in runner.invoke(app, ["registry", "upgrade"]).output
     with Registry(db) as reg:
-        assert reg.find_artist("env artist") is not None
+        assert reg.find_artist("env artist").name == "Env Artist"

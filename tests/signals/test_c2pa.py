@@ -96,7 +96,9 @@ def test_signer_on_the_trust_list_gives_full_strength():
     [claim] = _c2pa_evidence(report, Implication.AI_GENERATED)
     assert claim.strength == pytest.approx(0.97)
     assert claim.data["validation_state"] == "Trusted"
-    assert report.verdict.confidence > 0.95
+    assert report.verdict.origin is Origin.AI_GENERATED
+    assert report.verdict.confidence == pytest.approx(0.97)  # the trusted claim's strength decides
+    assert report.verdict.scores == {"ai_generated": pytest.approx(0.97)}
 
 
 def test_webp_manifest_is_found_by_the_byte_search():
