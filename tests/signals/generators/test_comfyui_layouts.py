@@ -142,7 +142,7 @@ LOAD = ("20", {"class_type": "LoadImage", "inputs": {"image": "photo.png", "uplo
 ])
 def test_edit_graphs_are_ai_edited_with_the_reason(graph, reason_part):
     params, edited = parse_comfyui_graph(graph)
-    assert edited, params.extra
+    assert edited is True, params.extra
     assert reason_part in params.extra["edit_reason"]
     report = inspect(png_with_text({"prompt": json.dumps(graph)}))
     evidence, _ = only_generation(report, "comfyui")
