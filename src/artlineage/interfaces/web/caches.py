@@ -3,6 +3,7 @@ counter plus a shared file every worker reads), and the per-artist opt-out cache
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -35,10 +36,19 @@ class CachesMixin:
 
     def version(self) -> tuple[int, bytes]:
         """The data version caches are keyed on: this process's write counter plus the shared file."""
+        # os.open/os.read rather than Path.read_bytes: this runs on every anonymous request (and a few
+        # times per gallery miss); the buffered file object cost ~10 us a call against ~3 us here
+        # (measured), and py-spy under wrk load showed the read at ~14% of a worker's samples.
         try:
-            shared = self._version_file.read_bytes()
+            fd = os.open(self._version_file, os.O_RDONLY)
+        except OSError:
+            return self._generation, b""
+        try:
+            shared = os.read(fd, 64)  # the token is 16 hex characters
         except OSError:
             shared = b""
+        finally:
+            os.close(fd)
         return self._generation, shared
 
     # -- opt-out per artist
