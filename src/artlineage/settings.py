@@ -63,7 +63,7 @@ VARIABLES: tuple[Variable, ...] = (
              "web platform", "the operator's ceilings as a JSON object of RateLimits fields (session, upload, "
              "sign-in and key-minting rates, highest key rate, keys per account); set by `serve`'s options"),
     Variable("ARTLINEAGE_SMTP_HOST", "smtp_host", "str", "",
-             "web platform", "SMTP server for verification and password-reset mail (unset: mail is not sent)"),
+             "web platform", "SMTP server for verification and password-reset mail (unset: mail is not sent; each message, links included, goes to the server log)"),
     Variable("ARTLINEAGE_SMTP_PORT", "smtp_port", "int", "25", "web platform", "SMTP server port"),
     Variable("ARTLINEAGE_SMTP_FROM", "smtp_from", "str", "",
              "web platform", "sender of the platform's mail (default: artlineage <no-reply@localhost>)"),

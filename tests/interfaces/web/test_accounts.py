@@ -59,18 +59,81 @@ def _link(message: str, path: str) -> str:
     return re.search(rf"http://127\.0\.0\.1:8000({path}/[A-Za-z0-9_\-]+)", message).group(1)  # public URL
 
 
-def test_signup_sends_a_verification_mail_and_the_link_confirms(mail_client, smtp):
+def _signup(client, email: str, password: str = "correct horse battery", artist_name: str = "Nia New"):
+    page = client.get("/signup", headers=HTML).text
+    return client.post("/signup", data={"csrf": _csrf(page), "email": email, "password": password,
+                                        "artist_name": artist_name}, headers=HTML, follow_redirects=False)
+
+
+def test_signup_sends_a_verification_mail_and_the_link_confirms_and_signs_in(mail_client, smtp):
+    from artlineage.interfaces.web import auth
     inbox, _port = smtp
-    page = mail_client.get("/signup", headers=HTML).text
-    r = mail_client.post("/signup", data={"csrf": _csrf(page), "email": "new@example.org",
-                                          "password": "correct horse battery", "artist_name": "Nia New"},
-                         headers=HTML)
-    assert r.status_code == 200 and "We sent you a mail" in r.text and "not confirmed yet" in r.text
+    r = _signup(mail_client, "new@example.org")
+    assert r.status_code == 200 and "<h1>Check your e-mail</h1>" in r.text
+    assert auth.SESSION_COOKIE not in mail_client.cookies  # sign-up alone never signs in
+    assert mail_client.get("/account", headers=HTML, follow_redirects=False).headers["location"] == "/signin"
     assert [to for to, _ in inbox.messages] == [["new@example.org"]]
+    assert "Subject: Confirm your e-mail address on artlineage" in inbox.messages[0][1]
     link = _link(inbox.messages[0][1], "/verify-email")
-    assert "E-mail address confirmed" in mail_client.get(link, headers=HTML).text
-    assert "✓ confirmed" in mail_client.get("/account", headers=HTML).text
+    r = mail_client.get(link, headers=HTML, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/account?confirmed=1")
+    account = mail_client.get("/account?confirmed=1", headers=HTML).text
+    assert "E-mail address confirmed" in account and "new@example.org" in account and "✓ confirmed" in account
     assert mail_client.get(link, headers=HTML).status_code == 400  # one use only
+
+
+def _normalised(response) -> tuple[int, list[tuple[str, str]], str]:
+    """Status, headers and body with the per-request random values (CSRF cookie and token) masked."""
+    masked = lambda text: re.sub(r'(name="csrf" value=")[^"]+"', r'\1CSRF"',  # noqa: E731
+                                 re.sub(r"(al_csrf=)[^;]+", r"\1COOKIE", text))
+    headers = [(k, masked(v)) for k, v in response.headers.multi_items() if k != "content-length"]
+    return response.status_code, headers, masked(response.text)
+
+
+def test_signup_answers_the_same_for_a_taken_and_a_new_address(mail_app, smtp):
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select
+
+    from artlineage.interfaces.web import auth
+    from artlineage.registry.models import Artist
+    inbox, _port = smtp
+    make_user(mail_app, "taken@example.org", "Tara Taken")
+    with mail_app.state.platform.session() as s:
+        artists_before = s.scalar(select(func.count(Artist.id)))
+    answers = []
+    for address, email in (("10.0.5.1", "Taken@example.org"), ("10.0.5.2", "fresh@example.org")):
+        # each a first-time visitor from its own address (the throttle's counters are per address)
+        with TestClient(mail_app, client=(address, 50000)) as c:
+            r = _signup(c, email, "another long passphrase", f"Artist of {email}")
+            assert auth.SESSION_COOKIE not in c.cookies
+            assert int(r.headers["content-length"]) == len(r.content)
+            answers.append(_normalised(r))
+    assert answers[0] == answers[1]
+    status, headers, body = answers[0]
+    assert status == 200 and "<h1>Check your e-mail</h1>" in body and "already" not in body
+    assert [value for name, value in headers if name == "set-cookie"] == []  # no session, no cookie at all
+    # the owner of the taken address is told, with ways back in; the new address gets its link
+    assert [to for to, _ in inbox.messages] == [["taken@example.org"], ["fresh@example.org"]]
+    owner_mail, new_mail = inbox.messages[0][1], inbox.messages[1][1]
+    assert "Subject: Someone tried to sign up on artlineage with your address" in owner_mail
+    assert "http://127.0.0.1:8000/signin" in owner_mail and "http://127.0.0.1:8000/reset" in owner_mail
+    assert "/verify-email/" not in owner_mail and "/verify-email/" in new_mail
+    with mail_app.state.platform.session() as s:  # only the new address made an artist and an account
+        assert s.scalar(select(func.count(Artist.id))) == artists_before + 1
+        assert auth.authenticate(s, "taken@example.org", "correct horse battery").email == "taken@example.org"
+        with pytest.raises(auth.AuthError):
+            auth.authenticate(s, "taken@example.org", "another long passphrase")
+
+
+def test_without_smtp_the_mail_goes_to_the_server_log_not_to_the_client(app, client, caplog):
+    import logging
+    caplog.set_level(logging.WARNING, logger="artlineage.interfaces.web.mail")
+    r = _signup(client, "local@example.org")
+    assert r.status_code == 200 and "<h1>Check your e-mail</h1>" in r.text and "/verify-email/" not in r.text
+    logged = "\n".join(rec.getMessage() for rec in caplog.records)
+    link = re.search(r"http://127\.0\.0\.1:8000(/verify-email/[A-Za-z0-9_\-]+)", logged).group(1)
+    r = client.get(link, headers=HTML, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/account?confirmed=1")
 
 
 def test_password_reset_by_mail(mail_app, mail_client, smtp):

@@ -111,12 +111,13 @@ def test_artist_flow_and_visitor_views(site, browser):
     page.fill("input[name=email]", "browser@example.org")
     page.fill("input[name=password]", "correct horse battery")
     page.click("main button:has-text('Sign up')")
-    page.wait_for_url("**/account?welcome=1")
-    assert "not confirmed yet" in page.content()
-    # confirm the e-mail address with the link from the mail the local SMTP server received
+    page.wait_for_selector("h1:has-text('Check your e-mail')")
+    assert not [c for c in page.context.cookies() if c["name"] == "al_session"]  # sign-up alone never signs in
+    # confirm the e-mail address with the link from the mail the local SMTP server received: it signs in
     mail = next(body for to, body in site["inbox"].messages if to == ["browser@example.org"])
     page.goto(base + re.search(r"/verify-email/\S+", mail).group(0))
-    assert page.locator("h1").inner_text() == "E-mail address confirmed"
+    page.wait_for_url("**/account?confirmed=1")
+    assert "E-mail address confirmed" in page.content() and "✓ confirmed" in page.content()
     # verify identity: the token goes on the artist's website
     page.goto(base + "/account/verify")
     token = re.search(r"artlineage-verify=\S+", page.locator("p.mono").inner_text()).group(0)

@@ -41,6 +41,11 @@ from .models import ApiKey, LoginSession, User, utcnow
 _T = TypeVar("_T")
 
 
+class EmailTaken(AuthError):
+    """Sign-up with an address an account already uses. The sign-up page never shows this (it answers
+    the same as for a new address and mails the owner instead); other callers (seed, scripts) see it."""
+
+
 class HashingBusy(PlatformError):
     """More password hashes asked for at once than the gate admits: answer 503 and let the client retry."""
 
@@ -138,7 +143,7 @@ def create_user(session: Session, email: str, password: str, *, artist_id: int |
     check_password_policy(password, email)
     password_hash = hash_password(password)  # before the lookup: a taken e-mail costs the same time
     if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise AuthError("an account with this e-mail already exists")
+        raise EmailTaken("an account with this e-mail already exists")
     user = User(email=email, password_hash=password_hash, artist_id=artist_id,
                 is_admin=is_admin)
     session.add(user)

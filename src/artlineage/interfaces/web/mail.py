@@ -1,8 +1,10 @@
 """Mail the platform sends (e-mail verification, password reset) through a configurable SMTP server.
 
 ``SmtpConfig.from_env()`` reads the ``ARTLINEAGE_SMTP_*`` settings (host, port, from, user, password,
-starttls; see docs/settings.md); without a host, mail is not sent and the platform says so in
-its log (links are still valid, an operator can hand them over). Uses the standard library's
+starttls; see docs/settings.md); without a host (local use, ``serve --example``), mail is not sent
+and the whole message, links included, goes to the server log: the operator can follow or hand over a
+link, while the client's answer stays the same as with a mail server (showing the link to the client
+would tell it whether the address has an account). Uses the standard library's
 ``smtplib`` with a timeout: one short connection per message, no queue.
 """
 
@@ -41,7 +43,8 @@ def send_mail(config: SmtpConfig | None, to: str, subject: str, body: str) -> bo
     """Send one plain-text message; False (logged, never raised) when there is no server or it fails,
     so a mail problem never turns a sign-up or a reset request into an error page."""
     if config is None:
-        log.warning("no SMTP server configured: not sending %r to %s", subject, to)
+        log.warning("no SMTP server configured: not sending %r to %s; the message would read:\n%s",
+                    subject, to, body)
         return False
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = config.sender, to, subject

@@ -60,15 +60,39 @@ def _signed_in(request: Request, s: Session, user: User, to: str) -> Response:
     return response
 
 
+def _send_signup_attempt(request: Request, email: str) -> bool:
+    """Tell the owner of a taken address that someone tried to sign up with it. No token is issued:
+    a stranger's sign-up attempt must not spend or replace a password-reset link the owner asked for."""
+    base = _base(request)
+    return send_mail(request.app.state.smtp, email, "Someone tried to sign up on artlineage with your address",
+                     "Someone (perhaps you) tried to create an artlineage account with this e-mail address, "
+                     "which already has an account. Nothing was changed.\n\n"
+                     f"To sign in: {base}/signin\nForgot your password? Choose a new one: {base}/reset\n\n"
+                     "If it was not you, you can ignore this message.")
+
+
+CHECK_MAIL = {"heading": "Check your e-mail",
+              "text": "We sent a message to the address you gave. Open the link in it to confirm your account "
+                      "and sign in; it works for 72 hours. No mail after a few minutes? Look in the spam folder."}
+
+
 @router.post("/signup")
 def signup(request: Request, csrf: str = Form(""), email: str = Form(..., max_length=320),
            password: str = Form(..., max_length=1024), artist_name: str = Form(..., max_length=512),
            s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform)) -> Response:
+    """A new address gets a confirmation link; a taken one gets a mail to its owner. The client sees the
+    same page either way and is not signed in (the link does that), so sign-up tells nobody which
+    addresses have accounts. Only what is wrong with the form itself (address syntax, weak password,
+    artist name) is shown, as it says nothing about other accounts."""
     check_csrf(request, csrf)
     throttle_account_form(request)
     try:
         artist = store.add_artist(s, artist_name, living=True)
-        user = auth.create_user(s, email, password, artist_id=artist.id)
+        user = auth.create_user(s, email, password, artist_id=artist.id)  # hashes before the lookup either way
+    except auth.EmailTaken:
+        s.rollback()
+        _send_signup_attempt(request, email.strip().lower())
+        return render(request, "message.html", CHECK_MAIL, user=None)
     except (auth.AuthError, store.RegistryError) as exc:
         s.rollback()
         return render(request, "signup.html", {"error": str(exc), "mode": "signup",
@@ -76,7 +100,7 @@ def signup(request: Request, csrf: str = Form(""), email: str = Form(..., max_le
                       user=None, status=400)
     _send_verification(request, s, user)
     platform.changed()
-    return _signed_in(request, s, user, "/account?welcome=1")
+    return render(request, "message.html", CHECK_MAIL, user=None)
 
 
 @router.post("/signin")
@@ -112,9 +136,8 @@ def verify_email(request: Request, token: str, s: Session = Depends(db_session, 
                                                 "text": "It was used already or has expired. Sign in and ask "
                                                         "for a new one on your account page."}, user=user, status=400)
     owner.email_verified_at = identity.utcnow()
-    return render(request, "message.html", {"heading": "E-mail address confirmed",
-                                            "text": "Thank you. Next: prove that you are the artist, from your "
-                                                    "account page."}, user=user)
+    # The link proves the address is the owner's: it signs in (sign-up itself never does).
+    return _signed_in(request, s, owner, "/account?confirmed=1")
 
 
 # ---------------------------------------------------------------- password reset
@@ -185,7 +208,7 @@ def _account_ctx(s: Session, user: User, **extra: Any) -> dict[str, Any]:
     return ctx
 
 
-NOTICES = {"welcome": "Welcome! We sent you a mail to confirm your address.",
+NOTICES = {"confirmed": "E-mail address confirmed: welcome! Next: prove that you are the artist (below).",
            "reset": "Your password is changed; every other session was signed out.",
            "saved": "Saved.", "sent": "We sent you a new confirmation mail."}
 
