@@ -37,6 +37,15 @@ artists' opt-outs and renders the two anonymous first pages before accepting req
     sqlite      2        verdict pixels=false 947-1917    25-46       131-164
     postgresql  2        verdict pixels=false 1513-1810   25-30       137-156
 
+After the redesign (issue 14; 26 KB pages with 100 artist options and the legend, 20k works, SQLite, 2 workers,
+``--seconds 8 --warmup 2``, box shared with other sessions at load 5-10, runs alternated): 1388-2144 req/s,
+p99 188-330 ms, with the same runs of the code before the render fix at 1373-1921 req/s, p99 175-244 ms: the
+machine's noise is larger than the fix. py-spy under wrk: ~45% of a worker in gallery misses (the ``?before=``
+quarter: query ~0.4 ms, render ~0.5-1.4 ms), ~14% reading the data-version file (now os.read, 3 us vs 10 us),
+and Jinja's ``it.x`` on the item dicts raising AttributeError per lookup (now subscripts: the miss render
+0.46-0.76 ms vs 0.67-1.40 ms, identical bytes). CPU per request (both workers' utime+stime / requests):
+0.85-0.96 ms after, 0.91-0.94 ms before. The target p99 < 100 ms is not met on this loaded box.
+
 Issue 4's gallery target (p99 < 100 ms) is met on SQLite in 2 runs of 3 and missed on PostgreSQL by
 13-36 ms; the PostgreSQL p99 no longer swings (it was 125-1002 ms run to run before the pre-warm).
 
