@@ -14,6 +14,7 @@ import ctypes.util
 import os
 import signal
 import sys
+from typing import Any, Callable, Iterable
 
 _PR_SET_PDEATHSIG = 1
 
@@ -28,3 +29,25 @@ def die_with_parent(parent_pid: int) -> None:
             pass
     if os.getppid() != parent_pid:  # the parent died before the request above took effect
         os._exit(1)
+
+
+def drain_bounded(tasks: Iterable[Any], cap: int, on_done: Callable[[Any], None]) -> None:
+    """Submit Ray tasks lazily from ``tasks`` (an iterable of object refs: a generator submits as it is
+    read), keeping at most ``cap`` in flight, and hand each result to ``on_done`` as it finishes.
+
+    Bounded so a run over a million shards never holds a million refs, and results are recorded (a
+    shard's commit) as soon as each task ends, not in submission order.
+    """
+    import ray  # optional extra: pip install 'artlineage[ray]'
+
+    in_flight: list[Any] = []
+    for ref in tasks:
+        in_flight.append(ref)
+        if len(in_flight) >= cap:
+            ready, in_flight = ray.wait(in_flight, num_returns=1)
+            for r in ready:
+                on_done(ray.get(r))
+    while in_flight:
+        ready, in_flight = ray.wait(in_flight, num_returns=1)
+        for r in ready:
+            on_done(ray.get(r))

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from ..datasets.filesystems import Location, open_location
-from ._workers import die_with_parent
+from ._workers import die_with_parent, drain_bounded
 from ..datasets.shards import ShardSpec, list_shards
 from ..errors import ConfigurationError, PipelineError, ShardFailure
 from ..vocabulary import ALL_USES, normalize_uses
@@ -259,18 +259,12 @@ def _run_ray(pending: list[ShardSpec], cfg: AuditConfig, args: tuple, on_done: C
     nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU")]
     cfg_ref = ray.put(cfg)
     cap = max(int(ray.cluster_resources().get("CPU", cfg.workers)), 1) * 2
-    in_flight: list = []
-    for n, spec in enumerate(pending):
-        strategy = NodeAffinitySchedulingStrategy(nodes[n % len(nodes)], soft=True) if nodes else "DEFAULT"
-        in_flight.append(remote.options(scheduling_strategy=strategy).remote(spec, cfg_ref, *args[1:]))
-        if len(in_flight) >= cap:
-            ready, in_flight = ray.wait(in_flight, num_returns=1)
-            for r in ready:
-                on_done(ray.get(r))
-    while in_flight:
-        ready, in_flight = ray.wait(in_flight, num_returns=1)
-        for r in ready:
-            on_done(ray.get(r))
+
+    def strategy(n: int) -> Any:  # shard n on node n mod N
+        return NodeAffinitySchedulingStrategy(nodes[n % len(nodes)], soft=True) if nodes else "DEFAULT"
+
+    drain_bounded((remote.options(scheduling_strategy=strategy(n)).remote(spec, cfg_ref, *args[1:])
+                   for n, spec in enumerate(pending)), cap, on_done)
 
 
 def _finalize(out: Location, names: list[str], summary: AuditSummary, cfg: AuditConfig) -> None:

@@ -6,6 +6,7 @@ from typing import Callable, Iterable
 
 import pyarrow as pa
 
+from .._workers import drain_bounded
 from .config import FilterConfig
 from .shards import process_shard
 
@@ -19,14 +20,4 @@ def run_on_ray(shards: Iterable[tuple[int, pa.Table]], cfg: FilterConfig, out: s
         ray.init(address="local", num_cpus=max(cfg.workers, 1), include_dashboard=False, log_to_driver=False)
     remote = ray.remote(process_shard)
     cfg_ref = ray.put(cfg)
-    in_flight: list = []
-    for i, table in shards:
-        in_flight.append(remote.remote(table, i, cfg_ref, out))
-        if len(in_flight) >= max(cfg.workers, 1) * 2:
-            ready, in_flight = ray.wait(in_flight, num_returns=1)
-            for r in ready:
-                finished(ray.get(r))
-    while in_flight:
-        ready, in_flight = ray.wait(in_flight, num_returns=1)
-        for r in ready:
-            finished(ray.get(r))
+    drain_bounded((remote.remote(table, i, cfg_ref, out) for i, table in shards), max(cfg.workers, 1) * 2, finished)
