@@ -17,7 +17,7 @@ Adapters (chosen by the model card's ``kind``):
 
 from ._base import MODEL_ESTIMATE_MAX_STRENGTH, CardDetector, Detector, DetectorError, DetectorResult
 from ._card import Calibration, Evaluation, InputSpec, ModelCard, ModelCardError, OutputSpec, load_card
-from ._loading import detector_from_card, load_detector, register_detector
+from ._loading import detector_from_card, load_detector, load_detectors, register_detector
 from .evaluation import EvaluationReport, evaluate_scores, fit_calibration, threshold_for_fpr
 from .onnx import OnnxDetector
 from .trained import TrainedDetector, train_detector
@@ -26,7 +26,7 @@ from .workflows import evaluate_folders, train_from_folders, write_evaluation
 __all__ = [
     "MODEL_ESTIMATE_MAX_STRENGTH", "CardDetector", "Detector", "DetectorError", "DetectorResult",
     "Calibration", "Evaluation", "InputSpec", "ModelCard", "ModelCardError", "OutputSpec", "load_card",
-    "detector_from_card", "load_detector", "register_detector",
+    "detector_from_card", "load_detector", "load_detectors", "register_detector",
     "EvaluationReport", "evaluate_scores", "fit_calibration", "threshold_for_fpr",
     "OnnxDetector", "TrainedDetector", "train_detector", "evaluate_folders", "train_from_folders",
     "write_evaluation",

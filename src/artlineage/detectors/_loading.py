@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from importlib.metadata import entry_points
@@ -55,6 +56,13 @@ def detector_from_card(card: ModelCard) -> Any:
         raise ModelCardError(f"no detector adapter for kind {card.kind!r} (built in: onnx, trained, remote; "
                              f"plugins register under the {ENTRY_POINT_GROUP!r} entry-point group)")
     return factory(card)
+
+
+@functools.lru_cache(maxsize=8)
+def load_detectors(cards: tuple[str, ...]) -> tuple[Any, ...]:
+    """Detectors for these model cards, loaded once per process (pool workers and request threads share
+    them; nothing is mutated by ``detect``)."""
+    return tuple(load_detector(c) for c in cards)
 
 
 def load_detector(path: str | os.PathLike[str]) -> Any:

@@ -13,7 +13,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .._files import iter_image_files
 from .._inspect import FileReport, inspect_file
@@ -64,12 +64,18 @@ def _store(db: str) -> ScanStore:
     return store
 
 
-def scan_chunk(paths: list[str], db: str, options: SourceOptions, batch_size: int = 64) -> ChunkResult:
+def scan_chunk(paths: list[str], db: str, options: SourceOptions, batch_size: int = 64,
+               detector_cards: tuple[str, ...] = ()) -> ChunkResult:
     """Stat, skip unchanged, inspect and store one chunk of files — in the worker, so the parent only
     hands out path lists. Each batch is its own short transaction (SQLite WAL: one writer at a time,
     each holding the lock for milliseconds; PostgreSQL: concurrent upserts)."""
     store = _store(db)
     out = ChunkResult()
+    detectors: tuple[Any, ...] = ()
+    if detector_cards:
+        from ..detectors import load_detectors  # once per process
+
+        detectors = load_detectors(detector_cards)
     known = store.known_paths(paths)
     batch: list[tuple[FileReport, int]] = []
     last_commit = time.monotonic()
@@ -82,7 +88,7 @@ def scan_chunk(paths: list[str], db: str, options: SourceOptions, batch_size: in
                 continue
         except OSError:
             mtime = 0  # vanished or unreadable: inspect_file reports why
-        report = inspect_file(path, options=options)
+        report = inspect_file(path, options=options, detectors=detectors)
         batch.append((report, mtime))
         out.scanned += 1
         if report.error:
@@ -121,7 +127,8 @@ def auto_workers(n_files: int, *, pixels: bool) -> int:
 def scan_directory(root: str | os.PathLike[str], db: str | os.PathLike[str], *, pixels: bool = True,
                    workers: int | None = None, batch_size: int = 64, all_files: bool = False,
                    progress: Callable[[int, int], None] | None = None,
-                   options: SourceOptions | None = None) -> ScanSummary:
+                   options: SourceOptions | None = None,
+                   detectors: Sequence[str | os.PathLike[str]] = ()) -> ScanSummary:
     """Scan ``root`` into the database at ``db`` (a SQLite path or a SQLAlchemy URL).
 
     The parent walks the tree and hands out chunks of paths; each worker stats, inspects and stores
@@ -129,9 +136,16 @@ def scan_directory(root: str | os.PathLike[str], db: str | os.PathLike[str], *, 
     and the parent's work per file is the walk alone. ``progress(done, total)`` is called after each
     chunk (``done`` counts skipped files too). Files already stored with the same size and mtime are
     skipped, so rerunning after a kill resumes the scan. ``workers=None`` picks one process per core
-    when there is enough work to pay for starting them (see :func:`auto_workers`).
+    when there is enough work to pay for starting them (see :func:`auto_workers`). ``detectors``: model
+    cards of learned detectors (off by default; their results are stored as model estimates, see
+    ``artlineage.detectors``), loaded here first so a bad card fails before any file is scanned.
     """
     options = options or SourceOptions(pixels=pixels)
+    cards = tuple(str(c) for c in detectors)
+    if cards:
+        from ..detectors import load_detectors
+
+        load_detectors(cards)
     db = str(db)
     ScanStore(db)  # create or migrate the schema once, before any worker opens it
     summary = ScanSummary()
@@ -159,7 +173,7 @@ def scan_directory(root: str | os.PathLike[str], db: str | os.PathLike[str], *, 
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent,
                                  initargs=(os.getpid(),)) as pool:
-            futures = {pool.submit(scan_chunk, chunk, db, options, batch_size): len(chunk)
+            futures = {pool.submit(scan_chunk, chunk, db, options, batch_size, cards): len(chunk)
                        for chunk in _chunks(files, size)}
             try:
                 for f in as_completed(futures):
@@ -170,7 +184,7 @@ def scan_directory(root: str | os.PathLike[str], db: str | os.PathLike[str], *, 
                 raise
     else:
         for chunk in _chunks(files, size):
-            add(scan_chunk(chunk, db, options, batch_size), len(chunk))
+            add(scan_chunk(chunk, db, options, batch_size, cards), len(chunk))
     summary.seconds = time.perf_counter() - start
     summary.store = _store(db).summary()
     log.info("scanned %d file(s) (%d errors, %d unchanged) in %.1f s", summary.scanned, summary.errors,

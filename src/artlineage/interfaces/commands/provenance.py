@@ -63,8 +63,20 @@ def scan_cmd(
     all_files: bool = typer.Option(False, "--all-files", help="Inspect every file, not only image extensions."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    detector: Optional[List[Path]] = typer.Option(
+        None, "--detector", help="Also run this learned detector (model card; repeatable); stored as a model's "
+                                 "estimate, never as file evidence."),
 ) -> None:
     """Scan a folder into a database, one row per file; rerun to resume or to pick up changes."""
+    cards = tuple(str(d) for d in detector or [])
+    if cards:
+        from ...detectors import ModelCardError, load_detectors
+
+        try:
+            load_detectors(cards)
+        except (ModelCardError, ImportError) as exc:
+            Console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(exc))}")
+            raise typer.Exit(2)
     console = Console(stderr=True)
     progress = Progress(TextColumn("[bold]scanning"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
@@ -79,7 +91,7 @@ def scan_cmd(
             progress.update(task, completed=done, total=total, rate=f"{done / el:,.0f} files/s" if el > 0 else "")
 
         summary = scan_directory(directory, db, pixels=not no_pixels, workers=workers or None, all_files=all_files,
-                                 progress=on_progress)
+                                 progress=on_progress, detectors=cards)
     store = summary.store
     assert store is not None
     if as_json:

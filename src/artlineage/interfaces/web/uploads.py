@@ -4,7 +4,6 @@ renditions."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import multiprocessing
 import os
@@ -228,15 +227,14 @@ def check_declaration(declared_ai_use: str, training_data: str) -> None:
         raise store.RegistryError(f"training_data must be one of {list(TRAINING_DATA)}")
 
 
-@functools.lru_cache(maxsize=8)
 def platform_detectors(cards: tuple[str, ...]) -> tuple[Any, ...]:
     """The operator's detectors, loaded once per process (threads share them; each pool process loads
-    its own). A card that cannot load stops the platform at start-up (``create_app`` loads them)."""
+    its own). ``create_app`` loads them at start-up, so a bad model card stops the platform there."""
     if not cards:
         return ()
-    from ...detectors import load_detector
+    from ...detectors import load_detectors
 
-    return tuple(load_detector(c) for c in cards)
+    return load_detectors(cards)
 
 
 def verdict_report(data: bytes, name: str | None, pixels: bool, max_bytes: int, max_pixels: int,
