@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from typing import Callable, Optional
+
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -54,3 +58,19 @@ def render_report(console: Console, report: FileReport) -> None:
         console.print(t)
     for w in report.warnings:
         console.print(Text("warning: ", style="yellow") + Text(w))
+
+
+def rate_progress(label: str, disabled: bool, unit: str = "img/s"
+                  ) -> tuple[Progress, Callable[[int, Optional[int]], None]]:
+    """A progress bar on stderr with its rate column, and the ``update(done, total)`` callback that the
+    library's ``progress=`` hooks take (use the bar as a context manager around the work)."""
+    progress = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                        TimeRemainingColumn(), console=Console(stderr=True), disable=disabled)
+    task = progress.add_task(label, total=None, rate="")
+    t0 = time.perf_counter()
+
+    def update(done: int, total: Optional[int]) -> None:
+        el = time.perf_counter() - t0
+        progress.update(task, completed=done, total=total, rate=f"{done / el:,.0f} {unit}" if el else "")
+
+    return progress, update

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+
+from ._render import rate_progress
 
 
 def register(app: typer.Typer) -> None:
@@ -20,17 +21,6 @@ def register(app: typer.Typer) -> None:
     detect.command("eval")(eval_cmd)
     detect.command("run")(run_cmd)
     app.add_typer(detect, name="detect")
-
-
-def _progress(label: str, quiet: bool) -> tuple[Progress, Callable[[int, int], None]]:
-    progress = Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                        console=Console(stderr=True), disable=quiet)
-    task = progress.add_task(label, total=None)
-
-    def update(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total)
-
-    return progress, update
 
 
 def _fail(message: str) -> None:
@@ -76,7 +66,7 @@ def train_cmd(
     """Fit a light classifier (scikit-learn) on your labelled folders and save it with its model card."""
     from ...detectors import train_from_folders
 
-    progress, update = _progress("features", quiet)
+    progress, update = rate_progress("features", quiet)
     try:
         with progress:
             result, errors = train_from_folders(ai, real, out=out, name=name, version=version, features=embedder,
@@ -108,7 +98,7 @@ def eval_cmd(
     """ROC AUC, true positives at 1 % and 0.1 % false positives, reliability, per-group failures."""
     from ...detectors import ModelCardError, evaluate_folders, load_detector, write_evaluation
 
-    progress, update = _progress("scoring", quiet)
+    progress, update = rate_progress("scoring", quiet)
     try:
         detector = load_detector(model)
         with progress:

@@ -10,8 +10,9 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+
+from ._render import rate_progress
 
 from ...matching.artist_names import ArtistEntry, load_artist_names, merge_entries
 from ...datasets.paths import open_dataset
@@ -34,11 +35,6 @@ prompt_app = typer.Typer(help="Find artist names in text prompts and decide from
 def register(app: typer.Typer) -> None:
     app.command("match")(match_cmd)
     app.add_typer(prompt_app, name="prompt")
-
-
-def _progress(label: str, quiet: bool) -> Progress:
-    return Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-                    TimeRemainingColumn(), console=Console(stderr=True), disable=quiet)
 
 
 def _existing_registry(registry: str) -> str:
@@ -85,15 +81,8 @@ def match_cmd(
             source = open_dataset(dataset, path_column)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="DATASET") from exc
-        t0 = time.perf_counter()
-        progress = _progress("hashing", quiet or as_json)
+        progress, on_progress = rate_progress("hashing", quiet or as_json)
         with progress:
-            task = progress.add_task("hash", total=source.total, rate="")
-
-            def on_progress(done: int, total: Optional[int]) -> None:
-                el = time.perf_counter() - t0
-                progress.update(task, completed=done, total=total, rate=f"{done / el:,.0f} img/s" if el else "")
-
             report = match_paths(source, matcher, max_distance=max_distance, max_combined=max_combined,
                                  artist=artist, terms_for=terms_from_registry(reg), progress=on_progress,
                                  workers=workers, total=source.total)
@@ -131,15 +120,8 @@ def _match_copies(dataset: Path, registry: str, index: Optional[Path], copies_in
             source = open_dataset_images(dataset, path_column)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="DATASET") from exc
-        t0 = time.perf_counter()
-        progress = _progress("matching", quiet or as_json)
+        progress, on_progress = rate_progress("matching", quiet or as_json)
         with progress:
-            task = progress.add_task("match", total=source.total, rate="")
-
-            def on_progress(done: int, total: Optional[int]) -> None:
-                el = time.perf_counter() - t0
-                progress.update(task, completed=done, total=total, rate=f"{done / el:,.0f} img/s" if el else "")
-
             report = find_copies_in(source, detector, artist=artist, terms_for=terms_from_registry(reg),
                                     progress=on_progress, total=source.total, workers=workers)
     images = report.hashed + len(report.errors)
@@ -243,10 +225,9 @@ def prompt_scan_cmd(
     row = 0
     t0 = time.perf_counter()
     sink = output.open("w", encoding="utf-8") if output else None
-    progress = _progress("prompts", quiet or as_json)
+    progress, update = rate_progress("prompts", quiet or as_json, unit="prompts/s")
     try:
         with progress:
-            task = progress.add_task("scan", total=total, rate="")
             for batch in pf.iter_batches(batch_size=65_536, columns=[column]):
                 texts = batch.column(0).to_pylist()
                 for text, found in zip(texts, guard.check_many(texts)):
@@ -258,8 +239,7 @@ def prompt_scan_cmd(
                         sink.write(json.dumps({"row": row, "decision": d, "prompt": text,
                                                "matches": [m.to_dict() for m in found]}, ensure_ascii=False) + "\n")
                     row += 1
-                el = time.perf_counter() - t0
-                progress.update(task, completed=row, rate=f"{row / el:,.0f} prompts/s" if el else "")
+                update(row, total)
     finally:
         if sink:
             sink.close()
