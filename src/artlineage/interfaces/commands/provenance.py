@@ -9,13 +9,12 @@ from typing import List, Optional
 import typer
 from rich.markup import escape
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from ..._inspect import inspect_file
 from ...pipelines.scan import scan_directory
 from ...signals._registry import get_readers
-from ._render import origin_text, render_report
+from ._render import origin_text, rate_progress, render_report
 
 
 def register(app: typer.Typer) -> None:
@@ -77,19 +76,8 @@ def scan_cmd(
         except (ModelCardError, ImportError) as exc:
             Console(stderr=True).print(f"[bold red]error:[/bold red] {escape(str(exc))}")
             raise typer.Exit(2)
-    console = Console(stderr=True)
-    progress = Progress(TextColumn("[bold]scanning"), BarColumn(), MofNCompleteColumn(),
-                        TextColumn("{task.fields[rate]}"), TimeRemainingColumn(), console=console,
-                        disable=quiet or as_json)
+    progress, on_progress = rate_progress("scanning", quiet or as_json, unit="files/s")
     with progress:
-        task = progress.add_task("scan", total=None, rate="")
-        import time
-        t0 = time.perf_counter()
-
-        def on_progress(done: int, total: int) -> None:
-            el = time.perf_counter() - t0
-            progress.update(task, completed=done, total=total, rate=f"{done / el:,.0f} files/s" if el > 0 else "")
-
         summary = scan_directory(directory, db, pixels=not no_pixels, workers=workers or None, all_files=all_files,
                                  progress=on_progress, detectors=cards)
     store = summary.store
