@@ -16,7 +16,7 @@ ORIGIN_WORDS = {
     "ai_generated": "made with a generative AI tool",
     "ai_edited": "edited with an AI tool",
     "camera": "taken with a camera",
-    "human_declared": "marked as human-made in its metadata",
+    "human_declared": "declared human-made by its maker",
     "algorithmic": "made by software, with no sign of generative AI",
     "unknown": "no origin recorded",
     # evidence implications that are not origins
