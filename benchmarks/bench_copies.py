@@ -179,6 +179,11 @@ def main() -> None:
         cv2.setNumThreads(1)         # one core per query: the figure is CPU ms per query on one core
     except ImportError:
         pass
+    try:
+        import faiss
+        faiss.omp_set_num_threads(1)   # the window scan and descriptor matching on one core too
+    except ImportError:
+        pass
     reg, neg = photo_set(args.photos, args.works)
     rng = np.random.default_rng(args.seed)
     all_edits = edits(rng)

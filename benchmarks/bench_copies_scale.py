@@ -58,6 +58,11 @@ def main() -> None:
         cv2.setNumThreads(1)
     except ImportError:
         pass
+    try:
+        import faiss
+        faiss.omp_set_num_threads(1)   # the window scan and descriptor matching on one core too
+    except ImportError:
+        pass
     rng = np.random.default_rng(5)
     reg, neg = photo_set(args.photos, args.real)
     real = cp.CopyDetector.from_images((i, im) for i, (_, im) in enumerate(reg)).index

@@ -268,3 +268,60 @@ def test_work_matcher_find_copies_is_the_global_hash_answer():
     (m,) = matcher.find_copies(_jpeg(photo("coffee"), 50))
     assert (m.work_id, m.title, m.artist, m.evidence.method, m.evidence.window) == (1, "coffee", "Bo", "phash+pdq", "full")
     assert matcher.find_copies(ImageOps.mirror(photo("coffee"))) == []    # what CopyDetector adds
+
+
+def _clustered_index(n_works, rng):
+    """Window hashes drawn near a few hundred centres (real pHashes cluster), no features."""
+    centres = rng.integers(0, 2**63, (300, len(cp.WINDOWS)), dtype=np.int64).astype(np.uint64)
+    flips = np.zeros((n_works, len(cp.WINDOWS)), np.uint64)
+    for _ in range(10):
+        flips ^= np.left_shift(np.uint64(1), rng.integers(0, 64, flips.shape).astype(np.uint64))
+    idx = cp.CopyIndex()
+    idx.add((1000 + i, cp.WorkFingerprint(h, None)) for i, h in enumerate(centres[rng.integers(0, 300, n_works)] ^ flips))
+    return idx
+
+
+def test_faiss_window_scan_agrees_with_the_numpy_scan():
+    if lf.faiss_or_none() is None:
+        pytest.skip("faiss (extra 'faiss') not installed: the numpy scan is the only one")
+    rng = np.random.default_rng(3)
+    idx = _clustered_index(cp.FAISS_MIN_WINDOWS // len(cp.WINDOWS) + 100, rng)
+    hashes = np.asarray(idx.hashes)
+    for t in range(20):
+        q = hashes[rng.integers(0, len(idx))][rng.integers(0, len(cp.WINDOWS), 2)]
+        q = q ^ np.left_shift(np.uint64(1), rng.integers(0, 64, 2).astype(np.uint64))
+        fast = idx.nearest(q, 12)
+        slow_best, slow_plain, slow_rows = idx._scan_numpy(q, 12)
+        # same distances in the same order (rows may differ only among ties at the 12th distance)
+        assert [d for _, d, _, _ in fast] == slow_best
+        for row, d, window, mirrored in fast:
+            plain = int(np.bitwise_count(hashes[row] ^ q[0]).min())
+            mirror = int(np.bitwise_count(hashes[row] ^ q[1]).min())
+            assert d == min(plain, mirror) and mirrored == (mirror < plain)
+            assert int(np.bitwise_count(hashes[row][window] ^ q[1 if mirrored else 0])) == d
+        assert [r for r, d, _, _ in fast if d < slow_best[-1]] == [r for r, d in zip(slow_rows, slow_best) if d < slow_best[-1]]
+
+
+@needs_cv2
+def test_descriptor_matching_is_the_same_with_faiss_and_opencv(detector, monkeypatch):
+    q = cp._query(photo("chelsea")).features(False)
+    w = detector.index.features(2)
+    fast = lf.two_nearest(q.desc, w.desc)
+    monkeypatch.setattr(lf, "_FAISS", [None])
+    slow = lf.two_nearest(q.desc, w.desc)
+    assert np.array_equal(fast[0], slow[0]) and np.array_equal(fast[1], slow[1])
+    unique = fast[0] < fast[1]            # the nearest is unambiguous: both name the same descriptor
+    assert unique.sum() > 100 and np.array_equal(fast[2][unique], slow[2][unique])
+    # below the caller's minimum of ratio-tested matches no transform is fitted
+    other = cp._query(photo("camera")).features(False)
+    v = lf.verify(other, w, min_matches=lf.MIN_INLIERS)
+    assert v.inliers == 0 and v.matches < lf.MIN_INLIERS
+
+
+@needs_cv2
+def test_a_work_registered_twice_is_found_twice():
+    im = photo("coffee")
+    det = cp.CopyDetector.from_images([(1, im), (2, im.copy()), (3, photo("rocket"))])
+    found = det.find_copies(_crop(im, 0.8, 0.8, 0.3, 0.6))
+    assert sorted(m.work_id for m in found) == [1, 2]
+    assert found[0].distance == found[1].distance and found[0].evidence.inliers == found[1].evidence.inliers

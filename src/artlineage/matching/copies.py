@@ -61,6 +61,7 @@ MIN_COVERAGE = 0.45
 MAX_ROTATION = 20.0
 MIN_SCALE, MAX_SCALE = 0.05, 20.0
 MIN_FEATURE_SIDE = 256
+ORIENTATION_TIE = 2             # plain and mirrored query this close: verify both orientations
 FEW_FEATURES = 40               # below this on either side, verification cannot speak: hashes decide
 
 
@@ -205,11 +206,18 @@ class _Query:
     hashes: np.ndarray                  # [plain, mirrored]
     gray: np.ndarray                    # FEATURE_SIDE thumbnail
     _features: dict[bool, lf.Features] = field(default_factory=dict)
+    _keypoints: list = field(default_factory=list)
+
+    def plain_mirror_gap(self, row: int, index: "CopyIndex") -> int:
+        """Nearest window distance of the plain query minus the mirrored query's, for this row."""
+        h = np.asarray(index.hashes[row])
+        return int(np.bitwise_count(h ^ self.hashes[0]).min()) - int(np.bitwise_count(h ^ self.hashes[1]).min())
 
     def features(self, mirrored: bool) -> lf.Features:
+        if not self._features:
+            self._features[False], self._keypoints = lf.extract_keypoints(self.gray, lf.MAX_QUERY_FEATURES)
         if mirrored not in self._features:
-            g = self.gray[:, ::-1] if mirrored else self.gray
-            self._features[mirrored] = lf.extract(g, lf.MAX_QUERY_FEATURES)
+            self._features[True] = lf.mirrored(self.gray, self._keypoints, lf.MAX_QUERY_FEATURES)
         return self._features[mirrored]
 
 
@@ -254,6 +262,8 @@ class CopyMatch:
 # ---- the index --------------------------------------------------------------------------------
 
 _K = len(WINDOWS)
+# Below this many window hashes numpy's scan is as fast and needs no faiss call overhead.
+FAISS_MIN_WINDOWS = 50_000
 
 
 class CopyIndex:
@@ -311,12 +321,27 @@ class CopyIndex:
 
     def nearest(self, query_hashes: np.ndarray, k: int = CANDIDATES) -> list[tuple[int, int, int, bool]]:
         """(row, distance, window, mirrored) of the ``k`` works whose nearest window is nearest to any
-        query hash: an exact scan of every window hash (see docs/copy-detection.md for its cost)."""
+        query hash: an exact scan of every window hash (see docs/copy-detection.md for its cost).
+        With faiss (extra ``faiss``) the scan is faiss's SIMD popcount k-NN (~2x numpy's)."""
         n = len(self.work_ids)
         if not n:
             return []
-        hashes = self.hashes
+        k = min(k, n)
         q = np.asarray(query_hashes, np.uint64)
+        if lf.faiss_or_none() is not None and n * _K >= FAISS_MIN_WINDOWS:
+            best, plain_best, rows = self._nearest_windows(q, k)
+        else:
+            best, plain_best, rows = self._scan_numpy(q, k)
+        out = []
+        for r, d in zip(rows, best):
+            m = bool(d < plain_best[r]) if r in plain_best else True
+            window = int(np.bitwise_count(np.asarray(self.hashes[r]) ^ q[1 if m else 0]).argmin())
+            out.append((r, d, window, m))
+        return out
+
+    def _scan_numpy(self, q: np.ndarray, k: int) -> tuple[list[int], dict[int, int], list[int]]:
+        n = len(self.work_ids)
+        hashes = self.hashes
         plain = np.empty(n, np.uint8)
         mirror = np.empty(n, np.uint8)
         # Blocks of SCAN_BLOCK works: the XOR and popcount temporaries stay in cache, and uint8
@@ -326,15 +351,28 @@ class CopyIndex:
             np.bitwise_count(block ^ q[0]).min(axis=1, out=plain[a:a + SCAN_BLOCK])
             np.bitwise_count(block ^ q[1]).min(axis=1, out=mirror[a:a + SCAN_BLOCK])
         best = np.minimum(plain, mirror)
-        k = min(k, n)
         rows = np.argpartition(best, k - 1)[:k] if k < n else np.arange(n)
-        rows = rows[np.lexsort((rows, best[rows]))]
-        out = []
-        for r in rows.tolist():
-            m = bool(mirror[r] < plain[r])
-            window = int(np.bitwise_count(np.asarray(hashes[r]) ^ q[1 if m else 0]).argmin())
-            out.append((r, int(best[r]), window, m))
-        return out
+        rows = rows[np.lexsort((rows, best[rows]))].tolist()
+        return [int(best[r]) for r in rows], {r: int(plain[r]) for r in rows}, rows
+
+    def _nearest_windows(self, q: np.ndarray, k: int) -> tuple[list[int], dict[int, int], list[int]]:
+        """The k nearest *windows* per query hash would name fewer than k works (a work's windows
+        sit together); the ``k * len(WINDOWS)`` nearest always name at least k, and any work whose
+        best window is not among them has k works strictly nearer, so the result is exact."""
+        faiss = lf.faiss_or_none()
+        codes = np.ascontiguousarray(self.hashes).reshape(-1).view(np.uint8).reshape(-1, 8)
+        kw = min(len(codes), k * _K)
+        dist, ids = faiss.knn_hamming(np.ascontiguousarray(q).view(np.uint8).reshape(-1, 8), codes, kw)
+        plain_best: dict[int, int] = {}
+        best: dict[int, int] = {}
+        for side in (0, 1):
+            for d, row in zip(dist[side].tolist(), (ids[side] // _K).tolist()):
+                if side == 0:
+                    plain_best.setdefault(row, d)
+                if d < best.get(row, 65):
+                    best[row] = d
+        rows = sorted(best, key=lambda r: (best[r], r))[:k]
+        return [best[r] for r in rows], plain_best, rows
 
     # ---- persistence ----------------------------------------------------------------------
     _ARRAYS = ("work_ids", "hashes", "feat_offsets", "xy", "desc", "sizes")
@@ -429,11 +467,19 @@ class CopyDetector:
         im = load_image(image)
         q = _query(im)
         out: list[CopyMatch] = self._fallback_matches(im) if self.fallback is not None else []
+        accepted_at: int | None = None
         for rank, (row, dist, window, mirrored) in enumerate(self.index.nearest(q.hashes, self.candidates)):
+            # Candidates come nearest first. Once one is a copy, farther ones are not verified: a
+            # second registration of the same image sits at the same distance and still is; the
+            # rest are the look-alikes and clutter a verification would reject (benchmarks: no
+            # recall lost, ~40 % fewer verifications on copies).
+            if accepted_at is not None and dist > accepted_at:
+                break
             work_id = int(self.index.work_ids[row])
             ev = self._judge(q, row, dist, WINDOWS[window], mirrored, rank)
             if ev is None:
                 continue
+            accepted_at = dist if accepted_at is None else accepted_at
             score = (ev.inliers / (ev.inliers + self.min_inliers)) if ev.inliers is not None else 1 - dist / 64
             w = self.describe(work_id)
             if w is None and self._describe is not None:
@@ -469,10 +515,13 @@ class CopyDetector:
                 return CopyEvidence("window-hash", window, dist, mirrored)
             return None
         best = None
-        # The orientation the hash suggested; the other one too for the nearest candidate only
-        # (each verification is a descriptor match, the cost of the whole query).
-        for m in ((mirrored, not mirrored) if rank == 0 else (mirrored,)):
-            v = lf.verify(q.features(m), work_feats)
+        # The orientation the hash suggested; the other one too for the nearest candidate when the
+        # hash cannot tell them apart (a symmetric image). Each orientation is one ORB extraction of
+        # the query; always trying both for the nearest (as before) cost a mirrored extraction on
+        # most queries and found no copy more in the benchmarks.
+        both = rank == 0 and abs(int(q.plain_mirror_gap(row, self.index))) <= ORIENTATION_TIE
+        for m in ((mirrored, not mirrored) if both else (mirrored,)):
+            v = lf.verify(q.features(m), work_feats, self.min_inliers)
             if v is not None and (best is None or v.inliers > best[0].inliers):
                 best = (v, m)
             if best is not None and best[0].inliers >= self.min_inliers:
