@@ -94,13 +94,13 @@ def make_account(db: str, media: Path) -> tuple[int, str]:
 
     from artlineage.interfaces.web import auth, create_app
     from artlineage.interfaces.web.models import User
-    from artlineage.registry import store
+    from artlineage.registry import Registry
     app = create_app(db, media, pixels=False, prewarm=False)
     platform = app.state.platform
     with platform.session() as s, s.begin():
         user = s.scalar(select(User).where(User.email == "bench@example.org"))
         if user is None:
-            artist = store.add_artist(s, "Bench Artist", living=True)
+            artist = Registry.in_session(s).add_artist("Bench Artist", living=True)
             user = auth.create_user(s, "bench@example.org", PASSWORD, artist_id=artist.id)
         key = auth.create_api_key(s, user, "bench", rate_per_minute=600).secret
         artist_id = user.artist_id

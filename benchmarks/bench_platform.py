@@ -133,8 +133,8 @@ def seed(db: str, media: Path, works: int, artists: int = 200) -> float:
     with platform.session() as s, s.begin():
         if s.scalar(select(func.count()).select_from(Media)) >= works:
             return 0.0
-        from artlineage.registry import store
-        a0 = store.add_artist(s, "Seed Artist", living=True)
+        from artlineage.registry import Registry
+        a0 = Registry.in_session(s).add_artist("Seed Artist", living=True)
         templates = []
         for i, (color, text, use) in enumerate([((200, 60, 40), {"parameters": A1111}, "generated"),
                                                 ((40, 120, 200), None, "none"), ((30, 160, 60), None, "edited")]):

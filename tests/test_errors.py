@@ -15,7 +15,7 @@ def test_every_exception_derives_from_the_one_base_and_keeps_its_old_home():
     from artlineage.matching import HashError
     from artlineage.registry import NotFoundError, RegistryError
     from artlineage.registry.io import RegistryImportError
-    from artlineage.registry.store import AmbiguousArtistError
+    from artlineage.registry import AmbiguousArtistError
     from artlineage.signals import SignalError, UnreadableImageError
     from artlineage.signals.web import SafeFetcher  # noqa: F401  (the fetcher module loads)
     from artlineage.signals.web._fetch import BlockedAddressError, FetchError

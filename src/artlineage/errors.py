@@ -20,7 +20,8 @@ raises on purpose, or a narrower class for one kind of failure.
     ├── RegistryError                        a registry request that cannot be honoured
     │   ├── NotFoundError (LookupError)      unknown artist / work / terms id
     │   ├── AmbiguousArtistError             a name that matches several artists
-    │   └── RegistryImportError              a document that is not a registry export
+    │   ├── RegistryImportError              a document that is not a registry export
+    │   └── TermsConflict                    a terms entry that can no longer be withdrawn
     ├── MatchingError                        perceptual matching / prompt guard failures (HashError)
     ├── HealthError                          dataset health computations
     │   └── GuardError (ValueError)          a real-data share that cannot be reached
@@ -44,7 +45,7 @@ __all__ = [
     "ArtlineageError", "InputError", "UnreadableImageError", "HashError", "ManifestError", "ConfigurationError",
     "SignalError", "FetchError", "BlockedAddressError", "FetchTimeout", "ResponseTooLarge", "TooManyRedirects",
     "MalformedURLError", "BodyDecodingError",
-    "RegistryError", "NotFoundError", "AmbiguousArtistError", "RegistryImportError", "MatchingError",
+    "RegistryError", "NotFoundError", "AmbiguousArtistError", "RegistryImportError", "TermsConflict", "MatchingError",
     "HealthError", "GuardError", "PipelineError", "ShardFailure", "PlatformError", "AuthError",
     "PermissionDenied", "UploadRejected",
 ]
@@ -127,6 +128,10 @@ class AmbiguousArtistError(RegistryError):
 
 class RegistryImportError(RegistryError):
     """A document that is not a registry export, or that contradicts itself."""
+
+
+class TermsConflict(RegistryError):
+    """A terms entry that cannot be withdrawn: not the latest, or in force for too long (HTTP 409)."""
 
 
 # ---------------------------------------------------------------- algorithms and pipelines

@@ -1,8 +1,13 @@
-"""``Registry``: the artists' registry behind one object, a session per call.
+"""``Registry``: the artists' registry behind one object, the one registry API.
 
-Returned ORM objects are detached (``expire_on_commit=False``) with their names loaded, so they can
-be read after the call; to change them, call another method. Code that manages its own sessions
-(the HTTP platform) uses the functions in ``store`` directly with ``Registry.session()``.
+Two ways to hold it, one set of methods:
+
+- ``Registry("registry.sqlite")`` (or a SQLAlchemy URL) runs each call in a transaction of its own,
+  committed when the call returns. Returned ORM objects are detached (``expire_on_commit=False``) with
+  their names loaded, so they can be read after the call; to change them, call another method.
+- ``Registry.in_session(session)`` runs the same methods inside a session the caller owns, so
+  registry changes and the caller's own rows commit or roll back together: the HTTP platform's way
+  (one unit of work per request). Nothing is committed by the registry then; each call flushes.
 """
 
 from __future__ import annotations
@@ -14,15 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from .._files import iter_image_files
 from ..matching import work_index
 from ..matching.hashing import hash_image_file
-from . import io, lineage as lineage_mod, store
+from . import _store as store, io, lineage as lineage_mod
 from .migrate import make_registry_engine, registry_url, upgrade_registry
 from .models import Artist, ArtistInfluence, ArtistName, ConsentTerms, Permission, Work, WorkInfluence
+from .names import normalize_name
 
 MAX_FILES = 100_000
 
@@ -80,6 +86,8 @@ class Registry:
     (default: ``<file>.index`` next to a SQLite file; none for server databases unless given), kept
     current by ``add_work_files`` when ``artlineage.matching`` is installed."""
 
+    _bound: Session | None = None
+
     def __init__(self, db: str | Path = "registry.sqlite", *, upgrade: bool = True,
                  match_index: str | Path | None = None):
         self.url = registry_url(db)
@@ -88,8 +96,21 @@ class Registry:
         if upgrade:
             upgrade_registry(self.engine)
 
+    @classmethod
+    def in_session(cls, session: Session, *, match_index: str | Path | None = None) -> Registry:
+        """The registry inside ``session``, a session the caller opened and will commit or roll back.
+        The schema is the caller's business (no migration); ``close`` leaves the caller's engine open."""
+        reg = cls.__new__(cls)
+        bind = session.get_bind()
+        reg.engine = bind if isinstance(bind, Engine) else bind.engine
+        reg.url = reg.engine.url.render_as_string(hide_password=True)
+        reg.match_index_dir = Path(match_index) if match_index else None
+        reg._bound = session
+        return reg
+
     def close(self) -> None:
-        self.engine.dispose()
+        if self._bound is None:
+            self.engine.dispose()
 
     def __enter__(self) -> Registry:
         return self
@@ -99,7 +120,12 @@ class Registry:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in a transaction: committed on success, rolled back on error."""
+        """A session in a transaction: committed on success, rolled back on error. For a registry
+        bound with :meth:`in_session`, the caller's session, flushed on success (the caller commits)."""
+        if self._bound is not None:
+            yield self._bound
+            self._bound.flush()
+            return
         with Session(self.engine, expire_on_commit=False) as s, s.begin():
             yield s
 
@@ -107,8 +133,8 @@ class Registry:
     def add_artist(self, name: str, *, aliases: Iterable[str | tuple[str, str] | Mapping[str, str]] = (),
                    sort_name: str | None = None, links: Iterable[str] = (), living: bool | None = None,
                    birth_year: int | None = None, death_year: int | None = None) -> Artist:
-        """Create an artist (see :func:`artlineage.registry.store.add_artist`). ``aliases`` are names or
-        ``(name, kind)`` pairs (kind: alias, spelling, transliteration, misspelling)."""
+        """Create an artist. ``aliases`` are names or ``(name, kind)`` pairs (kind: alias, spelling,
+        transliteration, misspelling). Names are cleaned and bounded; a bad value raises RegistryError."""
         with self.session() as s:
             return store.add_artist(s, name, aliases=aliases, sort_name=sort_name, links=links, living=living,
                                     birth_year=birth_year, death_year=death_year)
@@ -129,9 +155,25 @@ class Registry:
         with self.session() as s:
             return store.find_artists(s, name)
 
+    def suggest_artists(self, text: str, limit: int = 20) -> list[Artist]:
+        """Artists with a name containing ``text`` as whole words ("hokusai" finds "Katsushika
+        Hokusai"): the fallback when :meth:`find_artists` finds no exact name."""
+        with self.session() as s:
+            return store._word_matches(s, normalize_name(text), limit=limit)
+
     def list_artists(self) -> list[Artist]:
         with self.session() as s:
             return store.list_artists(s)
+
+    def update_artist(self, artist: store.ArtistRef, *, name: str | _Unset = UNSET, sort_name: str | None | _Unset = UNSET,
+                      links: Iterable[str] | None | _Unset = UNSET, living: bool | None | _Unset = UNSET,
+                      birth_year: int | None | _Unset = UNSET, death_year: int | None | _Unset = UNSET) -> Artist:
+        """Change an artist's fields; those left out keep their value, ``None`` clears one."""
+        changes = {key: value for key, value in (("name", name), ("sort_name", sort_name), ("links", links),
+                                                 ("living", living), ("birth_year", birth_year),
+                                                 ("death_year", death_year)) if not isinstance(value, _Unset)}
+        with self.session() as s:
+            return store.update_artist(s, artist, changes)
 
     def all_artist_names(self) -> Iterator[tuple[int, str, str]]:
         """``(artist_id, name, kind)`` for every main name (kind "name") and other name."""
@@ -142,7 +184,8 @@ class Registry:
     def add_work(self, artist: store.ArtistRef, *, title: str | None = None, location: str | None = None,
                  sha256: str | None = None, phash64: int | None = None, pdq256: str | bytes | None = None,
                  origin: str | None = None, verdict: dict[str, Any] | None = None) -> Work:
-        """Register a work (see :func:`artlineage.registry.store.add_work`)."""
+        """Register a work (``location`` is a file path or URL; ``phash64`` the *unsigned* 64-bit hash).
+        A work with the same sha256 under the same artist is returned instead of duplicated."""
         with self.session() as s:
             return store.add_work(s, artist, title=title, location=location, sha256=sha256, phash64=phash64,
                                   pdq256=pdq256, origin=origin, verdict=verdict)
@@ -192,6 +235,18 @@ class Registry:
         with self.session() as s:
             return store.list_works(s, artist)
 
+    def find_works_by_sha256(self, sha256: str) -> list[Work]:
+        """Works registered with exactly this file (any artist), oldest first."""
+        with self.session() as s:
+            return store.find_works_by_sha256(s, sha256)
+
+    def update_work(self, work_id: int, *, title: str | None | _Unset = UNSET) -> Work:
+        """Change a work's title (``None`` clears it)."""
+        with self.session() as s:
+            if isinstance(title, _Unset):
+                return store.get_work(s, work_id)
+            return store.update_work(s, work_id, title=title)
+
     def set_work_hashes(self, work_id: int, **hashes: Any) -> Work:
         with self.session() as s:
             work = store.set_work_hashes(s, work_id, **hashes)
@@ -220,8 +275,9 @@ class Registry:
                   style_imitation: Permission | str | None | _Unset = UNSET,
                   valid_from: dt.date | str | None = None, note: str | None = None, source: str | None = None,
                   inherit: bool = True) -> ConsentTerms:
-        """Record new terms from ``valid_from`` (see :func:`artlineage.registry.store.set_terms`). A scope
-        left out keeps its previous value (with ``inherit``); ``None`` sets it to unknown."""
+        """Record new terms from ``valid_from`` (default today); the open period is closed at
+        ``valid_from``, never overwritten. Values: allowed | not_allowed | allowed_with_credit | None.
+        A scope left out keeps its previous value (with ``inherit``); ``None`` sets it to unknown."""
         given = {name: value for name, value in (("ai_training", ai_training),
                                                  ("generative_training", generative_training),
                                                  ("data_mining", data_mining), ("style_imitation", style_imitation))
@@ -237,8 +293,17 @@ class Registry:
 
     def terms_history(self, artist: store.ArtistRef, work: int | None = None,
                       all_levels: bool = False) -> list[ConsentTerms]:
+        """Every terms entry, oldest first: the artist's (or one work's); ``all_levels`` adds all of
+        the artist's works' entries."""
         with self.session() as s:
             return store.terms_history(s, artist, work, all_levels)
+
+    def withdraw_terms(self, artist: store.ArtistRef, terms_id: int, work: int | None = None, *,
+                       now: dt.datetime | None = None, grace: dt.timedelta = dt.timedelta(days=1)) -> ConsentTerms:
+        """Withdraw a mistaken latest terms entry and reopen the one it closed: only the latest, and
+        only while not yet in force or within ``grace`` of being stated (else ``TermsConflict``)."""
+        with self.session() as s:
+            return store.withdraw_terms(s, artist, work, terms_id, now=now, grace=grace)
 
     # -------------------------------------------------------- influence
     def add_influence(self, source: store.ArtistRef, target: store.ArtistRef, *, note: str | None = None,

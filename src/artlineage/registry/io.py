@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import SCOPES, Artist, ArtistInfluence, ConsentTerms, Work, WorkInfluence, phash_to_db
-from .store import RegistryError, _name_entries, _pdq_hex, _sha256, add_artist, parse_permission
+from ._store import RegistryError, _name_entries, _pdq_hex, _sha256, add_artist, parse_permission
 from ..errors import RegistryImportError  # noqa: F401  (re-exported: its old home)
 
 FORMAT = "artlineage-registry"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Artist, ArtistInfluence, Work, WorkInfluence
-from .store import ArtistRef, RegistryError, get_work, resolve_artist
+from ._store import ArtistRef, RegistryError, get_work, resolve_artist
 
 MAX_DEPTH = 50
 MAX_NODES = 10_000

@@ -27,10 +27,10 @@ def client(app):
 def make_user(app, email: str, artist_name: str, *, admin: bool = False) -> tuple[int, str]:
     """(artist id, API key) for a new account owning a new artist record."""
     from artlineage.interfaces.web import auth
-    from artlineage.registry import store
+    from artlineage.registry import Registry
     platform = app.state.platform
     with platform.session() as s, s.begin():
-        artist = store.add_artist(s, artist_name, living=True)
+        artist = Registry.in_session(s).add_artist(artist_name, living=True)
         user = auth.create_user(s, email, "correct horse battery", artist_id=artist.id, is_admin=admin)
         key = auth.create_api_key(s, user, "test", rate_per_minute=1000)
         return artist.id, key.secret

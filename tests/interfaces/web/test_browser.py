@@ -170,18 +170,18 @@ def test_artist_flow_and_visitor_views(site, browser):
 def _pages(site) -> dict[str, str]:
     """Every page kind, by name → path (data from the flow test or made here)."""
     from artlineage.interfaces.web import auth
-    from artlineage.registry import store
+    from artlineage.registry import Registry
     app = site["app"]
     platform = app.state.platform
     with platform.session() as s, s.begin():
-        if store.find_artist(s, "Axe Artist") is None:
-            artist = store.add_artist(s, "Axe Artist", living=True)
+        if Registry.in_session(s).find_artist("Axe Artist") is None:
+            artist = Registry.in_session(s).add_artist("Axe Artist", living=True)
             user = auth.create_user(s, "axe@example.org", "correct horse battery", artist_id=artist.id, is_admin=True)
             for i, data in enumerate((a1111_png(), _photo(12, (300, 420)), _photo(13, (480, 260)))):
                 platform.add_upload(s, user, artist.id, data, filename=f"axe{i}.png", title=f"Axe work {i}",
                                     declared_ai_use="none" if i == 1 else "not_stated")
-        artist = store.find_artist(s, "Axe Artist")
-        work_id = max(w.id for w in store.list_works(s, artist.id))
+        artist = Registry.in_session(s).find_artist("Axe Artist")
+        work_id = max(w.id for w in Registry.in_session(s).list_works(artist.id))
     return {"gallery": "/", "human-only": "/?human_only=true", "evidence-only": "/?evidence_only=true",
             "artists": "/artists", "artist": f"/artists/{artist.id}", "work": f"/works/{work_id}",
             "upload": "/upload", "find": "/find", "signin": "/signin", "signup": "/signup", "reset": "/reset",

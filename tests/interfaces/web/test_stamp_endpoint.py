@@ -13,11 +13,11 @@ from .conftest import make_user, png_bytes
 
 
 def test_check_then_stamp(app, client, tmp_path, monkeypatch):
-    from artlineage.registry import store
+    from artlineage.registry import Registry
 
     artist_id, key = make_user(app, "mira@example.org", "Mira Okonkwo")
     with app.state.platform.session() as s, s.begin():
-        store.set_terms(s, artist_id, style_imitation="not_allowed")
+        Registry.in_session(s).set_terms(artist_id, style_imitation="not_allowed")
     auth = {"Authorization": f"Bearer {key}"}
     before = client.post("/v1/prompt", json={"text": "harbour at night in the style of Mira Okonkwo"}).json()
     assert before["decision"] == "block" and before["matches"][0]["artist"] == "Mira Okonkwo"

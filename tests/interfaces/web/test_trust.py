@@ -161,13 +161,13 @@ def test_identity_token_on_the_artists_page(app, site):
 
 def test_unverified_namesake_never_overrides_verified_terms(app, client):
     from artlineage.interfaces.web import identity
-    from artlineage.registry import store
+    from artlineage.registry import Registry
     real, _k1 = make_user(app, "real@example.org", "Mira Okonkwo")
     fake, _k2 = make_user(app, "fake@example.org", "Mira Okonkwo")
     platform = app.state.platform
     with platform.session() as s, s.begin():
-        store.set_terms(s, real, None, style_imitation="not_allowed")
-        store.set_terms(s, fake, None, style_imitation="allowed")
+        Registry.in_session(s).set_terms(real, None, style_imitation="not_allowed")
+        Registry.in_session(s).set_terms(fake, None, style_imitation="allowed")
         identity._mark_verified(s, real, "https://mira.example/", "operator")
     result = platform.check_prompt("a lighthouse in the style of Mira Okonkwo")
     mira = [m for m in result["matches"] if m["artist"] == "Mira Okonkwo"]

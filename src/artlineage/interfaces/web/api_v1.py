@@ -17,8 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
-from ...registry import store
-from ...registry.lineage import lineage, work_lineage
+from ...registry import Registry
 from . import auth, edits
 from .app import current_user, db_session, get_platform, mint_api_key, require_user
 from .limits import MAX_DB_ID
@@ -127,8 +126,8 @@ async def _fetch(url: str, platform: Platform) -> bytes:
 
 
 def _terms_dict(s: Session, artist_id: int, work_id: int | None = None) -> dict[str, Any]:
-    return {"current": store.current_terms(s, artist_id, work_id).to_dict(),
-            "history": [t.to_dict() for t in store.terms_history(s, artist_id, work_id)]}
+    return {"current": Registry.in_session(s).current_terms(artist_id, work_id).to_dict(),
+            "history": [t.to_dict() for t in Registry.in_session(s).terms_history(artist_id, work_id)]}
 
 
 def _withdraw(s: Session, artist_id: int, work_id: int | None, terms_id: int, platform: Platform) -> dict[str, Any]:
@@ -183,7 +182,7 @@ async def consent(file: UploadFile | None = File(default=None), url: str | None 
     if file is not None:
         data = await _read_upload(file, platform)
         _checked, report = await run_in_threadpool(platform.inspect_upload, data, file.filename)
-        exact = store.find_works_by_sha256(s, report.sha256 or "")
+        exact = Registry.in_session(s).find_works_by_sha256(report.sha256 or "")
         # Not byte-identical to a registered work: look for copies (resized, recompressed, re-coloured).
         similar = [] if exact else await run_in_threadpool(platform.similar_works, s, data)
         found = [(w.id, w.artist_id, f"registry work #{w.id}") for w in exact] + [
@@ -191,7 +190,7 @@ async def consent(file: UploadFile | None = File(default=None), url: str | None 
             for m in similar]
         terms = []
         for work_id, artist_id, source in found:
-            t = store.current_terms(s, artist_id, work_id)
+            t = Registry.in_session(s).current_terms(artist_id, work_id)
             terms.append({"artist_id": artist_id, "work_id": work_id, "source": source,
                           **{k: v.value for k, v in t.scopes.items()}})
         # a look-alike unverified account's terms never override a verified artist's
@@ -260,11 +259,11 @@ async def stamp(file: UploadFile = File(...), generator: str = Form(..., max_len
 @router.get("/artists")
 def list_artists(q: str | None = Query(default=None, max_length=200), s: Session = Depends(db_session, scope="function"),
                  _user: User | None = Depends(current_user)) -> list[dict[str, Any]]:
+    reg = Registry.in_session(s)
     if q:  # exact (normalised) names first, else whole-word matches ("hokusai" finds "Katsushika Hokusai")
-        from ...registry.names import normalize_name
-        rows = store.find_artists(s, q) or store._word_matches(s, normalize_name(q), limit=100)
+        rows = reg.find_artists(q) or reg.suggest_artists(q, limit=100)
     else:
-        rows = store.list_artists(s)
+        rows = reg.list_artists()
     return [a.to_dict() for a in rows[:1000]]
 
 
@@ -274,7 +273,7 @@ def create_artist(body: ArtistIn, s: Session = Depends(db_session, scope="functi
     """Admins add artists (e.g. historical ones); an artist's own record is made at sign-up."""
     if not user.is_admin:
         raise HTTPException(403, "only admins add artist records; yours was made when you signed up")
-    a = store.add_artist(s, body.name, aliases=body.aliases, sort_name=body.sort_name, links=body.links,
+    a = Registry.in_session(s).add_artist(body.name, aliases=body.aliases, sort_name=body.sort_name, links=body.links,
                          living=body.living, birth_year=body.birth_year, death_year=body.death_year)
     platform.changed()
     return a.to_dict()
@@ -283,7 +282,7 @@ def create_artist(body: ArtistIn, s: Session = Depends(db_session, scope="functi
 @router.get("/artists/{artist_id}")
 def get_artist(artist_id: DbId, s: Session = Depends(db_session, scope="function"),
                _user: User | None = Depends(current_user)) -> dict[str, Any]:
-    return {**store.get_artist(s, artist_id).to_dict(), "terms": _terms_dict(s, artist_id)["current"]}
+    return {**Registry.in_session(s).get_artist(artist_id).to_dict(), "terms": _terms_dict(s, artist_id)["current"]}
 
 
 @router.patch("/artists/{artist_id}")
@@ -305,7 +304,7 @@ def artist_terms(artist_id: DbId, s: Session = Depends(db_session, scope="functi
 def set_artist_terms(artist_id: DbId, body: TermsIn, s: Session = Depends(db_session, scope="function"),
                      user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     platform.require_artist(user, artist_id)
-    row = store.set_terms(s, artist_id, None, valid_from=body.valid_from, note=body.note, source=body.source,
+    row = Registry.in_session(s).set_terms(artist_id, None, valid_from=body.valid_from, note=body.note, source=body.source,
                           **_scopes(body))
     platform.changed()
     return row.to_dict()
@@ -324,7 +323,7 @@ def withdraw_artist_terms(artist_id: DbId, terms_id: DbId, s: Session = Depends(
 @router.get("/artists/{artist_id}/lineage")
 def artist_lineage(artist_id: DbId, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session, scope="function"),
                    _user: User | None = Depends(current_user)) -> dict[str, Any]:
-    return lineage(s, artist_id, depth).to_dict()
+    return Registry.in_session(s).lineage(artist_id, depth).to_dict()
 
 
 @router.post("/artists/{artist_id}/influences", status_code=201)
@@ -332,7 +331,7 @@ def add_artist_influence(artist_id: DbId, body: InfluenceIn, s: Session = Depend
                          user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     """``artist_id`` was influenced by ``target_id`` (an artist credits their own influences)."""
     platform.require_artist(user, artist_id)
-    edge = store.add_influence(s, artist_id, body.target_id, note=body.note, source_of_claim=body.source_of_claim)
+    edge = Registry.in_session(s).add_influence(artist_id, body.target_id, note=body.note, source_of_claim=body.source_of_claim)
     platform.changed()
     return edge.to_dict()
 
@@ -377,7 +376,7 @@ async def upload_work(file: UploadFile = File(...), artist_id: int | None = Form
 @router.get("/works/{work_id}")
 def get_work(work_id: DbId, s: Session = Depends(db_session, scope="function"),
              _user: User | None = Depends(current_user)) -> dict[str, Any]:
-    return store.get_work(s, work_id).to_dict()
+    return Registry.in_session(s).get_work(work_id).to_dict()
 
 
 @router.get("/works/{work_id}/card")
@@ -404,16 +403,16 @@ def delete_work(work_id: DbId, s: Session = Depends(db_session, scope="function"
 @router.get("/works/{work_id}/terms")
 def work_terms(work_id: DbId, s: Session = Depends(db_session, scope="function"),
                _user: User | None = Depends(current_user)) -> dict[str, Any]:
-    work = store.get_work(s, work_id)
+    work = Registry.in_session(s).get_work(work_id)
     return _terms_dict(s, work.artist_id, work.id)
 
 
 @router.post("/works/{work_id}/terms", status_code=201)
 def set_work_terms(work_id: DbId, body: TermsIn, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
                    platform: Platform = Depends(get_platform)) -> dict[str, Any]:
-    work = store.get_work(s, work_id)
+    work = Registry.in_session(s).get_work(work_id)
     platform.require_artist(user, work.artist_id)
-    row = store.set_terms(s, work.artist_id, work.id, valid_from=body.valid_from, note=body.note,
+    row = Registry.in_session(s).set_terms(work.artist_id, work.id, valid_from=body.valid_from, note=body.note,
                           source=body.source, **_scopes(body))
     platform.changed()
     return row.to_dict()
@@ -423,7 +422,7 @@ def set_work_terms(work_id: DbId, body: TermsIn, s: Session = Depends(db_session
 def withdraw_work_terms(work_id: DbId, terms_id: DbId, s: Session = Depends(db_session, scope="function"),
                         user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     """Withdraw the latest terms entry of your work (see ``DELETE /v1/artists/{id}/terms/{terms_id}``)."""
-    work = store.get_work(s, work_id)
+    work = Registry.in_session(s).get_work(work_id)
     platform.require_artist(user, work.artist_id)
     return _withdraw(s, work.artist_id, work.id, terms_id, platform)
 
@@ -431,16 +430,16 @@ def withdraw_work_terms(work_id: DbId, terms_id: DbId, s: Session = Depends(db_s
 @router.get("/works/{work_id}/lineage")
 def get_work_lineage(work_id: DbId, depth: int = Query(default=2, ge=1, le=10), s: Session = Depends(db_session, scope="function"),
                      _user: User | None = Depends(current_user)) -> dict[str, Any]:
-    return work_lineage(s, work_id, depth).to_dict()
+    return Registry.in_session(s).work_lineage(work_id, depth).to_dict()
 
 
 @router.post("/works/{work_id}/influences", status_code=201)
 def add_work_influence(work_id: DbId, body: InfluenceIn, s: Session = Depends(db_session, scope="function"),
                        user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     """``work_id`` was influenced by work ``target_id`` (credited by the work's artist)."""
-    work = store.get_work(s, work_id)
+    work = Registry.in_session(s).get_work(work_id)
     platform.require_artist(user, work.artist_id)
-    edge = store.add_work_influence(s, work_id, body.target_id, note=body.note, source_of_claim=body.source_of_claim)
+    edge = Registry.in_session(s).add_work_influence(work_id, body.target_id, note=body.note, source_of_claim=body.source_of_claim)
     platform.changed()
     return edge.to_dict()
 

@@ -23,8 +23,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
-from ...registry import store
-from ...errors import ConfigurationError
+from ...errors import ConfigurationError, NotFoundError, RegistryError
 from ...settings import Settings
 from . import auth
 from ._asgi import AddHeaders
@@ -114,11 +113,11 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     app.state.public_url = base_url
     app.state.rate_limits = rate_limits or rate_limits_from_env()
 
-    @app.exception_handler(store.NotFoundError)
+    @app.exception_handler(NotFoundError)
     async def _not_found(_r: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
-    @app.exception_handler(store.RegistryError)
+    @app.exception_handler(RegistryError)
     async def _bad(_r: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..._files import write_bytes_atomic
-from ...registry import store
+from ...errors import RegistryError
+from ...registry import Registry
 from ...registry.models import Artist
 from .optout import OptOut, optout_for
 
@@ -60,9 +61,9 @@ class CachesMixin:
                 return hit
         version = self.version()
         try:
-            terms = store.current_terms(s, artist_id, work_id)
+            terms = Registry.in_session(s).current_terms(artist_id, work_id)
             scopes = {k: v.value for k, v in terms.scopes.items()}
-        except store.RegistryError:
+        except RegistryError:
             scopes = {}
         result = optout_for(scopes, reserve_unknown=self.reserve_unknown)
         if work_id is None:

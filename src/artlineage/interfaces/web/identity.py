@@ -20,8 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...errors import PlatformError
-from ...registry import store
+from ...errors import NotFoundError, PlatformError
 from ...registry.models import Artist
 from .models import ArtistProfile, IdentityClaim, User, utcnow
 
@@ -120,7 +119,7 @@ def decide_claim(s: Session, admin: User, claim_id: int, approve: bool, note: st
         raise PermissionError("operators only")
     claim = s.get(IdentityClaim, claim_id)
     if claim is None:
-        raise store.NotFoundError(f"no identity claim #{claim_id}")
+        raise NotFoundError(f"no identity claim #{claim_id}")
     claim.status = "verified" if approve else "rejected"
     claim.detail = (note or ("approved by an operator" if approve else "rejected by an operator"))[:2000]
     claim.checked_at = utcnow()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from ...registry import store
+from ...registry import Registry, ResolvedTerms
 from ...registry.models import Artist
 from .identity import shadowed_artist_ids
 from .models import ArtistProfile
@@ -31,15 +31,15 @@ class _RegistryView:
 
     def all_artist_names(self) -> Iterator[tuple[int, str, str]]:
         with self._s() as s:
-            yield from [row for row in store.all_artist_names(s) if row[0] not in self.hidden]
+            yield from [row for row in Registry.in_session(s).all_artist_names() if row[0] not in self.hidden]
 
     def list_artists(self) -> list[Artist]:
         with self._s() as s:
-            return [a for a in store.list_artists(s) if a.id not in self.hidden]
+            return [a for a in Registry.in_session(s).list_artists() if a.id not in self.hidden]
 
-    def current_terms(self, artist_id: int) -> store.ResolvedTerms:
+    def current_terms(self, artist_id: int) -> ResolvedTerms:
         with self._s() as s:
-            return store.current_terms(s, artist_id)
+            return Registry.in_session(s).current_terms(artist_id)
 
 
 class NamedArtistsMixin:

@@ -13,8 +13,8 @@ from one part per job, each in its own module:
 * ``badges``, ``acceptability``, ``wording``, ``identity``: the policies (badge from evidence or
   declaration, the four criteria, plain words, verified artists).
 
-Registry reads and writes go through ``artlineage.registry.store`` with the request's session, so an
-upload (registry work + platform media row) is one transaction.
+Registry reads and writes go through ``Registry.in_session(session)`` with the request's session, so
+an upload (registry work + platform media row) is one transaction.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from ...registry.lineage import lineage as artist_lineage
+from ...registry import Registry
 from ...registry.models import WorkInfluence
 from .acceptability import acceptability
 from .badges import DECLARED_AI_USES, DECLARED_BADGE, ORIGIN_BADGE, badge_for
@@ -111,7 +111,7 @@ def optional_parts() -> dict[str, bool]:
 
 
 def artist_lineage_dict(s: Session, artist_id: int, depth: int = 2) -> dict[str, Any]:
-    return artist_lineage(s, artist_id, depth).to_dict()
+    return Registry.in_session(s).lineage(artist_id, depth).to_dict()
 
 
 __all__ = ["Platform", "PermissionDenied", "badge_for", "acceptability", "optional_parts", "artist_lineage_dict",

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 
 from ..._files import write_bytes_atomic
-from ...registry import store
+from ...errors import RegistryError
 from . import edits
 from .identity import profile
 from .media import check_image
@@ -34,11 +34,11 @@ def clean_links(text: str) -> list[str]:
     """One http(s) URL per line or comma; anything else is refused with the reason."""
     links = [part.strip() for line in (text or "").splitlines() for part in line.split(",") if part.strip()]
     if len(links) > MAX_LINKS:
-        raise store.RegistryError(f"at most {MAX_LINKS} links")
+        raise RegistryError(f"at most {MAX_LINKS} links")
     for link in links:
         parts = urlsplit(link)
         if parts.scheme not in ("http", "https") or not parts.hostname or len(link) > 2048:
-            raise store.RegistryError(f"not a web address: {link[:80]!r} (start it with https://)")
+            raise RegistryError(f"not a web address: {link[:80]!r} (start it with https://)")
     return links
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ...registry import store
+from ...registry import Registry
 from . import auth
 from .models import User
 from .platform import Platform
@@ -37,19 +37,19 @@ def seed(platform: Platform, path: str | Path, images_dir: str | Path | None = N
     counts = {"artists": 0, "works": 0}
     with platform.session() as s, s.begin():
         for a in doc.get("artists", []):
-            found = store.find_artist(s, a["name"])
-            artist = found or store.add_artist(s, a["name"], aliases=a.get("aliases", []), living=a.get("living"),
+            found = Registry.in_session(s).find_artist(a["name"])
+            artist = found or Registry.in_session(s).add_artist(a["name"], aliases=a.get("aliases", []), living=a.get("living"),
                                                birth_year=a.get("birth_year"), death_year=a.get("death_year"))
             counts["artists"] += found is None
             ids[a["key"]] = artist.id
             if a.get("terms") and found is None:
                 t = dict(a["terms"])
-                store.set_terms(s, artist.id, None, note=t.pop("note", None), source="example data", **t)
+                Registry.in_session(s).set_terms(artist.id, None, note=t.pop("note", None), source="example data", **t)
             if a.get("email"):
                 user = s.scalar(select(User).where(User.email == a["email"]))
                 users[a["key"]] = user or auth.create_user(s, a["email"], EXAMPLE_PASSWORD, artist_id=artist.id)
         for src, dst in doc.get("influences", []):
-            store.add_influence(s, ids[src], ids[dst], source_of_claim="example data")
+            Registry.in_session(s).add_influence(ids[src], ids[dst], source_of_claim="example data")
         admin = User(id=None, email="seed@localhost", password_hash="!", is_admin=True)  # not stored
         for w in doc.get("works", []):
             f = images / w["file"]

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...registry import store
+from ...registry import Registry
 from ...registry.models import Artist, Work
 from .models import Media
 
@@ -65,7 +65,7 @@ class SimilarMixin:
         with self._similar_lock:
             current = self._similar
             top = current.top_id if current is not None else 0
-            rows = [(w.work_id, w.artist_id, w.phash64, w.pdq256) for w in store.works_with_hashes(s)
+            rows = [(w.work_id, w.artist_id, w.phash64, w.pdq256) for w in Registry.in_session(s).works_with_hashes()
                     if w.work_id > top] if current is None else self._hashes_after(s, top)
             if current is None:
                 index = WorkIndex(WorkRows.from_hashes(rows))

@@ -26,8 +26,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
-from ...registry import store
-from ...registry.lineage import lineage
+from ...errors import RegistryError
+from ...registry import Registry
 from . import auth
 from .app import csrf_token_for, csrf_valid, current_user, db_session, get_platform, limit_uploads
 from .lineage_svg import lineage_svg
@@ -324,7 +324,7 @@ def prewarm(app: Any, *, max_artists: int = 5000) -> dict[str, int]:
 @router.get("/artists", response_class=HTMLResponse)
 def artists(request: Request, s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform),
             user: User | None = Depends(current_user)) -> HTMLResponse:
-    return render(request, "artists.html", {"artists": store.list_artists(s)[:1000],
+    return render(request, "artists.html", {"artists": Registry.in_session(s).list_artists()[:1000],
                                             "verified": platform.verified_artist_ids(s)}, user=user)
 
 
@@ -332,8 +332,8 @@ def artists(request: Request, s: Session = Depends(db_session, scope="function")
 def artist_page(request: Request, artist_id: int, before: int | None = Query(default=None, ge=0, le=2**62),
                 s: Session = Depends(db_session, scope="function"),
                 platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> HTMLResponse:
-    artist = store.get_artist(s, artist_id)
-    lin = lineage(s, artist_id, 2).to_dict()
+    artist = Registry.in_session(s).get_artist(artist_id)
+    lin = Registry.in_session(s).lineage(artist_id, 2).to_dict()
     prof = s.get(ArtistProfile, artist_id)
     items = platform.gallery(s, artist_id=artist_id, before=before)
     for it in items:
@@ -341,15 +341,15 @@ def artist_page(request: Request, artist_id: int, before: int | None = Query(def
     opt = platform.optout(s, artist_id)
     marker, marker_label = consent_marker(opt)
     can_edit = platform.can_edit_artist(user, artist_id)
-    ctx = {"artist": artist, "terms": store.current_terms(s, artist_id).to_dict(),
-           "history": [t.to_dict() for t in store.terms_history(s, artist_id)],
+    ctx = {"artist": artist, "terms": Registry.in_session(s).current_terms(artist_id).to_dict(),
+           "history": [t.to_dict() for t in Registry.in_session(s).terms_history(artist_id)],
            "lineage": lin, "lineage_svg": Markup(lineage_svg(lin)), "items": items,
            "older_url": f"/artists/{artist_id}?before={items[-1]['work_id']}" if len(items) == PAGE_SIZE else None,
            "can_edit": can_edit, "opt": opt, "marker": marker, "marker_label": marker_label,
            "optout_words": optout_words(opt), "verified": bool(prof and prof.verified_at),
            "verified_url": prof.verified_url if prof else None, "bio": prof.bio if prof else None,
            "avatar_url": avatar_url(prof), "filtered": False,
-           "others": [a for a in store.list_artists(s)[:500] if a.id != artist_id] if can_edit else []}
+           "others": [a for a in Registry.in_session(s).list_artists()[:500] if a.id != artist_id] if can_edit else []}
     return render(request, "artist.html", ctx, user=user, optout=opt, policy_url=f"/artists/{artist_id}/terms")
 
 
@@ -358,7 +358,7 @@ def artist_terms_json(artist_id: int, s: Session = Depends(db_session, scope="fu
                       platform: Platform = Depends(get_platform)) -> JSONResponse:
     """The artist's terms as JSON: the ``tdm-policy`` URL of their pages and images."""
     opt = platform.optout(s, artist_id)
-    body = {"artist_id": artist_id, "terms": store.current_terms(s, artist_id).to_dict(), "data_mining": opt.dmi_uri,
+    body = {"artist_id": artist_id, "terms": Registry.in_session(s).current_terms(artist_id).to_dict(), "data_mining": opt.dmi_uri,
             "reason": opt.reason}
     return JSONResponse(body, headers=optout_headers(opt))
 
@@ -371,7 +371,7 @@ def artist_terms_form(request: Request, artist_id: int, csrf: str = Form(""), ai
                       user: User | None = Depends(current_user)) -> Response:
     check_csrf(request, csrf)
     platform.require_artist(user, artist_id)
-    store.set_terms(s, artist_id, None, note=note or None, ai_training=ai_training,
+    Registry.in_session(s).set_terms(artist_id, None, note=note or None, ai_training=ai_training,
                     generative_training=generative_training, data_mining=data_mining, style_imitation=style_imitation)
     platform.changed()
     return _redirect(f"/artists/{artist_id}")
@@ -384,7 +384,7 @@ def artist_influence_form(request: Request, artist_id: int, csrf: str = Form("")
                           user: User | None = Depends(current_user)) -> Response:
     check_csrf(request, csrf)
     platform.require_artist(user, artist_id)
-    store.add_influence(s, artist_id, target_id, note=note or None, source_of_claim="artist statement")
+    Registry.in_session(s).add_influence(artist_id, target_id, note=note or None, source_of_claim="artist statement")
     platform.changed()
     return _redirect(f"/artists/{artist_id}")
 
@@ -407,7 +407,7 @@ NOTICES = {"published": "Published.", "saved": "Saved.", "reported": "Thank you:
 
 @router.get("/works/{work_id}")
 def work_short(work_id: int, s: Session = Depends(db_session, scope="function")) -> Response:
-    w = store.get_work(s, work_id)
+    w = Registry.in_session(s).get_work(work_id)
     return _redirect(f"/artists/{w.artist_id}/works/{w.id}")
 
 
@@ -422,7 +422,7 @@ def _work_form(media: Media | None, title: str | None) -> dict[str, Any]:
 @router.get("/works/{work_id}/edit", response_class=HTMLResponse)
 def work_edit_form(request: Request, work_id: int, s: Session = Depends(db_session, scope="function"),
                    platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> Response:
-    work = store.get_work(s, work_id)
+    work = Registry.in_session(s).get_work(work_id)
     if user is None:
         return _redirect("/signin")
     platform.require_artist(user, work.artist_id)
@@ -439,12 +439,12 @@ def work_edit(request: Request, work_id: int, csrf: str = Form(""), title: str =
               s: Session = Depends(db_session, scope="function"), platform: Platform = Depends(get_platform),
               user: User | None = Depends(current_user)) -> Response:
     check_csrf(request, csrf)
-    work = store.get_work(s, work_id)
+    work = Registry.in_session(s).get_work(work_id)
     form = {"title": title, "declared_ai_use": declared_ai_use, "tools": tools, "process": process,
             "training_data": training_data, "prompt": prompt, "credits": credits}
     try:
         platform.update_work(s, user, work_id, {**form, "title": title or work.title, "credits": _credit_list(credits)})
-    except store.RegistryError as exc:
+    except RegistryError as exc:
         s.rollback()
         return render(request, "work_edit.html", {"form": form, "work_id": work_id, "uses": DECLARED_AI_USES,
                                                   "training": TRAINING_DATA, "error": str(exc),
@@ -457,7 +457,7 @@ def work_edit(request: Request, work_id: int, csrf: str = Form(""), title: str =
 def work_delete(request: Request, work_id: int, csrf: str = Form(""), s: Session = Depends(db_session, scope="function"),
                 platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> Response:
     check_csrf(request, csrf)
-    work = store.get_work(s, work_id)
+    work = Registry.in_session(s).get_work(work_id)
     artist_id = work.artist_id
     platform.delete_work(s, user, work_id)
     return _redirect(f"/artists/{artist_id}")
@@ -468,7 +468,7 @@ def work_report(request: Request, work_id: int, csrf: str = Form(""), reason: st
                 note: str = Form("", max_length=2000), s: Session = Depends(db_session, scope="function"),
                 user: User | None = Depends(current_user)) -> Response:
     check_csrf(request, csrf)
-    work = store.get_work(s, work_id)
+    work = Registry.in_session(s).get_work(work_id)
     s.add(WorkReport(work_id=work_id, reporter_user_id=user.id if user else None,
                      reason=reason if reason in ("copy", "mislabelled", "other") else "other", note=note or None))
     return _redirect(f"/artists/{work.artist_id}/works/{work_id}?notice=reported")
@@ -588,7 +588,7 @@ async def upload_publish(request: Request, csrf: str = Form(""), pending: str = 
                                         title=title or None, declared_ai_use=declared_ai_use, tools=tools or None,
                                         process=process or None, training_data=training_data,
                                         prompt=prompt or None, credits=_credit_list(credits)))
-    except (store.RegistryError, UploadRejected) as exc:
+    except (RegistryError, UploadRejected) as exc:
         s.rollback()
         ctx = await run_in_threadpool(_preview_ctx, platform, s, user, data, filename, form)
         ctx["error"] = exc.message if isinstance(exc, UploadRejected) else str(exc)

@@ -12,7 +12,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...registry import store
+from ...errors import NotFoundError, RegistryError
+from ...registry import Registry
 from ...registry.models import Artist, Work
 from . import accounts, auth, identity
 from .app import current_user, db_session, get_platform, mint_api_key, session_token, throttle_account_form
@@ -87,13 +88,13 @@ def signup(request: Request, csrf: str = Form(""), email: str = Form(..., max_le
     check_csrf(request, csrf)
     throttle_account_form(request)
     try:
-        artist = store.add_artist(s, artist_name, living=True)
+        artist = Registry.in_session(s).add_artist(artist_name, living=True)
         user = auth.create_user(s, email, password, artist_id=artist.id)  # hashes before the lookup either way
     except auth.EmailTaken:
         s.rollback()
         _send_signup_attempt(request, email.strip().lower())
         return render(request, "message.html", CHECK_MAIL, user=None)
-    except (auth.AuthError, store.RegistryError) as exc:
+    except (auth.AuthError, RegistryError) as exc:
         s.rollback()
         return render(request, "signup.html", {"error": str(exc), "mode": "signup",
                                                "form": {"email": email, "artist_name": artist_name}},
@@ -236,7 +237,7 @@ async def account_profile(request: Request, csrf: str = Form(""), bio: str = For
         if data:
             await run_in_threadpool(save_avatar, s, platform.media_dir, user.artist_id, data,
                                     max_bytes=platform.max_upload_bytes, max_pixels=platform.max_pixels)
-    except (store.RegistryError, UploadRejected) as exc:
+    except (RegistryError, UploadRejected) as exc:
         s.rollback()
         message = exc.message if isinstance(exc, UploadRejected) else str(exc)
         return render(request, "account.html", _account_ctx(s, user, error=message,
@@ -421,7 +422,7 @@ def admin_report(request: Request, report_id: int, csrf: str = Form(""), decisio
     if decision == "remove":
         try:
             platform.delete_work(s, admin_user, report.work_id)
-        except store.NotFoundError:
+        except NotFoundError:
             pass  # already gone
         report.status = "resolved"
     else:

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from ..._files import write_bytes_atomic
 from ..._inspect import FileReport, inspect_bytes
-from ...registry import store
+from ...errors import RegistryError
+from ...registry import Registry
 from ...registry.models import Artist, Work
 from . import edits
 from .badges import DECLARED_AI_USES, badge_for, decided_by_of
@@ -86,7 +87,7 @@ class UploadsMixin:
             write_bytes_atomic(data, path)
         origin = report.origin.value
         verdict = report.verdict.to_dict() if report.verdict else None
-        work = store.add_work(s, artist_id, title=(title or (Path(filename).stem if filename else sha[:12]))[:1024],
+        work = Registry.in_session(s).add_work(artist_id, title=(title or (Path(filename).stem if filename else sha[:12]))[:1024],
                               location=f"upload:{sha}", sha256=sha, origin=origin, verdict=verdict)
         media = s.get(Media, work.id)
         if media is None:
@@ -110,11 +111,11 @@ class UploadsMixin:
     def update_work(self, s: Session, user: User | None, work_id: int, changes: dict[str, Any]) -> Media | None:
         """Edit a work: title, or correct the declaration (AI use, tools, process, training data, prompt,
         credits). The badge is recomputed: a corrected declaration never hides evidence in the file."""
-        work = store.get_work(s, work_id)
+        work = Registry.in_session(s).get_work(work_id)
         self.require_artist(user, work.artist_id)  # type: ignore[attr-defined]
         unknown = set(changes) - set(WORK_FIELDS)
         if unknown:
-            raise store.RegistryError(f"unknown work field(s) {sorted(unknown)}; use {list(WORK_FIELDS)}")
+            raise RegistryError(f"unknown work field(s) {sorted(unknown)}; use {list(WORK_FIELDS)}")
         if "title" in changes:
             edits.update_work_title(s, work_id, changes.pop("title"))
         media = s.get(Media, work_id)
@@ -141,12 +142,12 @@ class UploadsMixin:
             from ...matching.hashing import hash_image_file  # type: ignore[attr-defined]
             result = hash_image_file(str(path))
             phash, pdq = (result.get("phash64"), result.get("pdq256")) if isinstance(result, dict) else result
-            store.set_work_hashes(s, work_id, phash64=phash, pdq256=pdq)
+            Registry.in_session(s).set_work_hashes(work_id, phash64=phash, pdq256=pdq)
         except Exception:  # noqa: BLE001 - missing part or undecodable: no hashes
             pass
 
     def delete_work(self, s: Session, user: User | None, work_id: int) -> None:
-        work = store.get_work(s, work_id)
+        work = Registry.in_session(s).get_work(work_id)
         self.require_artist(user, work.artist_id)  # type: ignore[attr-defined]
         media = s.get(Media, work_id)
         if media is not None:
@@ -222,9 +223,9 @@ class UploadsMixin:
 
 def check_declaration(declared_ai_use: str, training_data: str) -> None:
     if declared_ai_use not in DECLARED_AI_USES:
-        raise store.RegistryError(f"declared_ai_use must be one of {list(DECLARED_AI_USES)}")
+        raise RegistryError(f"declared_ai_use must be one of {list(DECLARED_AI_USES)}")
     if training_data not in TRAINING_DATA:
-        raise store.RegistryError(f"training_data must be one of {list(TRAINING_DATA)}")
+        raise RegistryError(f"training_data must be one of {list(TRAINING_DATA)}")
 
 
 def platform_detectors(cards: tuple[str, ...]) -> tuple[Any, ...]:

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...registry import store
-from ...registry.lineage import work_lineage
+from ...errors import RegistryError
+from ...registry import Registry
 from ...registry.models import Artist, Work
 from .acceptability import acceptability
 from .badges import ORIGIN_BADGE
@@ -22,11 +22,11 @@ from .wording import consent_marker, estimate_note, optout_words, summary
 
 class WorkCardsMixin:
     def work_card(self, s: Session, work_id: int) -> dict[str, Any]:
-        work = store.get_work(s, work_id)
-        artist = store.get_artist(s, work.artist_id)
+        work = Registry.in_session(s).get_work(work_id)
+        artist = Registry.in_session(s).get_artist(work.artist_id)
         media = s.get(Media, work_id)
-        terms = store.current_terms(s, artist.id, work.id)
-        lin = work_lineage(s, work.id, depth=1)
+        terms = Registry.in_session(s).current_terms(artist.id, work.id)
+        lin = Registry.in_session(s).work_lineage(work.id, depth=1)
         credited_works = [{"work_id": n.id, "title": n.name, "note": n.note} for n in lin.ancestors]
         credit_artists = self._credited_artists(s, media, [n.id for n in lin.ancestors])
         report = media.report if media else {"verdict": work.verdict, "generation": []}
@@ -76,9 +76,9 @@ class WorkCardsMixin:
         out: dict[str, dict[str, Any]] = {}
         for ref in (media.credits if media else []) or []:
             try:
-                a = store.resolve_artist(s, int(ref) if str(ref).isdigit() else str(ref))
+                a = Registry.in_session(s).get_artist(int(ref) if str(ref).isdigit() else str(ref))
                 out[str(a.id)] = {"artist_id": a.id, "name": a.name, "names": [a.name] + [n.name for n in a.names]}
-            except store.RegistryError:
+            except RegistryError:
                 out[f"name:{ref}"] = {"artist_id": None, "name": str(ref), "names": [str(ref)]}
         if influence_work_ids:
             rows = s.execute(select(Artist).join(Work, Work.artist_id == Artist.id)
