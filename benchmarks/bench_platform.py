@@ -175,11 +175,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: str, media: Path, port: int, workers: int = 1, inspect_processes: int = 0) -> subprocess.Popen:
+def start_server(db: str, media: Path, port: int, workers: int = 1, inspect_processes: int = 0,
+                 timing_dir: Path | None = None) -> subprocess.Popen:
     cli = Path(sys.executable).with_name("artlineage")
     cmd = [str(cli), "serve", "--db", db, "--media", str(media), "--port", str(port), "--workers", str(workers),
            "--anonymous-rate", "0", "--upload-rate", "1000000", "--inspect-processes", str(inspect_processes), "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    env = dict(os.environ)
+    if timing_dir is not None:
+        # The same workers as ``artlineage serve --workers N`` (app_from_env, env as serve sets it: the seed
+        # already migrated), each wrapped in _timed_app's per-request timer.
+        cmd = [sys.executable, "-m", "uvicorn", "_timed_app:app_from_env", "--factory", "--app-dir",
+               str(Path(__file__).parent), "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+        env.update({"ARTLINEAGE_DB": db, "ARTLINEAGE_MEDIA": str(media), "ARTLINEAGE_SECRET_KEY": "bench" * 8,
+                    "ARTLINEAGE_ANONYMOUS_RATE": "0", "ARTLINEAGE_PIXELS": "1", "ARTLINEAGE_UPGRADE": "0",
+                    "ARTLINEAGE_INSPECT_PROCESSES": str(inspect_processes), "BENCH_TIMING_DIR": str(timing_dir)})
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
     for _ in range(600):
         try:
             httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1)
@@ -251,10 +261,41 @@ wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
 """ + WRK_DONE
 
 
+PIN_WRK = ""  # --pin-wrk: the CPU list wrk runs on (taskset)
+
+
+def server_timing(timing_dir: Path, windows: list[tuple[float, float]]) -> dict:
+    """The workers' own view of the measured runs (see _timed_app): per-request time inside the app by
+    kind of gallery URL, and the event loop's lag, each as p50/p99/max in ms; the collector's pauses."""
+    requests, lags, gcs = [], [], []
+    inside = lambda t: any(a <= t <= b for a, b in windows)  # noqa: E731
+    for f in timing_dir.glob("*.json"):
+        d = json.loads(f.read_text())
+        requests += [r for r in d["requests"] if inside(r[0])]
+        lags += [lag for t, lag in d["lags"] if inside(t)]
+        gcs += [g for g in d["gcs"] if inside(g[0])]
+
+    def pct(xs: list[float]) -> dict:
+        xs = sorted(xs)
+        if not xs:
+            return {"n": 0}
+        q = lambda p: round(xs[min(len(xs) - 1, int(p * len(xs)))] * 1000, 2)  # noqa: E731
+        return {"n": len(xs), "p50_ms": q(0.5), "p99_ms": q(0.99), "p999_ms": q(0.999), "max_ms": round(xs[-1] * 1000, 1)}
+
+    kinds = sorted({r[2] for r in requests})
+    return {"in_app": {"all": pct([r[1] for r in requests]), **{k: pct([r[1] for r in requests if r[2] == k])
+                                                                for k in kinds}},
+            "loop_lag": pct(lags),
+            "gc_pauses": {f"gen{g}": {"n": sum(1 for x in gcs if x[2] == g),
+                                      "total_ms": round(sum(x[1] for x in gcs if x[2] == g) * 1000, 1),
+                                      "max_ms": round(max([x[1] for x in gcs if x[2] == g] or [0]) * 1000, 2)}
+                          for g in (0, 1, 2)}}
+
+
 def run_wrk(name: str, base: str, script: str, env: dict[str, str], clients: int, seconds: float, tmp: Path) -> dict:
     path = tmp / f"{name.split(' ')[0]}.lua"
     path.write_text(script)
-    cmd = ["wrk", "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s", str(path), base]
+    cmd = (["taskset", "-c", PIN_WRK] if PIN_WRK else []) + ["wrk", "-t1", f"-c{clients}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", "-s", str(path), base]
     out = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("WRKJSON "))
     r = json.loads(line[len("WRKJSON "):])
@@ -275,9 +316,14 @@ def main() -> None:
     ap.add_argument("--data-dir", type=Path, default=None, help="keep the SQLite file and media here")
     ap.add_argument("--only", choices=("gallery", "verdict", "pages"), default=None,
                     help="pages: the evidence-backed gallery, a work page, find my work and the upload preview")
+    ap.add_argument("--server-timing", action="store_true",
+                    help="time requests inside each worker too (benchmarks/_timed_app.py) and the event loop's lag")
+    ap.add_argument("--pin-wrk", default="", help="run wrk on these CPUs (taskset -c LIST), e.g. 1")
     ap.add_argument("--warmup", type=float, default=3.0,
                     help="seconds of unmeasured load at the full --clients before each measured run (0: none)")
     args = ap.parse_args()
+    global PIN_WRK
+    PIN_WRK = args.pin_wrk
     tmp = Path(tempfile.mkdtemp(prefix="bench-platform-"))
     data = args.data_dir or tmp
     data.mkdir(parents=True, exist_ok=True)
@@ -291,7 +337,9 @@ def main() -> None:
     if "wrk" in generators and not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk, or use --generator python")
     port = _free_port()
-    proc = start_server(db, media, port, args.workers, args.inspect_processes)
+    timing_dir = tmp / "timing" if args.server_timing else None
+    proc = start_server(db, media, port, args.workers, args.inspect_processes, timing_dir)
+    windows: list[tuple[float, float]] = []
     base = f"http://127.0.0.1:{port}"
     verdict_png = _png((120, 30, 90), {"parameters": A1111})
     (tmp / "v.png").write_bytes(verdict_png)
@@ -358,21 +406,29 @@ def main() -> None:
                 warmups.append({**warm, "seconds": args.warmup})
             for generator in generators:
                 if generator == "wrk":
+                    t0 = time.time()
                     results.append(run_wrk(name, base, script, env, args.clients, args.seconds, tmp))
+                    windows.append((t0, time.time()))
                 else:
                     results.append(asyncio.run(load(name, fn, args.clients, args.seconds)))
         for name, fn in page_cases:
             if args.warmup > 0:
                 warmups.append({**asyncio.run(load(name, fn, args.clients, min(args.warmup, 1.0))), "seconds": 1.0})
             results.append(asyncio.run(load(name, fn, args.clients, args.seconds)))
-        print(json.dumps({"db": "postgresql" if "postgres" in db else "sqlite", "works": args.works,
-                          "clients": args.clients, "workers": args.workers,
-                          "inspect_processes": args.inspect_processes, "cpus": os.cpu_count(),
-                          "warmup": f"{args.warmup:g} s at {args.clients} clients before each measured run, not measured",
-                          "results": results, "warmup_results": warmups}, indent=2))
-    finally:
+        report = {"db": "postgresql" if "postgres" in db else "sqlite", "works": args.works,
+                  "clients": args.clients, "workers": args.workers,
+                  "inspect_processes": args.inspect_processes, "cpus": os.cpu_count(),
+                  "warmup": f"{args.warmup:g} s at {args.clients} clients before each measured run, not measured",
+                  "load_average": [round(x, 2) for x in os.getloadavg()], "pin_wrk": args.pin_wrk or None,
+                  "results": results, "warmup_results": warmups}
         proc.terminate()
         proc.wait(timeout=20)
+        if timing_dir is not None:  # the workers write their timings as they exit
+            report["server_timing_wrk_runs"] = server_timing(timing_dir, windows)
+        print(json.dumps(report, indent=2))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -64,7 +64,7 @@ def serve_cmd(
     # Migrate (and seed) once, here; the workers then open the database without migrating.
     app = create_app(db, media, secret_key=secret, anonymous_rate_per_minute=anonymous_rate or None, pixels=pixels,
                      inspect_processes=inspect_processes, public_url=public_url, rate_limits=limits,
-                     detectors=[str(d.resolve()) for d in detector or []])
+                     detectors=[str(d.resolve()) for d in detector or []], freeze_gc=True)
     platform = app.state.platform
     if example:
         from ..web.seed import example_seed_path, seed

@@ -7,8 +7,9 @@ import os
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +26,9 @@ class CachesMixin:
     _generation: int
     _version_file: Path
     _optout_cache: dict[int, tuple[Any, float, OptOut]]
+    _memo: OrderedDict[tuple[Any, ...], tuple[Any, Any]]
     reserve_unknown: bool
+    memo_entries: int = 256
 
     def changed(self) -> None:
         """Invalidate every cache, in this process and in the other worker processes sharing
@@ -51,6 +54,20 @@ class CachesMixin:
         finally:
             os.close(fd)
         return self._generation, shared
+
+    def per_version(self, key: tuple[Any, ...], version: Any, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once per data version and ``key`` and kept (the ``memo_entries`` most
+        recently used): what every page of one version shares, such as the gallery's filter form."""
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = make()
+        with self._lock:
+            self._memo[key] = (version, value)
+            self._memo.move_to_end(key)
+            while len(self._memo) > self.memo_entries:
+                self._memo.popitem(last=False)
+        return value
 
     # -- opt-out per artist
     def optout(self, s: Session, artist_id: int, work_id: int | None = None, ttl: float = 30.0,

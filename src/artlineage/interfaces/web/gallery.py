@@ -21,9 +21,10 @@ class GalleryMixin:
     _verified_cache: tuple[Any, frozenset[int]] | None
     _artists_cache: tuple[Any, Any] | None
 
-    def verified_artist_ids(self, s: Session) -> frozenset[int]:
-        """Artists whose identity the platform verified (a small set: cached per data version)."""
-        version = self.version()  # type: ignore[attr-defined]
+    def verified_artist_ids(self, s: Session, version: Any = None) -> frozenset[int]:
+        """Artists whose identity the platform verified (a small set: cached per data version; pass the
+        ``version`` the caller already read to save reading it again)."""
+        version = self.version() if version is None else version  # type: ignore[attr-defined]
         hit = self._verified_cache
         if hit is not None and hit[0] == version:
             return hit[1]
@@ -31,9 +32,9 @@ class GalleryMixin:
         self._verified_cache = (version, ids)
         return ids
 
-    def gallery_artists(self, s: Session, limit: int = 100) -> list[Any]:
+    def gallery_artists(self, s: Session, limit: int = 100, version: Any = None) -> list[Any]:
         """Artists for the gallery's artist filter: the ``limit`` most recently active (cached per version)."""
-        version = self.version()  # type: ignore[attr-defined]
+        version = self.version() if version is None else version  # type: ignore[attr-defined]
         hit = self._artists_cache  # apart from the page cache, which is cleared when it grows
         if hit and hit[0] == (version, limit):
             return hit[1]  # type: ignore[no-any-return]
@@ -46,17 +47,21 @@ class GalleryMixin:
 
     def gallery(self, s: Session, *, human_only: bool = False, evidence_only: bool = False, q: str | None = None,
                 before: int | None = None, after: int | None = None, artist_id: int | None = None,
-                badge: str | None = None, limit: int = PAGE_SIZE, ttl: float = 2.0) -> list[dict[str, Any]]:
+                badge: str | None = None, limit: int = PAGE_SIZE, ttl: float = 2.0,
+                version: Any = None, keep: bool = True) -> list[dict[str, Any]]:
         """Newest first. ``before``: works older than that id (next page); ``after``: works newer than
         that id (previous page, still returned newest first). Every page is an index range scan on
-        (badge[, badge_source], work_id) or (badge_source, work_id) or (artist_id, work_id)."""
+        (badge[, badge_source], work_id) or (badge_source, work_id) or (artist_id, work_id). ``version``:
+        the data version the caller already read (one read per request instead of one per cache).
+        ``keep=False``: the caller keeps what it makes of the rows (the rendered page), so they are not
+        kept here as well (fewer long-lived objects for the garbage collector to walk)."""
         q = (q or "").strip()[:200] or None
         if badge is not None and badge not in BADGES:
             badge = None
         if human_only:
             badge = "human"
         key = (evidence_only, q, before, after, artist_id, badge, limit)
-        version = self.version()  # type: ignore[attr-defined]
+        version = self.version() if version is None else version  # type: ignore[attr-defined]
         hit = self._gallery_cache.get(key)
         if hit and hit[0] == version and time.monotonic() - hit[1] < ttl:
             return hit[2]  # type: ignore[no-any-return]
@@ -80,7 +85,7 @@ class GalleryMixin:
         rows = s.execute(stmt.order_by(order).limit(limit)).all()
         if after is not None and before is None:
             rows = rows[::-1]  # fetched oldest first, to take the page just above ``after``
-        verified = self.verified_artist_ids(s)
+        verified = self.verified_artist_ids(s, version)
         opts = {a: self.optout(s, a, version=version) for a in {r[1] for r in rows}}  # type: ignore[attr-defined]
         items = []
         for r in rows:
@@ -92,6 +97,8 @@ class GalleryMixin:
                           # thumbnails carry the artist's opt-out
                           "thumb": self.media_url(r[1], r[0], r[9], r[10], opt.dmi, "thumb"),  # type: ignore[attr-defined]
                           "page": f"/artists/{r[1]}/works/{r[0]}"})
+        if not keep:
+            return items
         if len(self._gallery_cache) > 1000:
             self._gallery_cache.clear()
         self._gallery_cache[key] = (version, time.monotonic(), items)
