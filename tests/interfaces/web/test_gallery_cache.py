@@ -3,7 +3,19 @@ Last-Modified; the verdict endpoint's metadata-only mode; the worker factory."""
 
 from __future__ import annotations
 
+import re
+
 from .conftest import a1111_png, make_user, png_bytes
+
+
+def _titles(page: str) -> list[str]:
+    """The gallery's tile titles, newest first."""
+    return re.findall(r'<a class="title" href="[^"]+">([^<]*)</a>', page)
+
+
+def _artist_options(page: str) -> list[str]:
+    form = page.split('<select name="artist"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="\d+" >([^<]*)</option>', form)
 
 
 def _upload(client, key, title):
@@ -17,20 +29,77 @@ def _upload(client, key, title):
 def test_gallery_cache_is_invalidated_by_writes(client, app):
     _aid, key = make_user(app, "a@example.org", "Alice Example")
     _upload(client, key, "first harbour")
-    assert "first harbour" in client.get("/").text
+    assert _titles(client.get("/").text) == ["first harbour"]
     work_id = _upload(client, key, "second field")
-    assert "second field" in client.get("/").text  # the upload's commit bumped the version
+    assert _titles(client.get("/").text) == ["second field", "first harbour"]  # the upload's commit bumped the version
     r = client.patch(f"/v1/works/{work_id}", headers={"Authorization": f"Bearer {key}"}, json={"title": "renamed"})
     assert r.status_code == 200
-    page = client.get("/").text
-    assert "renamed" in page and "second field" not in page
+    assert _titles(client.get("/").text) == ["renamed", "first harbour"]
+
+
+def test_filter_form_follows_the_data_version(client, app):
+    """The filter form is rendered once per data version and set of filters: a new artist's first
+    work shows in the artist options at once, and an unchanged version reuses the same rendering."""
+    _aid, key = make_user(app, "a@example.org", "Alice Example")
+    _upload(client, key, "a harbour")
+    assert _artist_options(client.get("/").text) == ["Alice Example"]
+    _bid, key_b = make_user(app, "b@example.org", "Bea Example")
+    _upload(client, key_b, "a field")
+    first = client.get("/").text
+    assert _artist_options(first) == ["Alice Example", "Bea Example"]
+    older = client.get("/?before=999999").text  # another page of the same filters: the same form
+    assert older.split('<form class="filters"')[1].split("</form>")[0] == first.split('<form class="filters"')[1].split("</form>")[0]
+    platform = app.state.platform
+    forms = [k for k in platform._memo if k[0] == "filter_form"]
+    # human_only's from the start-up pre-warm (an older version by now), then the one both pages used
+    assert forms == [("filter_form", "", None, None, True, False), ("filter_form", "", None, None, False, False)]
+    assert platform._memo[forms[1]][0] == platform.version()
+    selected = client.get(f"/?artist={_bid}").text
+    assert f'<option value="{_bid}" selected>Bea Example</option>' in selected
+    assert _titles(selected) == ["a field"]
+
+
+def test_per_version_memo_is_bounded_and_keyed_on_the_version(app):
+    platform = app.state.platform
+    platform.memo_entries = 3
+    made = []
+    for i in range(5):
+        assert platform.per_version(("k", i), "v1", lambda i=i: made.append(i) or i * 10) == i * 10
+    assert list(platform._memo) == [("k", 2), ("k", 3), ("k", 4)]  # the 3 most recently used
+    assert platform.per_version(("k", 4), "v1", lambda: 0) == 40 and made == [0, 1, 2, 3, 4]
+    assert platform.per_version(("k", 4), "v2", lambda: 41) == 41  # a new version: made again
+
+
+def test_anonymous_misses_render_on_the_worker_s_own_threads(client, app, monkeypatch):
+    """Page misses run on the app's small pool of render threads (2 on SQLite), not Starlette's,
+    and the anonymous page does not keep the gallery rows besides the rendered page."""
+    import threading
+
+    from artlineage.interfaces.web import ui
+    _aid, key = make_user(app, "a@example.org", "Alice Example")
+    _upload(client, key, "a work")
+    threads = []
+    real = ui._render_anonymous_gallery
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ui, "_render_anonymous_gallery", spy)
+    platform = app.state.platform
+    platform._gallery_cache.clear()
+    for before in (10, 20, 30):
+        assert client.get(f"/?before={before}").status_code == 200
+    assert len(threads) == 3 and all(name.startswith("page-render") for name in threads)
+    assert app.state.render_executor._max_workers == ui.render_threads(platform) == 2
+    assert platform._gallery_cache == {}
 
 
 def test_write_in_another_worker_invalidates_the_cache(client, app, tmp_path):
     from artlineage.interfaces.web import create_app
     _aid, key = make_user(app, "a@example.org", "Alice Example")
     _upload(client, key, "before")
-    assert "before" in client.get("/").text
+    assert _titles(client.get("/").text) == ["before"]
     # A second app on the same database and media folder stands for another uvicorn worker process.
     other = create_app(tmp_path / "p.sqlite", tmp_path / "media", secret_key="test-secret", upgrade=False)
     with other.state.platform.session() as s, s.begin():
@@ -39,7 +108,7 @@ def test_write_in_another_worker_invalidates_the_cache(client, app, tmp_path):
         from artlineage.interfaces.web.models import Media
         media = s.scalars(select(Media)).first()
         media.title = "changed elsewhere"
-    assert "changed elsewhere" in client.get("/").text
+    assert _titles(client.get("/").text) == ["changed elsewhere"]
 
 
 def test_gallery_answers_304_when_unchanged(client, app):
@@ -48,7 +117,8 @@ def test_gallery_answers_304_when_unchanged(client, app):
     r = client.get("/")
     etag, modified = r.headers["etag"], r.headers["last-modified"]
     assert r.status_code == 200 and r.headers["cache-control"] == "no-cache" and r.headers["tdm-reservation"] == "1"
-    assert client.get("/", headers={"If-None-Match": etag}).status_code == 304
+    not_modified = client.get("/", headers={"If-None-Match": etag})
+    assert (not_modified.status_code, not_modified.content, not_modified.headers["etag"]) == (304, b"", etag)
     assert client.get("/", headers={"If-Modified-Since": modified}).status_code == 304
     assert client.get("/?human_only=true", headers={"If-None-Match": etag}).status_code == 200
     _upload(client, key, "another work")
@@ -98,6 +168,24 @@ def test_app_from_env(tmp_path, monkeypatch):
     assert app.state.anonymous_rate is None and app.state.platform.pixels is False
 
 
+def test_server_workers_freeze_the_start_up_objects(tmp_path):
+    """``freeze_gc`` (serve's workers): after the pre-warm every live object is in the collector's
+    permanent generation, so full collections under load walk only what requests made."""
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from artlineage.interfaces.web import create_app
+    app = create_app(tmp_path / "p.sqlite", tmp_path / "media", secret_key="k", pixels=False, freeze_gc=True)
+    gc.unfreeze()
+    try:
+        with TestClient(app):
+            assert gc.get_freeze_count() > 10_000  # the imported modules' objects, at least
+    finally:
+        gc.unfreeze()  # the test process goes on collecting as before
+    assert gc.get_freeze_count() == 0
+
+
 def test_worker_start_up_prewarms_the_first_pages_and_optouts(app):
     """The lifespan fills the caches before the first request: the two anonymous first pages are
     in the page cache and every artist's opt-out is loaded, so the first visitors are cache hits."""
@@ -113,9 +201,10 @@ def test_worker_start_up_prewarms_the_first_pages_and_optouts(app):
         version = platform.version()
         from artlineage.interfaces.web.ui import GalleryQuery
         first = cache.get(GalleryQuery().key(), version)
-        assert first is not None and b"warm harbour" in first.body
-        assert cache.get(GalleryQuery(human_only=True).key(), version) is not None
-        assert aid in platform._optout_cache
+        assert first is not None and _titles(first.body.decode()) == ["warm harbour"]
+        human = cache.get(GalleryQuery(human_only=True).key(), version)
+        assert human is not None and _titles(human.body.decode()) == []  # the PNG has no evidence of a human maker
+        assert list(platform._optout_cache) == [aid]
         assert c.get("/", headers={"If-None-Match": first.etag}).status_code == 304  # served from the warm entry
 
 
