@@ -46,6 +46,9 @@ VARIABLES: tuple[Variable, ...] = (
              "web platform", "platform database: SQLite path or database URL"),
     Variable("ARTLINEAGE_MEDIA", "media", "path", "",
              "web platform", "folder of uploaded media (default: next to the database)"),
+    Variable("ARTLINEAGE_PLATFORM_COPIES", "platform_copies", "path", "",
+             "web platform", "folder of the platform's copy index (default: <db>.copies next to a SQLite database, "
+             "else <media>/copies)"),
     Variable("ARTLINEAGE_PUBLIC_URL", "public_url", "str", "",
              "web platform", "public base URL (links, tdmrep.json policy URLs); never taken from the Host header"),
     Variable("ARTLINEAGE_SECRET_KEY", "secret_key", "str", "",
@@ -92,6 +95,7 @@ class Settings:
     copies_index: str | None = None
     db: str = "artlineage-platform.sqlite"
     media: str | None = None
+    platform_copies: str | None = None
     public_url: str | None = None
     secret_key: str | None = None
     anonymous_rate: int = 600

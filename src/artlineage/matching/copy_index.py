@@ -80,6 +80,11 @@ def load(directory: str | os.PathLike[str]) -> tuple[CopyIndex, dict[str, str]]:
     return idx, failed
 
 
+def concat(parts: list[CopyIndex]) -> CopyIndex:
+    """One in-memory index of several, rows in order (loading a folder's base and segments, folding them)."""
+    return _concat(parts)
+
+
 def _concat(parts: list[CopyIndex]) -> CopyIndex:
     out = CopyIndex()
     out.work_ids = np.concatenate([p.work_ids for p in parts])

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from .conftest import a1111_png, make_user, png_bytes
 
 
@@ -127,7 +129,15 @@ def test_consent_for_file_uses_registry_terms(client, app):
     assert r.status_code == 200, r.text
     assert r.json()["decision"] == "reserved"
     body = r.json()
-    assert body["matched_works"] == [{"work_id": 1, "artist_id": a_id, "match": "identical", "distance": 0}]
+    assert body["matched_works"] == [{
+        "work_id": 1, "artist_id": a_id, "artist": "Alice Example", "title": "x", "verified": False,
+        "badge": "unknown", "badge_source": "none", "match": "identical", "method": "sha256", "score": 1.0,
+        "distance": 0, "evidence": {"method": "sha256", "sha256": hashlib.sha256(data).hexdigest()},
+        "explanation": "The very same file (identical bytes).", "relation": "other_artist",
+        "page": f"/artists/{a_id}/works/1",
+        "terms": {"ai_training": "not_allowed", "generative_training": None, "data_mining": None,
+                  "style_imitation": None}}]
+    assert body["copy_search"] == {"method": "sha256", "note": None}  # the same file: no search needed
     rule = "registry ai_training: not_allowed @ registry work #1"
     assert body["uses"] == {
         "training": {"decision": "reserved", "rule": rule, "reader": "registry", "overridden": []},

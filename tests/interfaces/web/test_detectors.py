@@ -55,6 +55,10 @@ def test_an_estimate_is_badged_and_worded_as_one(detector_app):
         r = client.post("/v1/verdict", files={"file": ("x.png", bright, "image/png")})
         assert r.status_code == 200, r.text
         assert r.json()["verdict"]["decided_by"] == "model_estimate"
+        # metadata only (serve --no-pixels, or ?pixels=false): the answer says the detector was skipped
+        off = client.post("/v1/verdict?pixels=false", files={"file": ("x.png", bright, "image/png")}).json()
+        assert "detectors: skipped, pixel decoding is switched off (metadata-only)" in off["warnings"]
+        assert off["verdict"]["decided_by"] != "model_estimate"
 
 
 def test_a_bad_detector_card_stops_start_up(tmp_path):

@@ -65,7 +65,7 @@ def test_visitor_check_and_find_my_work(app, client):
     assert "<h1>Find my work</h1>" in page
     r = client.post("/find", data={"csrf": _csrf(page)}, files={"file": ("x.jpg", _jpeg_resized(original, 0.4),
                                                                          "image/jpeg")}, headers=HTML)
-    assert r.status_code == 200 and "Blue field" in r.text and "Finn Finder" in r.text and "similarity" in r.text
+    assert r.status_code == 200 and "Blue field" in r.text and "Finn Finder" in r.text and "How it was found" in r.text
     r = client.post("/find", data={"csrf": _csrf(page)}, files={"file": ("y.png", _photo(77), "image/png")},
                     headers=HTML)
     assert "No registered work looks like this image." in r.text

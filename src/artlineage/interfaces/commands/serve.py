@@ -21,6 +21,8 @@ def serve_cmd(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port"),
     media: Optional[Path] = typer.Option(None, "--media", help="Folder for uploads (default: next to the db)."),
+    copies: Optional[Path] = typer.Option(None, "--copies", help="Folder of the copy index (default: next to a "
+                                          "SQLite db, else MEDIA/copies; kept up to date incrementally)."),
     example: bool = typer.Option(False, "--example", help="Seed the bundled example artists and works."),
     workers: int = typer.Option(1, "--workers", min=1, help="uvicorn worker processes (about one per core)."),
     anonymous_rate: int = typer.Option(600, "--anonymous-rate", min=0,
@@ -64,7 +66,8 @@ def serve_cmd(
     # Migrate (and seed) once, here; the workers then open the database without migrating.
     app = create_app(db, media, secret_key=secret, anonymous_rate_per_minute=anonymous_rate or None, pixels=pixels,
                      inspect_processes=inspect_processes, public_url=public_url, rate_limits=limits,
-                     detectors=[str(d.resolve()) for d in detector or []], freeze_gc=True)
+                     detectors=[str(d.resolve()) for d in detector or []], freeze_gc=True,
+                     copies_dir=copies)
     platform = app.state.platform
     if example:
         from ..web.seed import example_seed_path, seed
@@ -81,6 +84,7 @@ def serve_cmd(
         return
     platform.engine.dispose()  # no pooled connections inherited by the workers
     os.environ.update({"ARTLINEAGE_DB": db, "ARTLINEAGE_MEDIA": str(platform.media_dir),
+                       "ARTLINEAGE_PLATFORM_COPIES": str(platform.copies_dir),
                        "ARTLINEAGE_SECRET_KEY": secret, "ARTLINEAGE_ANONYMOUS_RATE": str(anonymous_rate),
                        "ARTLINEAGE_PIXELS": "1" if pixels else "0",
                        "ARTLINEAGE_INSPECT_PROCESSES": str(inspect_processes), "ARTLINEAGE_UPGRADE": "0",

@@ -182,23 +182,23 @@ async def consent(file: UploadFile | None = File(default=None), url: str | None 
     if file is not None:
         data = await _read_upload(file, platform)
         _checked, report = await run_in_threadpool(platform.inspect_upload, data, file.filename)
-        exact = Registry.in_session(s).find_works_by_sha256(report.sha256 or "")
-        # Not byte-identical to a registered work: look for copies (resized, recompressed, re-coloured).
-        similar = [] if exact else await run_in_threadpool(platform.similar_works, s, data)
-        found = [(w.id, w.artist_id, f"registry work #{w.id}") for w in exact] + [
-            (m.work_id, m.artist_id, f"registry work #{m.work_id} (similar image, distance {m.distance})")
-            for m in similar]
+        # The same file first (sha256), else copies: resized, recompressed, cropped, mirrored, rotated...
+        search = await run_in_threadpool(platform.find_similar, s, data)
         terms = []
-        for work_id, artist_id, source in found:
-            t = Registry.in_session(s).current_terms(artist_id, work_id)
-            terms.append({"artist_id": artist_id, "work_id": work_id, "source": source,
+        for m in search.matches:
+            t = Registry.in_session(s).current_terms(m.artist_id, m.work_id)
+            source = f"registry work #{m.work_id}" + ("" if m.match == "identical" else f" (copy: {m.explanation})")
+            terms.append({"artist_id": m.artist_id, "work_id": m.work_id, "source": source,
                           **{k: v.value for k, v in t.scopes.items()}})
         # a look-alike unverified account's terms never override a verified artist's
-        terms = trusted_terms(terms, platform.verified_artist_ids(s))
-        verdict = decide_consent(report.evidence, registry_terms=terms)
+        trusted = trusted_terms(terms, platform.verified_artist_ids(s))
+        verdict = decide_consent(report.evidence, registry_terms=trusted)
         return {"subject": {"sha256": report.sha256, "name": file.filename},
-                "matched_works": [{"work_id": w.id, "artist_id": w.artist_id, "match": "identical", "distance": 0}
-                                  for w in exact] + [{**m.to_dict(), "match": "similar"} for m in similar],
+                "matched_works": [{**m.to_dict(), "terms": {k: v for k, v in t.items()
+                                                            if k not in ("artist_id", "work_id", "source")}}
+                                  for m, t in zip(search.matches, terms)],
+                "copy_search": search.index.to_dict() if search.index else
+                {"method": "sha256" if search.matches else "unavailable", "note": search.error},
                 **verdict.to_dict()}
     if url:
         try:

@@ -55,7 +55,8 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
                max_body_bytes: int = DEFAULT_BODY_BYTES, body_limits: dict[str, int] | None = None,
                public_url: str | None = None, rate_limits: RateLimits | None = None,
                smtp: Any = None, verify_allow_private: bool = False,
-               detectors: Sequence[str] | None = None, freeze_gc: bool = False) -> FastAPI:
+               detectors: Sequence[str] | None = None, freeze_gc: bool = False,
+               copies_dir: str | Path | None = None) -> FastAPI:
     """The platform app. ``secret_key`` signs cookies and CSRF tokens (default: ``ARTLINEAGE_SECRET_KEY``,
     else random per process, which signs everyone out on restart). ``anonymous_rate_per_minute``: token
     bucket per client address for API calls without a key (None: no limit). ``inspect_processes``:
@@ -75,7 +76,10 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     bad card stops start-up, and its results are shown as a model's estimate, never as file evidence.
     ``freeze_gc``: once started (after the pre-warm), move every live object into the garbage collector's
     permanent generation (``gc.freeze``), so the full collections that requests trigger walk only what
-    requests created; for server processes (``artlineage serve``), not for apps built in tests."""
+    requests created; for server processes (``artlineage serve``), not for apps built in tests.
+    ``copies_dir``: folder of the copy index that answers "is this image a copy of a registered work"
+    (default ``ARTLINEAGE_PLATFORM_COPIES``, else ``<db>.copies`` next to a SQLite file, else
+    ``<media_dir>/copies``; see ``copy_store``)."""
     env = Settings.from_env()
     base_url = public_base_url(public_url or env.public_url or LOCAL_PUBLIC_URL)
     detector_cards = tuple(str(d) for d in (detectors if detectors is not None else env.detectors or ()))
@@ -84,9 +88,13 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
     engine = open_platform_engine(db_url, upgrade=upgrade)
     if media_dir is None:
         media_dir = Path(str(db_url)).with_suffix(".media") if "://" not in str(db_url) else Path("platform-media")
+    if copies_dir is None:
+        copies_dir = env.platform_copies or (Path(str(db_url)).with_suffix(".copies") if "://" not in str(db_url)
+                                             else Path(media_dir) / "copies")
     platform = Platform(engine, Path(media_dir), reserve_unknown=reserve_unknown, max_upload_bytes=max_upload_bytes,
                         max_pixels=max_pixels, pixels=pixels, inspect_processes=inspect_processes,
-                        verify_allow_private=verify_allow_private, detector_cards=detector_cards)
+                        verify_allow_private=verify_allow_private, detector_cards=detector_cards,
+                        copies_dir=Path(copies_dir))
 
     @asynccontextmanager
     async def lifespan(app_: FastAPI):  # type: ignore[no-untyped-def]

@@ -7,7 +7,8 @@ from one part per job, each in its own module:
 * ``uploads``: checking, storing, editing and deleting works, previews' pending files, renditions;
 * ``urls``: where renditions live and their versioned URLs;
 * ``gallery``: the gallery query with its filters and paging;
-* ``similar``: registered works an image is a copy of (previews, "find my work", ``/v1/consent``);
+* ``similar``: registered works an image is a copy of (previews, "find my work", ``/v1/consent``),
+  searched in ``copy_store``, the copy index kept next to the database;
 * ``named_artists``: the prompt guard over the registry;
 * ``work_cards``: what a work page and ``/v1/works/{id}/card`` say;
 * ``badges``, ``acceptability``, ``wording``, ``identity``: the policies (badge from evidence or
@@ -64,7 +65,8 @@ class Platform(CachesMixin, PermissionsMixin, UploadsMixin, UrlsMixin, GalleryMi
     _memo: OrderedDict[tuple[Any, ...], tuple[Any, Any]] = field(default_factory=OrderedDict)
     _verified_cache: tuple[Any, frozenset[int]] | None = None
     _artists_cache: tuple[Any, Any] | None = None
-    _similar_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The copy index's folder (``copy_store``): next to a SQLite database, else ``<media_dir>/copies``.
+    copies_dir: Path | None = None
     _similar: Any = None
     _guard: tuple[Any, Any] | None = None
     _guard_lock: threading.Lock = field(default_factory=threading.Lock)

@@ -36,6 +36,7 @@ from .media import UploadRejected
 from .media import check_image
 from .models import ArtistProfile, Media, User, WorkReport
 from .profiles import avatar_url
+from .similar import window_words
 from .optout import PLATFORM_DEFAULT, OptOut, optout_headers
 from .platform import DECLARED_AI_USES, PAGE_SIZE, TRAINING_DATA, Platform, badge_for
 from .wording import (BADGE_LABEL, CRITERION_WORDS, DECLARED_WORDS, ORIGIN_WORDS, SCOPE_WORDS, SOURCE_LABEL, TERM_WORDS,
@@ -48,7 +49,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 templates.env.auto_reload = False
 templates.env.globals.update(BADGE_LABEL=BADGE_LABEL, SOURCE_LABEL=SOURCE_LABEL, TERM_WORDS=TERM_WORDS,
                              SCOPE_WORDS=SCOPE_WORDS, CRITERION_WORDS=CRITERION_WORDS, DECLARED_WORDS=DECLARED_WORDS,
-                             TRAINING_WORDS=TRAINING_WORDS, ORIGIN_WORDS=ORIGIN_WORDS)
+                             TRAINING_WORDS=TRAINING_WORDS, ORIGIN_WORDS=ORIGIN_WORDS, window_words=window_words)
 
 
 def render(request: Request, name: str, ctx: dict[str, Any], *, user: User | None, optout: OptOut = PLATFORM_DEFAULT,
@@ -539,7 +540,8 @@ def _preview_ctx(platform: Platform, s: Session, user: User | None, data: bytes,
     origin = {"badge": badge, "badge_source": source, "origin": report.origin.value,
               "generator": verdict.get("generator"), "estimate": estimate_note(verdict)}
     uploader = user.artist_id if user else None
-    copies = platform.similar_works(s, data, uploader_artist_id=uploader)
+    search = platform.find_similar(s, data, uploader_artist_id=uploader)
+    copies = search.matches
     generation = rep.get("generation") or []
     prompt = form.get("prompt") or next((g.get("prompt") for g in generation if g.get("prompt")), None)
     named = platform.check_prompt(prompt) if prompt else None
@@ -554,6 +556,7 @@ def _preview_ctx(platform: Platform, s: Session, user: User | None, data: bytes,
             warnings.append(f"The prompt names {m['artist']}, who does not allow imitation of their style.")
     uri, pw, ph = _preview_data_uri(data)
     return {"badge": badge, "badge_source": source, "summary": summary(origin, form), "copies": copies,
+            "copy_index": search.index,
             "named": named, "warnings": warnings, "evidence": verdict.get("evidence", []), "preview_src": uri,
             "pw": pw, "ph": ph, "form": form, "uses": DECLARED_AI_USES, "training": TRAINING_DATA,
             "filename": (filename or "")[:200], "error": None}
@@ -652,9 +655,10 @@ async def find_post(request: Request, file: UploadFile, csrf: str = Form(""),
     except UploadRejected as exc:
         return render(request, "find.html", {"searched": False, "copies": [], "error": f"Refused: {exc.message}"},
                       user=user, status=exc.status)
-    copies = await run_in_threadpool(platform.similar_works, s, data,
+    search = await run_in_threadpool(platform.find_similar, s, data,
                                      uploader_artist_id=user.artist_id if user else None)
-    return render(request, "find.html", {"searched": True, "copies": copies, "error": None}, user=user)
+    return render(request, "find.html", {"searched": True, "copies": search.matches, "copy_index": search.index,
+                                         "error": search.error}, user=user)
 
 
 # ---------------------------------------------------------------- about, and the account pages

@@ -40,6 +40,7 @@ class UploadsMixin:
     inspect_processes: int
     _executor: Executor | None
     _lock: threading.Lock
+    _similar: Any
 
     def inspect_upload(self, data: bytes, name: str | None,
                        pixels: bool | None = None) -> tuple[CheckedImage, FileReport]:
@@ -154,6 +155,8 @@ class UploadsMixin:
             s.delete(media)
         s.delete(work)
         s.flush()
+        if self._similar is not None:  # the copy index drops it now (and tombstones it for other workers)
+            self._similar.forget(work_id)
         if media is not None:
             self._drop_renditions(s, media.sha256, media.artist_id)
         self.changed()  # type: ignore[attr-defined]
@@ -242,8 +245,9 @@ def verdict_report(data: bytes, name: str | None, pixels: bool, max_bytes: int, 
                    detector_cards: tuple[str, ...] = ()) -> dict[str, Any]:
     """Check an upload and read its provenance; a top-level function so a process pool can run it."""
     checked = check_image(data, max_bytes=max_bytes, max_pixels=max_pixels)
-    out = inspect_bytes(data, name=name, pixels=pixels,
-                        detectors=platform_detectors(detector_cards) if pixels else ()).to_dict()
+    # Detectors are passed even when pixels are off: the report then says they were skipped (warnings),
+    # as uploads do, rather than leaving them out silently.
+    out = inspect_bytes(data, name=name, pixels=pixels, detectors=platform_detectors(detector_cards)).to_dict()
     out["content_type"] = checked.content_type
     return out
 
