@@ -129,17 +129,18 @@ def test_a_reused_sqlite_id_never_inherits_the_deleted_works_fingerprint(tmp_pat
 
 def test_registry_works_with_files_are_included_and_urls_match_on_their_hashes(tmp_path):
     from artlineage.matching.hashing import hash_image_file
-    from artlineage.registry import store
+    from artlineage.registry import Registry
     app = _app(tmp_path / "p.sqlite", tmp_path)
     platform = app.state.platform
     photo("astronaut").save(tmp_path / "astronaut.png")
     photo("coffee").save(tmp_path / "coffee.png")
     with platform.session() as s, s.begin():
-        artist = store.add_artist(s, "Reg Istry")
-        on_disk = store.add_work(s, artist.id, title="On disk", location=str(tmp_path / "astronaut.png"))
-        on_web = store.add_work(s, artist.id, title="On the web", location="https://example.org/coffee.png")
+        reg = Registry.in_session(s)
+        artist = reg.add_artist("Reg Istry")
+        on_disk = reg.add_work(artist.id, title="On disk", location=str(tmp_path / "astronaut.png"))
+        on_web = reg.add_work(artist.id, title="On the web", location="https://example.org/coffee.png")
         phash, pdq = hash_image_file(str(tmp_path / "coffee.png"))
-        store.set_work_hashes(s, on_web.id, phash64=phash, pdq256=pdq)
+        reg.set_work_hashes(on_web.id, phash64=phash, pdq256=pdq)
         ids = on_disk.id, on_web.id
     with platform.session() as s:
         crop = platform.find_similar(s, jpeg(centre_crop(photo("astronaut"))))
