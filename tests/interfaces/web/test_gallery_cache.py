@@ -70,9 +70,10 @@ def test_per_version_memo_is_bounded_and_keyed_on_the_version(app):
     assert platform.per_version(("k", 4), "v2", lambda: 41) == 41  # a new version: made again
 
 
-def test_anonymous_misses_render_on_the_worker_s_own_threads(client, app, monkeypatch):
-    """Page misses run on the app's small pool of render threads (2 on SQLite), not Starlette's,
-    and the anonymous page does not keep the gallery rows besides the rendered page."""
+def test_anonymous_misses_render_inline_and_searches_on_the_render_threads(client, app, monkeypatch):
+    """On SQLite a page miss renders on the event loop (bounded: a 24-row index range scan), a search
+    on the app's own render threads (2 on SQLite), not Starlette's; the anonymous page does not keep
+    the gallery rows besides the rendered page."""
     import threading
 
     from artlineage.interfaces.web import ui
@@ -88,9 +89,11 @@ def test_anonymous_misses_render_on_the_worker_s_own_threads(client, app, monkey
     monkeypatch.setattr(ui, "_render_anonymous_gallery", spy)
     platform = app.state.platform
     platform._gallery_cache.clear()
-    for before in (10, 20, 30):
-        assert client.get(f"/?before={before}").status_code == 200
-    assert len(threads) == 3 and all(name.startswith("page-render") for name in threads)
+    for url in ("/?before=10", "/?artist=1&before=20", "/?q=work", "/?q=nothing"):
+        assert client.get(url).status_code == 200
+    assert [name.startswith("page-render") for name in threads] == [False, False, True, True]
+    assert ui.renders_inline(platform, ui.GalleryQuery(before=10)) is True
+    assert ui.renders_inline(platform, ui.GalleryQuery(q="work")) is False
     assert app.state.render_executor._max_workers == ui.render_threads(platform) == 2
     assert platform._gallery_cache == {}
 
@@ -218,7 +221,8 @@ def test_prewarm_can_be_switched_off(tmp_path):
 
 
 def test_concurrent_misses_of_one_page_render_it_once(app, monkeypatch):
-    """Single flight: 20 anonymous visitors arriving together on an expired page cost one render."""
+    """Single flight: 20 anonymous visitors arriving together on an expired page cost one render (a
+    search: the misses that go to the render threads; the others render inline, one at a time anyway)."""
     import asyncio
     import time as time_mod
 
@@ -239,7 +243,7 @@ def test_concurrent_misses_of_one_page_render_it_once(app, monkeypatch):
     async def run():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            return await asyncio.gather(*(c.get("/") for _ in range(20)))
+            return await asyncio.gather(*(c.get("/?q=harbour") for _ in range(20)))
 
     responses = asyncio.run(run())
     assert [r.status_code for r in responses] == [200] * 20

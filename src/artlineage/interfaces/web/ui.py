@@ -257,9 +257,24 @@ async def gallery(request: Request, q: str | None = Query(default=None, max_leng
     version = platform.version()
     page = cache.get(key, version)
     if page is None:
-        page = await _render_once(request.app, (key, version), lambda: _put_rendered(
-            cache, key, version, _render_anonymous_gallery(platform, gq, version)))
+        def render() -> CachedPage:
+            return _put_rendered(cache, key, version, _render_anonymous_gallery(platform, gq, version))
+        page = render() if renders_inline(platform, gq) else await _render_once(request.app, (key, version), render)
     return page.response(request)
+
+
+def renders_inline(platform: Platform, gq: GalleryQuery) -> bool:
+    """Whether a page miss is rendered right on the event loop: on SQLite, every page but a search.
+
+    Such a miss is bounded work, all CPU: an index range scan of 24 rows in-process and a ~0.5 ms render
+    (~0.7 ms in all). Sent to threads instead, it waited for the GIL: each time the render thread let go
+    of it (SQLite's step, hashing the body) it had to win it back from the event loop serving cache hits,
+    and under 50 clients the clients piled up in those slow misses. Measured with ``bench_platform
+    --server-timing`` (2 workers, 50 clients, 20k works, alternating runs, load average 4.5-5.3): misses
+    in-app p50 11-24 ms, p99 136-147 ms on the threads, 1.0 ms and 10-13 ms inline; wrk's p99 118-130 ms
+    on the threads, 58-106 ms inline. A search (``q``: a LIKE scan, 15 ms over 20k works when nothing
+    matches) and PostgreSQL's queries (a network round trip) still go to the render threads."""
+    return not gq.q and platform.engine.dialect.name == "sqlite"
 
 
 def _put_rendered(cache: PageCache, key: tuple[Any, ...], version: Any,
@@ -268,9 +283,8 @@ def _put_rendered(cache: PageCache, key: tuple[Any, ...], version: Any,
 
 
 def render_threads(platform: Platform) -> int:
-    """Threads per worker for page misses: 2 on SQLite (a miss is CPU under the GIL; the second thread
-    keeps one slow search from holding up every other miss), 4 on PostgreSQL (a query there waits on
-    the network, so a few overlap)."""
+    """Threads per worker for the page misses not rendered inline: 2 on SQLite (searches: one slow
+    search does not hold up the next), 4 on PostgreSQL (a query waits on the network, so a few overlap)."""
     return 2 if platform.engine.dialect.name == "sqlite" else 4
 
 
@@ -279,8 +293,8 @@ async def _in_render_threads(app: Any, render: Any) -> Any:
 
     Not Starlette's shared thread pool (40 threads): under 50 clients up to ~20 misses per worker ran
     at once there, every one needing the GIL, so they took turns in no order and a miss could wait
-    behind many later ones (measured in-app: misses p50 22 ms, p99 128-223 ms, for ~1 ms of work).
-    Queued here they finish in arrival order, and the event loop keeps the GIL for the cache hits."""
+    behind many later ones (measured in-app: misses p50 16-53 ms, p99 184-233 ms, for ~1 ms of work;
+    on 2 threads p99 110-158 ms). See ``renders_inline`` for the misses that do not come here."""
     executor = getattr(app.state, "render_executor", None)
     if executor is None:  # one event loop per worker: no race between the check and the set
         executor = app.state.render_executor = ThreadPoolExecutor(render_threads(app.state.platform),
