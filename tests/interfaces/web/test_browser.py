@@ -167,6 +167,17 @@ def test_artist_flow_and_visitor_views(site, browser):
     page.close()
 
 
+def _copy_of_an_axe_work() -> bytes:
+    """A mirrored, JPEG-recompressed copy of "Axe work 2" (found by the copy detector)."""
+    import io
+
+    from PIL import Image
+    im = Image.open(io.BytesIO(_photo(13, (480, 260)))).convert("RGB").transpose(Image.FLIP_LEFT_RIGHT)
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
 def _pages(site) -> dict[str, str]:
     """Every page kind, by name → path (data from the flow test or made here)."""
     from artlineage.interfaces.web import auth
@@ -229,6 +240,25 @@ def test_every_page_has_no_serious_axe_violation_and_no_sideways_scroll(site, br
                     problems.append(f"{name}@{width}: {overflow}px sideways scroll")
             if name in SCREENSHOTS or name in ("docs", "admin", "account"):
                 tab.screenshot(path=str(site["artifacts"] / f"{name}-{width}.png"), full_page=width == 390)
+        # the pages that answer an upload: "find my work" results and the preview, with a copy found
+        # (its evidence unfolded, the widest content those pages have)
+        for name, tab, path, button in (("find-results", anon, "/find", "Search"),
+                                        ("preview", page, "/upload", "Check and preview")):
+            tab.goto(base + path)
+            tab.set_input_files("main input[type=file]", files=[{"name": "copy.jpg", "mimeType": "image/jpeg",
+                                                                "buffer": _copy_of_an_axe_work()}])
+            tab.click(f"main button:has-text('{button}')")
+            tab.wait_for_load_state("networkidle")
+            assert tab.locator(".matches li").count() == 1, name
+            tab.click(".matches summary")
+            tab.evaluate(axe + "\n;window.axe = axe; true")
+            result = tab.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+            problems += [f"{name}@{width}: {v['id']} ({v['impact']})" for v in result["violations"]
+                         if v["impact"] in ("serious", "critical")]
+            overflow = tab.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0:
+                problems.append(f"{name}@{width}: {overflow}px sideways scroll")
+            tab.screenshot(path=str(site["artifacts"] / f"{name}-{width}.png"), full_page=True)
         anon.context.close()
         context.close()
     assert not problems, "\n".join(problems)

@@ -149,7 +149,7 @@ def test_registry_works_with_files_are_included_and_urls_match_on_their_hashes(t
         # the URL work has no image here: its stored pHash/PDQ still finds a resized copy, said so
         resized = platform.find_similar(s, jpeg(photo("coffee").resize((300, 200))))
         assert [(m.work_id, m.method) for m in resized.matches] == [(ids[1], "phash+pdq")]
-        assert resized.matches[0].explanation.startswith("The whole picture's hash is ")
+        assert resized.matches[0].explanation.startswith("The whole picture's hash differs in ")
     failed = json.loads((tmp_path / "p.copies" / "failed.json").read_text())
     assert failed == {str(ids[1]): ["https://example.org/coffee.png",
                                     "no local image file (https://example.org/coffee.png)"]}

@@ -94,7 +94,7 @@ def test_similar_works_find_a_resized_copy_of_another_artists_work(app, client):
         # pHash survives the JPEG resize intact), and the answer says it was not checked point by point
         assert (hits[0].match, hits[0].method, hits[0].distance, hits[0].score) == ("copy", "window-hash", 0, 1.0)
         assert (hits[0].evidence["window"], hits[0].evidence["mirrored"]) == ("full", False)
-        assert hits[0].explanation == ("Its picture hash is 0 of 64 bits from the hash of the whole picture of the "
+        assert hits[0].explanation == ("Its picture hash differs in 0 of 64 bits from the hash of the whole picture of the "
                                        "work (not checked point by point).")
         # the same file is the first, cheapest answer
         same = platform.similar_works(s, original, uploader_artist_id=a2)
@@ -199,7 +199,7 @@ def test_v1_consent_answers_by_similarity_with_the_matched_work(app, client):
     assert (hit["distance"], hit["artist"], hit["method"]) == (0, "Gia Terms", "window-hash")
     assert hit["terms"]["ai_training"] == "not_allowed"
     assert body["decision"] == "reserved"  # the registered work's terms reserve AI training
-    assert "registry work #%d (copy: Its picture hash is 0 of 64 bits" % wid in str(body)
+    assert "registry work #%d (copy: Its picture hash differs in 0 of 64 bits" % wid in str(body)
     exact = client.post("/v1/consent", files={"file": ("o.png", original, "image/png")}).json()
     assert [(m["work_id"], m["match"]) for m in exact["matched_works"]] == [(wid, "identical")]
     unrelated = client.post("/v1/consent", files={"file": ("u.png", _photo(4242), "image/png")}).json()

@@ -96,9 +96,9 @@ def explain(method: str, ev: dict[str, Any]) -> str:
                 f"{ev['coverage']:.0%} of the work,{mirrored}{turned}{sized}").rstrip(",") + "."
     d = ev.get("hash_distance", 0)
     if method == "window-hash":
-        return (f"Its picture hash is {d} of 64 bits from the hash of {window_words(ev.get('window', 'full'))} "
+        return (f"Its picture hash differs in {d} of 64 bits from the hash of {window_words(ev.get('window', 'full'))} "
                 f"of the work{',' + mirrored.rstrip(',') if mirrored else ''} (not checked point by point).")
-    return f"The whole picture's hash is {d} of 64 bits from the work's (a global pHash/PDQ match)."
+    return f"The whole picture's hash differs in {d} of 64 bits from the work's (a global pHash/PDQ match)."
 
 
 class SimilarMixin:
