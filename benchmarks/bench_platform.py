@@ -169,6 +169,89 @@ def seed(db: str, media: Path, works: int, artists: int = 200) -> float:
     return time.perf_counter() - t0
 
 
+def _textured(seed: int, size=(384, 288)):
+    """A picture with detail (shapes): what the copy detector's ORB verification needs to work on."""
+    from PIL import Image, ImageDraw
+    rng = random.Random(seed)
+    col = lambda: tuple(rng.randrange(256) for _ in range(3))  # noqa: E731
+    im = Image.new("RGB", size, col())
+    d = ImageDraw.Draw(im)
+    for _ in range(80):
+        x0, y0, w, h = rng.randrange(size[0]), rng.randrange(size[1]), rng.randrange(8, 110), rng.randrange(8, 110)
+        (d.rectangle if rng.random() < 0.5 else d.ellipse)((x0, y0, x0 + w, y0 + h), fill=col(), outline=col(),
+                                                           width=rng.randrange(1, 4))
+    return im
+
+
+def copy_probe() -> bytes:
+    """A mirrored 80 % centre crop, JPEG q85, of the textured work ``seed_copy_index`` registers."""
+    from PIL import Image
+    im = _textured(1000)
+    w, h = im.size
+    out = io.BytesIO()
+    im.crop((w // 10, h // 10, w - w // 10, h - h // 10)).transpose(Image.FLIP_LEFT_RIGHT).save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def seed_copy_index(db: str, media: Path) -> dict:
+    """The platform's copy index for the seeded works, written directly (fingerprinting 100k uploads
+    one by one would take an hour): one real textured upload, and every bulk work a fingerprint of one
+    of 8 other textured pictures with 12 of 64 bits of each window hash flipped, so the works are spread
+    over the hash space and the 12 nearest candidates each cost a real ORB verification (the same
+    construction as bench_copies_scale.py). The server then opens it as "loaded"."""
+    import numpy as np
+    from sqlalchemy import select
+
+    from artlineage.interfaces.web import create_app
+    from artlineage.interfaces.web.copy_store import _Disk
+    from artlineage.interfaces.web.models import Media, User
+    from artlineage.matching.copies import CopyIndex, fingerprint
+    from artlineage.matching.copy_index import concat
+    from artlineage.registry import Registry
+
+    app = create_app(db, media, pixels=False)
+    platform = app.state.platform
+    disk = _Disk(platform.copies_dir)
+    with platform.session() as s, s.begin():
+        if disk.meta_ok() is None and (platform.copies_dir / "base").exists():
+            platform.engine.dispose()
+            return {"works": None, "how": "kept"}
+        artist = Registry.in_session(s).add_artist("Textured Artist", living=True)
+        admin = User(id=None, email="bench@localhost", password_hash="!", is_admin=True)
+        buf = io.BytesIO()
+        _textured(1000).save(buf, "PNG")
+        real, _m, _r = platform.add_upload(s, admin, artist.id, buf.getvalue(), filename="textured.png",
+                                           title="Textured original", declared_ai_use="none")
+    with platform.session() as s:
+        rows = s.execute(select(Media.work_id, Media.sha256).order_by(Media.work_id)).all()
+    t0 = time.perf_counter()
+    others = [fingerprint(_textured(i)) for i in range(8)]
+    rng = np.random.default_rng(0)
+    idx = CopyIndex()
+    block = 10_000
+    keys = []
+    for a in range(0, len(rows), block):
+        part = CopyIndex()
+        items = []
+        for work_id, sha in rows[a:a + block]:
+            if work_id == real.id:
+                fp = fingerprint(platform.original_path(sha, "PNG"))
+            else:
+                base = others[work_id % 8]
+                flips = np.zeros(base.hashes.shape, np.uint64)
+                for _ in range(12):
+                    flips |= np.uint64(1) << rng.integers(0, 64, base.hashes.shape).astype(np.uint64)
+                fp = type(base)(base.hashes ^ flips, base.features)
+            items.append((work_id, fp))
+            keys.append(sha)
+        part.add(items)
+        idx = part if not len(idx) else concat([idx, part])
+    disk.reset()
+    disk.write_part(platform.copies_dir / "base", idx, keys)
+    platform.engine.dispose()
+    return {"works": len(idx), "how": f"written in {time.perf_counter() - t0:.1f}s"}
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -314,7 +397,7 @@ def main() -> None:
     ap.add_argument("--inspect-processes", type=int, default=0)
     ap.add_argument("--generator", choices=("auto", "wrk", "python", "both"), default="auto")
     ap.add_argument("--data-dir", type=Path, default=None, help="keep the SQLite file and media here")
-    ap.add_argument("--only", choices=("gallery", "verdict", "pages"), default=None,
+    ap.add_argument("--only", choices=("gallery", "verdict", "pages", "copies"), default=None,
                     help="pages: the evidence-backed gallery, a work page, find my work and the upload preview")
     ap.add_argument("--server-timing", action="store_true",
                     help="time requests inside each worker too (benchmarks/_timed_app.py) and the event loop's lag")
@@ -332,6 +415,7 @@ def main() -> None:
     seeded = seed(db, media, args.works)
     print(f"seeded {args.works} works in {seeded:.1f}s on {db.split('://')[0] if '://' in db else 'sqlite'}",
           file=sys.stderr)
+    copy_index = seed_copy_index(db, media) if args.only in (None, "pages", "copies") else None
     generators = {"auto": ["wrk" if shutil.which("wrk") else "python"], "wrk": ["wrk"], "python": ["python"],
                   "both": ["wrk", "python"]}[args.generator]
     if "wrk" in generators and not shutil.which("wrk"):
@@ -370,13 +454,15 @@ def main() -> None:
     page = httpx.get(base + "/find", headers={"Accept": "text/html"})
     csrf_cookie = page.cookies.get("al_csrf", "")
     token = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    probe = _png((40, 120, 200))
+    # A copy (mirrored crop) of a registered textured work: not the same file, so the copy detector
+    # runs (window-hash scan over every indexed work, ORB + RANSAC on the 12 nearest).
+    probe = copy_probe()
     any_work = httpx.get(base + "/v1/works?limit=1&evidence_only=true").json()["items"] or [{"work_id": max_id}]
 
     def post_page(path: str):  # noqa: ANN202
         async def post(c: httpx.AsyncClient) -> httpx.Response:
             return await c.post(base + path, data={"csrf": token}, cookies={"al_csrf": csrf_cookie},
-                                files={"file": ("p.png", probe, "image/png")})
+                                files={"file": ("p.jpg", probe, "image/jpeg")})
         return post
 
     async def evidence(c: httpx.AsyncClient) -> httpx.Response:
@@ -389,6 +475,8 @@ def main() -> None:
                   ("page preview", post_page("/upload"))]
     if args.only == "pages":
         cases = []
+    elif args.only == "copies":  # the two pages that run the copy detector
+        cases, page_cases = [], page_cases[2:]
     elif args.only:
         cases = [c for c in cases if c[0].startswith(args.only)]
         page_cases = []
@@ -420,6 +508,7 @@ def main() -> None:
                   "inspect_processes": args.inspect_processes, "cpus": os.cpu_count(),
                   "warmup": f"{args.warmup:g} s at {args.clients} clients before each measured run, not measured",
                   "load_average": [round(x, 2) for x in os.getloadavg()], "pin_wrk": args.pin_wrk or None,
+                  "copy_index": copy_index,
                   "results": results, "warmup_results": warmups}
         proc.terminate()
         proc.wait(timeout=20)

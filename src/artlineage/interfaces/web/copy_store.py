@@ -99,6 +99,18 @@ def _copies():  # the matching part is optional: the platform runs without it (n
     return copies
 
 
+def _one_thread_per_request() -> None:
+    """The server already runs requests in parallel threads: faiss's OpenMP team and OpenCV's pool on
+    top oversubscribe the cores (measured, 10k works on a loaded 2-core box: a query's window scan took
+    ~110 ms with OpenMP's 2 threads, 5-6 ms with one)."""
+    from ...matching import _local_features as lf
+    faiss = lf.faiss_or_none()
+    if faiss is not None:
+        faiss.omp_set_num_threads(1)
+    if lf.cv2 is not None:
+        lf.cv2.setNumThreads(1)
+
+
 def _keys_of(work_ids: np.ndarray, keys: list[str]) -> list[tuple[int, str]]:
     return list(zip((int(w) for w in np.asarray(work_ids).tolist()), keys))
 
@@ -233,7 +245,8 @@ class PlatformCopyIndex:
 
     # ---- reading the database
     def _rows(self, s: Session, after: int | None = None, limit: int | None = None) -> list[WorkImage]:
-        q = (select(Work.id, Work.artist_id, Work.location, Work.sha256, Work.phash64, Work.pdq256, Media.stored_name)
+        q = (select(Work.id, Work.artist_id, Work.location, func.coalesce(Work.sha256, Media.sha256), Work.phash64,
+                    Work.pdq256, Media.stored_name)
              .outerjoin(Media, Media.work_id == Work.id).order_by(Work.id))
         if after is not None:
             q = q.where(Work.id > after)
@@ -248,6 +261,7 @@ class PlatformCopyIndex:
     # ---- opening
     def _open(self, s: Session) -> None:
         """Load the folder (or rebuild it when missing, stale or unreadable), then compare with the database."""
+        _one_thread_per_request()
         disk = _Disk(self.directory)
         with _locked(self.directory):
             why = disk.meta_ok()
