@@ -283,3 +283,39 @@ def test_threads_on_a_cold_platform_build_the_prompt_guard_once(app, monkeypatch
     for t in threads:
         t.join()
     assert len(built) == 1 and len({id(g) for g in guards}) == 1 and isinstance(guards[0], SlowToBuild)
+
+
+def test_cached_pages_are_answered_before_routing_with_the_same_response(client, app, monkeypatch):
+    """CachedPagesFirst: once the handler has answered an exact query string, an anonymous repeat is
+    served from the page cache without reaching the handler: same status, body and headers (security
+    headers included), 304 on its ETag; a signed-in visitor, a new query string and an invalid one
+    still reach the handler."""
+    from artlineage.interfaces.web import ui
+    _aid, key = make_user(app, "a@example.org", "Alice Example")
+    _upload(client, key, "a harbour")
+    handled = []
+    real = ui._remember_query
+    monkeypatch.setattr(ui, "_remember_query", lambda *a, **k: handled.append(a[1]) or real(*a, **k))
+    first = client.get("/?human_only=false")
+    again = client.get("/?human_only=false")
+    assert handled == [b"human_only=false"]  # the second never reached the handler
+    assert (again.status_code, again.content) == (first.status_code, first.content)
+    assert dict(again.headers) == dict(first.headers)
+    assert again.headers["x-frame-options"] == "DENY" and again.headers["cache-control"] == "no-cache"
+    assert _titles(again.text) == ["a harbour"]
+    not_modified = client.get("/?human_only=false", headers={"If-None-Match": first.headers["etag"]})
+    assert (not_modified.status_code, handled) == (304, [b"human_only=false"])
+    # not anonymous: the handler's per-visitor path (a bad key is refused there; with a session cookie
+    # the page is rendered for the visitor, with a CSRF cookie, which the cached page never sets)
+    assert client.get("/?human_only=false", headers={"Authorization": "Bearer nope"}).status_code == 401
+    client.cookies.clear()
+    client.cookies.set("al_session", "x")
+    with_cookie = client.get("/?human_only=false")
+    client.cookies.clear()
+    assert with_cookie.status_code == 200 and "al_csrf=" in with_cookie.headers["set-cookie"]
+    assert "set-cookie" not in again.headers
+    assert client.get("/?q=" + "x" * 201).status_code == 422  # refused by validation, never remembered
+    assert handled == [b"human_only=false"]
+    _upload(client, key, "a field")  # a write: the cached page is stale, so the handler renders anew
+    assert _titles(client.get("/?human_only=false").text) == ["a field", "a harbour"]
+    assert handled == [b"human_only=false"] * 2

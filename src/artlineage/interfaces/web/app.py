@@ -187,6 +187,8 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
             return JSONResponse({"detail": "not found (number out of range)"}, status_code=404)
         return JSONResponse({"detail": "invalid value"}, status_code=400)
 
+    from .ui import CachedPagesFirst
+    app.add_middleware(CachedPagesFirst)  # innermost: cached anonymous gallery pages before routing
     app.add_middleware(BodyLimit, limits=body_limits_for(max_upload_bytes, max_body_bytes, body_limits))
     app.add_middleware(RateLimitHeaders)
     app.add_middleware(SecurityHeaders)  # outermost: a 413 from BodyLimit gets the headers too
