@@ -135,9 +135,9 @@ def photo_set(folder: Path | None, works: int) -> tuple[list, list]:
 
 
 class Methods:
-    def __init__(self, reg, crh_works: int):
+    def __init__(self, reg, crh_works: int, candidates: int = cp.CANDIDATES):
         t0 = time.perf_counter()
-        self.copy = cp.CopyDetector.from_images((i, im) for i, (_, im) in enumerate(reg))
+        self.copy = cp.CopyDetector.from_images(((i, im) for i, (_, im) in enumerate(reg)), candidates=candidates)
         self.copy_index_s = time.perf_counter() - t0
         self.hash_only = cp.CopyDetector(self.copy.index, verify=False)
         rows = []
@@ -173,6 +173,7 @@ def main() -> None:
     ap.add_argument("--crh", type=int, default=0, help="works (and their queries) also run through crop_resistant_hash")
     ap.add_argument("--edits", default="all")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--candidates", type=int, default=cp.CANDIDATES, help="works verified per query at most")
     args = ap.parse_args()
     try:
         import cv2
@@ -188,7 +189,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     all_edits = edits(rng)
     chosen = list(all_edits) if args.edits == "all" else args.edits.split(",")
-    m = Methods(reg, args.crh)
+    m = Methods(reg, args.crh, args.candidates)
     print(f"{len(reg)} registered photos, {len(neg)} unregistered look-alikes, {len(chosen)} edits; "
           f"copy index built in {m.copy_index_s:.1f} s ({m.copy_index_s / len(reg) * 1000:.1f} ms/work)")
     methods = {"copies": m.run_copy, "window-hash only": m.run_hash_only, "pHash+PDQ": m.run_phash_pdq}

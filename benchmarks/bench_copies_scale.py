@@ -101,6 +101,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--ivf", type=int, default=0, help="IndexBinaryIVF with this many lists as the first stage")
     ap.add_argument("--nprobe", type=int, default=64)
+    ap.add_argument("--candidates", type=int, default=cp.CANDIDATES, help="works verified per query at most")
     args = ap.parse_args()
     try:
         import cv2
@@ -124,7 +125,7 @@ def main() -> None:
     if args.ivf:
         print(f"IndexBinaryIVF({args.ivf} lists, nprobe {args.nprobe}) trained and filled in "
               f"{index.use_ivf(args.ivf, args.nprobe, rng):.0f} s")
-    det = cp.CopyDetector(index)
+    det = cp.CopyDetector(index, candidates=args.candidates)
     per_work = sum(np.asarray(getattr(real, name)).nbytes for name in cp.CopyIndex._ARRAYS) / len(real)
     print(f"{len(index):,} works x {len(cp.WINDOWS)} windows ({index.hashes.nbytes / 2**30:.2f} GiB of window "
           f"hashes); {per_work / 1024:.1f} KiB per real work in the index")

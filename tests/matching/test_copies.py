@@ -334,3 +334,33 @@ def test_a_work_registered_twice_is_found_twice():
     found = det.find_copies(_crop(im, 0.8, 0.8, 0.3, 0.6))
     assert sorted(m.work_id for m in found) == [1, 2]
     assert found[0].distance == found[1].distance and found[0].evidence.inliers == found[1].evidence.inliers
+
+
+def test_inverted_file_finds_what_the_scan_finds_and_survives_save_add_load(tmp_path):
+    if lf.faiss_or_none() is None:
+        pytest.skip("faiss (extra 'faiss') not installed: no inverted file")
+    rng = np.random.default_rng(8)
+    idx = _clustered_index(3000, rng)
+    hashes = np.asarray(idx.hashes).copy()
+    queries = [hashes[r][rng.integers(0, len(cp.WINDOWS), 2)] ^ np.uint64(1 << int(rng.integers(0, 64)))
+               for r in rng.integers(0, len(idx), 10)]
+    exact = [idx.nearest(q, 12) for q in queries]
+    idx.build_ivf(lists=32, probes=32)                 # every list visited: the exact answer
+    assert idx.ivf.ntotal == len(idx) * len(cp.WINDOWS)
+    assert [idx.nearest(q, 12) for q in queries] == exact
+    idx.ivf.nprobe = 4                                  # 4 of 32 lists: a 1-bit variant still ranks first
+    assert all(idx.nearest(q, 12)[0][:2] == e[0][:2] for q, e in zip(queries, exact))
+    new = rng.integers(0, 2**63, len(cp.WINDOWS), dtype=np.int64).astype(np.uint64)
+    idx.add([(99, cp.WorkFingerprint(new, None))])      # added works go into the trained lists
+    assert idx.nearest(new[[5, 9]], 1)[0][:2] == (len(idx) - 1, 0)
+    idx.save(tmp_path / "c")
+    loaded = cp.CopyIndex.load(tmp_path / "c")
+    assert loaded.ivf is not None and loaded.ivf.ntotal == len(loaded) * len(cp.WINDOWS)
+    assert loaded.nearest(new[[5, 9]], 1)[0][:2] == (len(idx) - 1, 0)
+    # a segment appended to a base with an inverted file is searched through it too
+    seg = cp.CopyIndex()
+    other = new ^ np.uint64(0xFFFF)
+    seg.add([(100, cp.WorkFingerprint(other, None))])
+    both = copy_index._concat([loaded, seg])
+    assert both.ivf.ntotal == len(both) * len(cp.WINDOWS)
+    assert both.nearest(other[[0, 1]], 1)[0][:2] == (len(both) - 1, 0)

@@ -3,7 +3,8 @@
 Folder ``<registry>.copies/`` (beside ``<registry>.index/``; for a server database only when
 ``Registry(match_index=...)`` names a folder, else built in memory per run):
 
-- ``base/``: a saved ``CopyIndex`` (window hashes, ORB features, work ids; opened with mmap);
+- ``base/``: a saved ``CopyIndex`` (window hashes, ORB features, work ids; opened with mmap), with
+  ``windows.ivf`` (faiss inverted file over the window hashes) once it holds ``IVF_MIN_WORKS`` works;
 - ``seg-NNNNNN/``: ``CopyIndex`` folders appended when works are added (``Registry.add_work_files``
   calls ``works_added``), folded into a new base once there are more than ``MAX_SEGMENTS``;
 - ``failed.json``: work ids whose image could not be read (a URL location, a missing or broken
@@ -26,7 +27,8 @@ import numpy as np
 
 from .._files import write_text_atomic
 from ..errors import HashError, NotFoundError
-from .copies import CopyDetector, CopyIndex, fingerprint
+from ._local_features import faiss_or_none
+from .copies import IVF_MIN_WORKS, CopyDetector, CopyIndex, _codes, fingerprint
 from .work_index import _locked
 
 MAX_SEGMENTS = 16
@@ -97,6 +99,10 @@ def _concat(parts: list[CopyIndex]) -> CopyIndex:
     out.xy = np.concatenate([p.xy for p in parts])
     out.desc = np.concatenate([p.desc for p in parts])
     out.sizes = np.concatenate([p.sizes for p in parts])
+    if parts[0].ivf is not None:       # the base's inverted file takes the segments' windows
+        out.ivf = parts[0].ivf
+        for p in parts[1:]:
+            out.ivf.add(_codes(np.asarray(p.hashes)))
     return out
 
 
@@ -123,6 +129,8 @@ def update(registry, directory: str | os.PathLike[str] | None = None, works: Ite
         segments = sorted(directory.glob("seg-*"))
         if len(segments) + 1 > MAX_SEGMENTS or not (directory / "base").exists():
             merged = _concat([idx, new]) if len(idx) else new
+            if merged.ivf is None and len(merged) >= IVF_MIN_WORKS and faiss_or_none() is not None:
+                merged.build_ivf()     # minutes, once: from here on queries visit 64 lists, not all
             tmp = directory / f".base.new-{os.getpid()}"
             shutil.rmtree(tmp, ignore_errors=True)
             merged.save(tmp)
