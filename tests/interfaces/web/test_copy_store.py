@@ -153,3 +153,19 @@ def test_registry_works_with_files_are_included_and_urls_match_on_their_hashes(t
     failed = json.loads((tmp_path / "p.copies" / "failed.json").read_text())
     assert failed == {str(ids[1]): ["https://example.org/coffee.png",
                                     "no local image file (https://example.org/coffee.png)"]}
+
+
+def test_the_server_opens_the_copy_index_at_start_up(tmp_path, counted):
+    from fastapi.testclient import TestClient
+
+    from artlineage.interfaces.web import create_app
+    app = create_app(tmp_path / "p.sqlite", tmp_path / "media", secret_key="k", pixels=False)
+    _aid, key = make_user(app, "o@example.org", "Olga Original")
+    with TestClient(app) as client:
+        astro = _upload(client, key, "astronaut", "Astronaut")
+        assert _found(app, centre_crop(photo("astronaut"))) == [astro]
+    counted.clear()
+    again = create_app(tmp_path / "p.sqlite", tmp_path / "media", secret_key="k", pixels=False)
+    with TestClient(again):  # the lifespan pre-warm opened it: loaded, nothing fingerprinted, before any request
+        index = again.state.platform._similar
+        assert (index.how, sorted(index.indexed), counted) == ("loaded", [astro], [])

@@ -106,6 +106,10 @@ def create_app(db_url: str | Path = "artlineage-platform.sqlite", media_dir: str
                 await run_in_threadpool(prewarm_caches, app_)
             except Exception as exc:  # noqa: BLE001 - a cold cache is slower, not wrong: serve anyway
                 log.warning("start-up pre-warm failed (%s); serving with cold caches", exc)
+            try:  # open the copy index now: at 100k works the first open (load + compare) takes 1-3 s
+                await run_in_threadpool(platform.prewarm_copy_index)
+            except Exception as exc:  # noqa: BLE001 - the first copy check opens it instead
+                log.warning("copy index pre-warm failed (%s); the first copy check opens it", exc)
         if freeze_gc:
             # Measured (bench_platform --server-timing, 2 workers, 50 clients, 20k works): under gallery
             # load each worker ran ~5 full collections per 8 s, each walking the ~130 k objects alive after

@@ -115,6 +115,16 @@ class SimilarMixin:
                                                       self._work_image)
         return self._similar
 
+    def prewarm_copy_index(self) -> CopyIndexState | None:
+        """Open (or build the first ``MAX_PER_SYNC`` of) the copy index before the first request."""
+        index = self.copy_index()
+        try:
+            with self.read_session() as s:  # type: ignore[attr-defined]
+                index.sync(s, self.version())  # type: ignore[attr-defined]
+        except ImportError:  # the matching part is optional
+            return None
+        return index.state()
+
     def _work_image(self, location: str | None, sha256: str | None, stored_name: str | None) -> Path | None:
         """The image of a work: the stored original of an upload, or a registry work's local file."""
         if stored_name and sha256:
