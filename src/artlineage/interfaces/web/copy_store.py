@@ -35,10 +35,10 @@ import logging
 import os
 import shutil
 import threading
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
@@ -131,28 +131,18 @@ def _without_rows(idx: Any, drop: np.ndarray) -> Any:
     return out
 
 
+def _locked(directory: Path) -> Any:
+    """One writer at a time among the worker processes sharing the folder (the registry index's lock
+    file beside the folder; imported when used: the matching part loads on the first copy check)."""
+    from ...matching.work_index import _locked as locked_beside
+    return locked_beside(directory)
+
+
 def _mtime(path: Path) -> int | None:
     try:
         return path.stat().st_mtime_ns
     except OSError:
         return None
-
-
-@contextmanager
-def _locked(directory: Path) -> Iterator[None]:
-    """One writer at a time among the worker processes sharing the folder."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock
-        yield
-        return
-    with open(directory.with_name(directory.name + ".lock"), "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 @dataclass
