@@ -8,6 +8,16 @@ on loopback, with 100k works bulk-seeded.
         [--warmup 3]                         # unmeasured seconds at full --clients before each measured run
         [--data-dir /tmp/bp]                 # keep the seeded SQLite between runs (re-seeding takes ~10 s)
         [--db postgresql://...]              # e.g. the URL printed by scripts/start-test-postgres.sh
+        [--server-timing]                    # also time requests inside each worker (benchmarks/_timed_app.py)
+        [--pin-wrk 1]                        # run wrk on these CPUs (taskset -c)
+
+``--server-timing`` runs the same workers (``app_from_env``) wrapped in a timer and reports, for the
+measured runs, each request's time inside the app by kind of gallery URL (``first``: ``/``, ``filtered``:
+``/?human_only=true``, ``before``: keyset pages, mostly cache misses), the event loop's lag (how late a
+1 ms sleep wakes: the time a ready request waits for its worker) and the garbage collector's pauses.
+wrk's latency minus the in-app time is time outside the app: socket queues and waiting for a core.
+Every report carries the load average at its end (``load_average``): on the shared 2-core box other
+sessions' runs are part of every number.
 
 Load generators, labelled in the output (``generator``):
 
@@ -39,12 +49,56 @@ artists' opt-outs and renders the two anonymous first pages before accepting req
 
 After the redesign (issue 14; 26 KB pages with 100 artist options and the legend, 20k works, SQLite, 2 workers,
 ``--seconds 8 --warmup 2``, box shared with other sessions at load 5-10, runs alternated): 1388-2144 req/s,
-p99 188-330 ms, with the same runs of the code before the render fix at 1373-1921 req/s, p99 175-244 ms: the
-machine's noise is larger than the fix. py-spy under wrk: ~45% of a worker in gallery misses (the ``?before=``
-quarter: query ~0.4 ms, render ~0.5-1.4 ms), ~14% reading the data-version file (now os.read, 3 us vs 10 us),
-and Jinja's ``it.x`` on the item dicts raising AttributeError per lookup (now subscripts: the miss render
-0.46-0.76 ms vs 0.67-1.40 ms, identical bytes). CPU per request (both workers' utime+stime / requests):
-0.85-0.96 ms after, 0.91-0.94 ms before. The target p99 < 100 ms is not met on this loaded box.
+p99 188-330 ms. ``--server-timing`` then showed where the tail was: inside the app, cache hits took
+0.2 ms (p99 6-8 ms) while the ``?before=`` misses took p50 16-53 ms and p99 137-233 ms for ~1 ms of work
+each: they ran on Starlette's 40-thread pool, ~20 per worker at once, all taking turns at the GIL with
+the event loop serving hits; under a closed loop of 50 clients the clients piled up in those misses.
+Full garbage collections walking the ~130k objects alive after start-up paused a worker for 90-600 ms,
+~5 times per worker per 8 s. What changed, measured one at a time (``git log --grep Gallery``):
+
+* ``gc.freeze()`` after the pre-warm (server workers only): longest GC pause 160-600 ms -> 7-50 ms.
+* On SQLite a miss renders on the event loop (bounded: a 24-row index range scan and the render; a search
+  ``?q=`` and PostgreSQL queries go to a small first-come-first-served pool of render threads): misses
+  in-app p99 136-147 ms -> 10-13 ms.
+* A miss is cheaper: the filter form rendered once per data version and set of filters (its 100
+  artist options were half the render), one data-version read per miss, the gallery statement built
+  once per combination of filters with bound parameters on table columns (query + items 0.34 -> 0.14
+  ms), no isolation-level switch per SQLite read: a miss render 0.87 -> 0.43 ms in process (min of 7x300).
+* ``CachedPagesFirst``: an anonymous repeat of a query string the handler already validated is answered
+  from the page cache before FastAPI's routing and parameter solving (~20% of a worker's CPU).
+
+Alternating before/after runs, same settings, same hour (load average at each run's end):
+
+    code     load    req/s   p50 ms  p99 ms   in-app p99 ms (misses)   loop lag p99 ms   longest GC pause ms
+    before   5.5     2186    17.2    216.5    107.3 (182.6)            70                247
+    after    5.5     4985     8.7    128.7      4.5 (13.0)             71                 11
+    before   7.5     2768    13.4    163.1     83.0 (161.7)            70                199
+    after    7.7     5962     6.7     53.3      4.2 (12.8)             53                  7
+    before   7.6     2708    14.6    145.4     99.3 (147.9)            85                159
+    after    7.7     4829     8.6     59.3      4.9 (9.4)              53                 43
+    before   7.9     2439    14.9    447.0    106.6 (204.9)            92                563   (wrk pinned to CPU 1)
+    after    7.2     4220     9.8    214.8      5.6 (12.4)             77                 19   (wrk pinned to CPU 1)
+    before   3.2     1755    22.0    209.1     80.6 (226.6)            65                220   (another session's job
+    after    3.3     6699     6.2     47.1      3.6 (7.9)              41                  7    kept one core busy
+    before   5.3     1789    21.3    272.1    156.0 (260.8)           147                296    in these six; no
+    after    4.5     7752     5.5    102.3      1.5 (4.1)              48                  7    quieter window came)
+    before   4.3     2800    13.8    151.9     98.1 (157.8)            87                140
+    after    4.0     6579     6.6     59.2      2.7 (8.7)              47                  9
+
+After the change the app's own p99 is 1.5-6 ms (misses 4-13 ms): what is left of wrk's p99 is time outside
+the app, a worker waiting for a core on a 2-core box running wrk, two workers and other sessions' jobs
+(load 3-8), which shows in the event loop's lag and swings from run to run (47-215 ms at the same code).
+PostgreSQL was not measured again (its misses keep going to render threads, now 4 per worker).
+Workers against wrk on the 2 cores (after, same hour, load 4.3-6.6, two rounds): 1 worker 3546/3548 req/s,
+p99 52.7/43.4 ms (its event loop is the only server thread: lag p50 18 ms, but no second worker to
+share a core with); 2 workers 5003/3521 req/s, p99 61.3/174.4 ms; 3 workers 4545/5076 req/s, p99
+50.8/101.8 ms. The in-app p99 stayed 3.6-6.0 ms in all six runs.
+To separate the server from the load generator, the server on CPU 0 and wrk on CPU 1 (``taskset -c 0`` for
+the benchmark, ``--pin-wrk 1``), load 3.9-4.8: before 2068 req/s, p99 144 ms (1 worker) and 1699 req/s,
+p99 309 ms (2 workers); after 3007 req/s, p99 51.8 ms (1 worker) and 4618 req/s, p99 51.2 ms (2 workers),
+in-app p99 5 ms. The target (p99 < 100 ms, 50 clients, SQLite) is met in 8 of 12 runs of the final code
+with 2 workers and in all 3 with 1 worker; in the 4 runs that missed it (102-215 ms) the app's own p99 was
+1.5-6 ms, so those are the box, not the gallery.
 
 Issue 4's gallery target (p99 < 100 ms) is met on SQLite in 2 runs of 3 and missed on PostgreSQL by
 13-36 ms; the PostgreSQL p99 no longer swings (it was 125-1002 ms run to run before the pre-warm).
