@@ -58,13 +58,13 @@ def _flow(db, tmp_path, counted, copies_dir):
         assert _found(app, centre_crop(photo("astronaut"))) == [astro]
         index = app.state.platform.copy_index()
         assert (index.how, len(counted)) == ("built", 2)
-        assert sorted(p.name for p in copies_dir.iterdir()) == ["meta.json", "seg-000001"]
-        assert json.loads((copies_dir / "seg-000001" / "keys.json").read_text()) == [
+        assert [p.name[:10] for p in sorted(copies_dir.iterdir())] == ["meta.json", "seg-000001"]
+        assert json.loads((_seg(copies_dir, 1) / "keys.json").read_text()) == [
             _sha(app, astro), _sha(app, coffee)]
         # a new upload: one more segment with that work alone, nothing else fingerprinted again
         camera = _upload(client, key, "camera", "Camera")
         assert _found(app, photo("camera").transpose(0)) == [camera]  # mirrored
-        assert len(counted) == 3 and json.loads((copies_dir / "seg-000002" / "keys.json").read_text()) == [
+        assert len(counted) == 3 and json.loads((_seg(copies_dir, 2) / "keys.json").read_text()) == [
             _sha(app, camera)]
         # a deleted work is gone at once and tombstoned on disk
         assert client.delete(f"/v1/works/{coffee}", headers={"Authorization": f"Bearer {key}"}).status_code == 204
@@ -78,6 +78,11 @@ def _flow(db, tmp_path, counted, copies_dir):
     assert (again.state.platform.copy_index().how, len(counted)) == ("loaded", 3)
     again.state.platform.engine.dispose()
     return astro, camera
+
+
+def _seg(copies_dir, n):
+    [seg] = copies_dir.glob(f"seg-{n:06d}-*")
+    return seg
 
 
 def _sha(app, work_id):
@@ -94,7 +99,7 @@ def _sha_of(im):
 def test_sqlite_index_next_to_the_database_is_incremental(tmp_path, counted):
     astro, _camera = _flow(tmp_path / "p.sqlite", tmp_path, counted, tmp_path / "p.copies")
     # a corrupt folder is rebuilt from the database on the next start, never a failed request
-    (tmp_path / "p.copies" / "seg-000001" / "hashes.npy").write_bytes(b"garbage")
+    (_seg(tmp_path / "p.copies", 1) / "hashes.npy").write_bytes(b"garbage")
     app = _app(tmp_path / "p.sqlite", tmp_path)
     assert _found(app, centre_crop(photo("astronaut"))) == [astro]
     how = app.state.platform.copy_index().how
@@ -169,3 +174,26 @@ def test_the_server_opens_the_copy_index_at_start_up(tmp_path, counted):
     with TestClient(again):  # the lifespan pre-warm opened it: loaded, nothing fingerprinted, before any request
         index = again.state.platform._similar
         assert (index.how, sorted(index.indexed), counted) == ("loaded", [astro], [])
+
+
+def test_two_workers_share_the_folder_and_take_each_others_rows(tmp_path, counted, monkeypatch):
+    """Two platform processes on one database and folder (as ``serve --workers 2``): each takes the
+    rows the other wrote instead of fingerprinting again, also after the other folded the segments."""
+    from fastapi.testclient import TestClient
+
+    from artlineage.interfaces.web import copy_store
+    monkeypatch.setattr(copy_store, "MAX_SEGMENTS", 2)
+    a, b = _app(tmp_path / "p.sqlite", tmp_path), _app(tmp_path / "p.sqlite", tmp_path)
+    _aid, key = make_user(a, "o@example.org", "Olga Original")
+    with TestClient(a) as client:
+        ids = {}
+        for name in ("astronaut", "coffee", "camera", "chelsea"):  # four segments: folded at the third
+            ids[name] = _upload(client, key, name, name)
+            assert _found(a, centre_crop(photo(name))) == [ids[name]]
+            if name == "astronaut":
+                assert _found(b, centre_crop(photo(name))) == [ids[name]]  # b opens: loads a's segment
+    assert len(counted) == 4  # every work fingerprinted once, by a
+    assert [p.name[:10] for p in sorted((tmp_path / "p.copies").iterdir())] == ["base", "meta.json", "seg-000001", "tombstones"]
+    for name in ("coffee", "chelsea"):  # b rereads the folded base and a's new segment
+        assert _found(b, centre_crop(photo(name))) == [ids[name]]
+    assert len(counted) == 4 and b.state.platform.copy_index().how == "loaded"

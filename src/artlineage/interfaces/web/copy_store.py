@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import shutil
 import threading
 from collections.abc import Callable
@@ -136,6 +137,11 @@ def _locked(directory: Path) -> Any:
     file beside the folder; imported when used: the matching part loads on the first copy check)."""
     from ...matching.work_index import _locked as locked_beside
     return locked_beside(directory)
+
+
+def _part_id(part: Path) -> str:
+    """A part as read: a segment by its (never reused) name, the base by when it was written."""
+    return f"base@{_mtime(part / 'meta.json')}" if part.name == "base" else part.name
 
 
 def _mtime(path: Path) -> int | None:
@@ -279,7 +285,7 @@ class PlatformCopyIndex:
         tomb = {(int(w), str(k)) for w, k in disk.read_json("tombstones.json", [])}
         failed = {int(w): (str(k), str(r)) for w, (k, r) in disk.read_json("failed.json", {}).items()}
         self._clear()
-        self._seen_parts = {p.name for p in disk.parts()}
+        self._seen_parts = {_part_id(p) for p in disk.parts()}
         self.failed = failed
         self._append_rows([(idx, keys) for idx, keys in parts], tomb)
 
@@ -379,6 +385,9 @@ class PlatformCopyIndex:
                 return
             else:
                 self._apply_tombstones()
+                if self._disk_changed():
+                    with _locked(self.directory):
+                        self._refresh(_Disk(self.directory))
                 for r in self._rows(s, after=self.top, limit=100_000):
                     self.pending[r.work_id] = r
                     if r.phash64 is not None or r.pdq256 is not None:
@@ -402,17 +411,7 @@ class PlatformCopyIndex:
                 self._clear()
                 self.how = "rebuilt (folder removed while open)"
                 todo = []
-            # Segments other workers appended since: take their rows instead of fingerprinting again.
-            fresh = [p for p in disk.parts() if p.name not in self._seen_parts]
-            if any(p.name == "base" for p in fresh):  # folded by another worker: reread everything
-                tomb = {(int(w), str(k)) for w, k in disk.read_json("tombstones.json", [])}
-                self.index, self.keys, self.indexed = copies.CopyIndex(), [], {}
-                self._seen_parts = {p.name for p in disk.parts()}
-                self._append_rows([disk.read_part(p) for p in disk.parts()], tomb)
-            elif fresh:
-                tomb = {(int(w), str(k)) for w, k in disk.read_json("tombstones.json", [])}
-                self._seen_parts |= {p.name for p in fresh}
-                self._append_rows([disk.read_part(p) for p in fresh], tomb)
+            self._refresh(disk)  # rows other workers wrote since: taken, not fingerprinted again
             todo = [r for r in todo if self.indexed.get(r.work_id) != r.key]
             items, keys = [], []
             failed = {int(w): v for w, v in disk.read_json("failed.json", {}).items()}
@@ -441,8 +440,10 @@ class PlatformCopyIndex:
                 if back:
                     disk.write_json("tombstones.json", sorted(tomb - back))
                 segs = sorted(p.name for p in disk.parts() if p.name != "base")
-                n = int(segs[-1][4:]) + 1 if segs else 1
-                name = f"seg-{n:06d}"
+                n = int(segs[-1][4:10]) + 1 if segs else 1
+                # a random tail: after a fold numbering starts again, and another worker must not take
+                # the new seg-000001 for the one it has already read
+                name = f"seg-{n:06d}-{secrets.token_hex(3)}"
                 disk.write_part(self.directory / name, new, keys)
                 self._seen_parts.add(name)
                 self._append_rows([(new, keys)])
@@ -459,7 +460,24 @@ class PlatformCopyIndex:
                 shutil.rmtree(p, ignore_errors=True)
         disk.write_json("tombstones.json", [])
         self.index = _copies().CopyIndex.load(self.directory / "base", mmap=True)
-        self._seen_parts = {"base"}
+        self._seen_parts = {_part_id(self.directory / "base")}
+
+    def _refresh(self, disk: _Disk) -> None:
+        """Under the lock: take the segments other workers appended, or everything after a fold."""
+        parts = disk.parts()
+        fresh = [p for p in parts if _part_id(p) not in self._seen_parts]
+        if not fresh:
+            return
+        tomb = {(int(w), str(k)) for w, k in disk.read_json("tombstones.json", [])}
+        if any(p.name == "base" for p in fresh):  # folded by another worker: reread everything
+            self.index, self.keys, self.indexed, self._seen_parts = _copies().CopyIndex(), [], {}, set()
+            fresh = parts
+        self._seen_parts |= {_part_id(p) for p in fresh}
+        self._append_rows([disk.read_part(p) for p in fresh], tomb)
+
+    def _disk_changed(self) -> bool:
+        """Whether another worker wrote parts we have not read (a directory listing, no lock)."""
+        return any(_part_id(p) not in self._seen_parts for p in _Disk(self.directory).parts())
 
     # ---- querying
     def fallback(self) -> Any:
