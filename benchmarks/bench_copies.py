@@ -135,7 +135,7 @@ def photo_set(folder: Path | None, works: int) -> tuple[list, list]:
 
 
 class Methods:
-    def __init__(self, reg, crh_works: int, candidates: int = cp.CANDIDATES):
+    def __init__(self, reg, crh_works: int, candidates: int | None = None):
         t0 = time.perf_counter()
         self.copy = cp.CopyDetector.from_images(((i, im) for i, (_, im) in enumerate(reg)), candidates=candidates)
         self.copy_index_s = time.perf_counter() - t0
@@ -173,7 +173,7 @@ def main() -> None:
     ap.add_argument("--crh", type=int, default=0, help="works (and their queries) also run through crop_resistant_hash")
     ap.add_argument("--edits", default="all")
     ap.add_argument("--seed", type=int, default=13)
-    ap.add_argument("--candidates", type=int, default=cp.CANDIDATES, help="works verified per query at most")
+    ap.add_argument("--candidates", type=int, default=None, help="works verified per query at most (default: 24 with faiss, 12 without)")
     args = ap.parse_args()
     try:
         import cv2

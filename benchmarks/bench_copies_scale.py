@@ -101,7 +101,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--ivf", type=int, default=0, help="IndexBinaryIVF with this many lists as the first stage")
     ap.add_argument("--nprobe", type=int, default=64)
-    ap.add_argument("--candidates", type=int, default=cp.CANDIDATES, help="works verified per query at most")
+    ap.add_argument("--candidates", type=int, default=None, help="works verified per query at most (default: 24 with faiss, 12 without)")
     args = ap.parse_args()
     try:
         import cv2

@@ -364,3 +364,26 @@ def test_inverted_file_finds_what_the_scan_finds_and_survives_save_add_load(tmp_
     both = copy_index._concat([loaded, seg])
     assert both.ivf.ntotal == len(both) * len(cp.WINDOWS)
     assert both.nearest(other[[0, 1]], 1)[0][:2] == (len(both) - 1, 0)
+
+
+@needs_cv2
+def test_registry_index_gets_an_inverted_file_from_ivf_min_works(tmp_path, monkeypatch):
+    if lf.faiss_or_none() is None:
+        pytest.skip("faiss (extra 'faiss') not installed: no inverted file")
+    monkeypatch.setattr(copy_index, "IVF_MIN_WORKS", 2)
+    folder, more = tmp_path / "works", tmp_path / "more"
+    folder.mkdir()
+    more.mkdir()
+    for n in WORKS[:2]:
+        photo(n).save(folder / f"{n}.png")
+    photo("chelsea").save(more / "chelsea.png")
+    with Registry(tmp_path / "reg.sqlite") as reg:
+        reg.add_artist("Ann")
+        reg.add_work_files("Ann", folder)
+        base = copy_index.default_dir(reg) / "base"
+        assert (base / "windows.ivf").exists()
+        reg.add_work_files("Ann", more)            # a segment: searched through the base's lists
+        det = cp.CopyDetector.from_registry(reg)
+        assert det.how == "loaded" and det.index.ivf.ntotal == 3 * len(cp.WINDOWS)
+        hit = det.find_copies(ImageOps.mirror(_crop(photo("chelsea"), 0.8, 0.8, 0.0, 1.0)))
+        assert [m.title for m in hit] == ["chelsea"]
