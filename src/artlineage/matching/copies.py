@@ -489,8 +489,11 @@ class CopyDetector:
     def __init__(self, index: CopyIndex | None = None, describe: Describe | None = None, *,
                  candidates: int | None = None, min_inliers: int = lf.MIN_INLIERS,
                  hash_only_max_distance: int = HASH_ONLY_MAX_DISTANCE, verify: bool | None = None,
-                 fallback: Any = None):
+                 fallback: Any = None, every_copy: bool = False):
         self.index = index if index is not None else CopyIndex()
+        # every_copy: verify all candidates even after one is a copy (the platform lists each registered
+        # copy: the original artist's work behind a closer re-upload of it must still be named)
+        self.every_copy = every_copy
         self._describe = describe
         self.fallback = fallback      # a WorkMatcher: pHash/PDQ for works the copy index lacks
         self.how = "built"
@@ -540,7 +543,7 @@ class CopyDetector:
             # second registration of the same image sits at the same distance and still is; the
             # rest are the look-alikes and clutter a verification would reject (benchmarks: no
             # recall lost, ~40 % fewer verifications on copies).
-            if accepted_at is not None and dist > accepted_at:
+            if accepted_at is not None and dist > accepted_at and not self.every_copy:
                 break
             work_id = int(self.index.work_ids[row])
             ev = self._judge(q, row, dist, WINDOWS[window], mirrored, rank)

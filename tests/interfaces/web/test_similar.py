@@ -180,3 +180,21 @@ def test_without_opencv_the_answer_says_hashes_only(tmp_path, monkeypatch):
         r = client.post("/find", data={"csrf": _csrf(page)}, files={"file": ("m.jpg", mirror, "image/jpeg")},
                         headers=HTML)
         assert "OpenCV is not installed on this server" in r.text and "Searched 1 registered work by window hashes only." in r.text
+
+
+@needs_cv2
+def test_an_api_upload_reports_the_copies_it_is(app, client, registered):
+    _uma, key = make_user(app, "ursula@example.org", "Ursula Uploader")
+    copy = jpeg(photo("astronaut").rotate(6, Image.BILINEAR))
+    r = client.post("/v1/works", headers={"Authorization": f"Bearer {key}"},
+                    files={"file": ("c.jpg", copy, "image/jpeg")}, data={"title": "Mine"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert [(c["work_id"], c["relation"], c["artist"]) for c in body["copies"]] == [
+        (registered["astronaut"], "other_artist", "Olga Original")]
+    _check_evidence(body["copies"][0]["evidence"], "rotated 6 degrees")
+    assert body["copy_search"]["works"] == 2
+    # the artist's own work uploaded again is not reported as a copy
+    again = client.post("/v1/works", headers={"Authorization": f"Bearer {key}"},
+                        files={"file": ("c2.png", png(photo("astronaut").rotate(6, Image.BILINEAR)), "image/png")})
+    assert [c["work_id"] for c in again.json()["copies"]] == [registered["astronaut"]]

@@ -357,7 +357,9 @@ async def upload_work(file: UploadFile = File(...), artist_id: int | None = Form
                       platform: Platform = Depends(get_platform), s: Session = Depends(db_session, scope="function"),
                       user: User = Depends(require_user)) -> dict[str, Any]:
     """Upload a work to your artist record: the provenance reader runs and its findings are kept and
-    shown. ``credits``: comma-separated artist ids or names credited as influences."""
+    shown. ``credits``: comma-separated artist ids or names credited as influences. ``copies``: registered
+    works of other artists (or known to be AI-generated) this file is a copy of, with their evidence,
+    as the preview shows them; the upload is kept either way."""
     target = artist_id if artist_id is not None else user.artist_id
     if target is None:
         raise HTTPException(400, "this account has no artist record; pass artist_id")
@@ -366,11 +368,14 @@ async def upload_work(file: UploadFile = File(...), artist_id: int | None = Form
     platform.require_artist(user, target)
     data = await _read_upload(file, platform)
     credit_list = [c.strip() for c in (credits or "").split(",") if c.strip()]
+    search = await run_in_threadpool(lambda: platform.find_similar(s, data, uploader_artist_id=target))
     work, _media, _report = await run_in_threadpool(
         lambda: platform.add_upload(s, user, target, data, filename=file.filename, title=title,
                                     declared_ai_use=declared_ai_use, tools=tools, process=process,
                                     training_data=training_data, prompt=prompt, credits=credit_list))
-    return platform.work_card(s, work.id)
+    return {**platform.work_card(s, work.id),
+            "copies": [m.to_dict() for m in search.matches if m.relation != "own"],
+            "copy_search": search.index.to_dict() if search.index else None}
 
 
 @router.get("/works/{work_id}")

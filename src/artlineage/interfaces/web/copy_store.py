@@ -498,7 +498,7 @@ class PlatformCopyIndex:
     def detector(self) -> Any:
         copies = _copies()
         with self._lock:
-            return copies.CopyDetector(self.index, None, fallback=self.fallback())
+            return copies.CopyDetector(self.index, None, fallback=self.fallback(), every_copy=True)
 
     def state(self) -> CopyIndexState:
         from ...matching import _local_features as lf
