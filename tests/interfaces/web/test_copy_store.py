@@ -58,13 +58,14 @@ def _flow(db, tmp_path, counted, copies_dir):
         assert _found(app, centre_crop(photo("astronaut"))) == [astro]
         index = app.state.platform.copy_index()
         assert (index.how, len(counted)) == ("built", 2)
-        assert [p.name[:10] for p in sorted(copies_dir.iterdir())] == ["meta.json", "seg-000001"]
-        assert json.loads((_seg(copies_dir, 1) / "keys.json").read_text()) == [
-            _sha(app, astro), _sha(app, coffee)]
+        # each upload's own copy check brought the index up to date first: one segment per new work
+        assert [p.name[:10] for p in sorted(copies_dir.iterdir())] == ["meta.json", "seg-000001", "seg-000002"]
+        assert [json.loads((_seg(copies_dir, n) / "keys.json").read_text()) for n in (1, 2)] == [
+            [_sha(app, astro)], [_sha(app, coffee)]]
         # a new upload: one more segment with that work alone, nothing else fingerprinted again
         camera = _upload(client, key, "camera", "Camera")
         assert _found(app, photo("camera").transpose(0)) == [camera]  # mirrored
-        assert len(counted) == 3 and json.loads((_seg(copies_dir, 2) / "keys.json").read_text()) == [
+        assert len(counted) == 3 and json.loads((_seg(copies_dir, 3) / "keys.json").read_text()) == [
             _sha(app, camera)]
         # a deleted work is gone at once and tombstoned on disk
         assert client.delete(f"/v1/works/{coffee}", headers={"Authorization": f"Bearer {key}"}).status_code == 204
