@@ -387,3 +387,25 @@ def test_registry_index_gets_an_inverted_file_from_ivf_min_works(tmp_path, monke
         assert det.how == "loaded" and det.index.ivf.ntotal == 3 * len(cp.WINDOWS)
         hit = det.find_copies(ImageOps.mirror(_crop(photo("chelsea"), 0.8, 0.8, 0.0, 1.0)))
         assert [m.title for m in hit] == ["chelsea"]
+
+
+def test_an_index_with_an_inverted_file_pickles_for_worker_processes():
+    import pickle
+    if lf.faiss_or_none() is None:
+        pytest.skip("faiss (extra 'faiss') not installed: no inverted file")
+    idx = _clustered_index(400, np.random.default_rng(4))
+    idx.build_ivf(lists=4, probes=4)
+    again = pickle.loads(pickle.dumps(idx))
+    q = np.asarray(idx.hashes)[17][[3, 8]]
+    assert again.ivf.ntotal == idx.ivf.ntotal == 400 * len(cp.WINDOWS) and again.ivf.nprobe == 4
+    assert again.nearest(q, 5) == idx.nearest(q, 5) and again.nearest(q, 1)[0][:2] == (17, 0)
+
+
+def test_an_inverted_file_visiting_few_lists_returns_what_it_found():
+    if lf.faiss_or_none() is None:
+        pytest.skip("faiss (extra 'faiss') not installed: no inverted file")
+    idx = _clustered_index(300, np.random.default_rng(6))
+    idx.build_ivf(lists=256, probes=1)          # ~66 windows per list, one list per query hash
+    q = np.asarray(idx.hashes)[5][[0, 1]]
+    found = idx.nearest(q, 300)
+    assert 0 < len(found) < 150 and found[0][:2] == (5, 0)

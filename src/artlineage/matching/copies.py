@@ -375,6 +375,9 @@ class CopyIndex:
             rows, best = self._nearest_windows(q, k)
         else:
             rows, best = self._scan_numpy(q, k)
+        k = min(k, len(best))           # an inverted file's visited lists may hold fewer works
+        if not k:
+            return []
         # every work nearer than the k-th distance, and (up to MAX_TIED) those tied with it
         kth = np.partition(best, k - 1)[k - 1]
         keep = np.flatnonzero(best < kth)
@@ -429,6 +432,20 @@ class CopyIndex:
         first = np.ones(len(rows), bool)
         first[1:] = rows[1:] != rows[:-1]
         return rows[first], d[first].astype(np.uint8)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (``match --workers`` ships the index to its processes): faiss objects are not,
+        so the inverted file travels serialised."""
+        state = dict(self.__dict__)
+        if self.ivf is not None:
+            state["ivf"] = ("faiss-binary", lf.faiss_or_none().serialize_index_binary(self.ivf))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        ivf = state.get("ivf")
+        if isinstance(ivf, tuple) and ivf[0] == "faiss-binary":
+            state["ivf"] = lf.faiss_or_none().deserialize_index_binary(ivf[1])
+        self.__dict__.update(state)
 
     # ---- persistence ----------------------------------------------------------------------
     _ARRAYS = ("work_ids", "hashes", "feat_offsets", "xy", "desc", "sizes")

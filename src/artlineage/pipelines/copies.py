@@ -51,6 +51,14 @@ def _portable(detector: CopyDetector) -> CopyDetector:
 def _init_worker(detector: CopyDetector) -> None:
     global _worker_detector
     _worker_detector = detector
+    # One thread per worker process: the pool is the parallelism; faiss's OpenMP team and OpenCV's
+    # pool on top oversubscribe the cores (a window scan 5 ms -> ~110 ms on a loaded 2-core box).
+    from ..matching import _local_features as lf
+    faiss = lf.faiss_or_none()
+    if faiss is not None:
+        faiss.omp_set_num_threads(1)
+    if lf.cv2 is not None:
+        lf.cv2.setNumThreads(1)
 
 
 def _work_in_worker(source: str | bytes) -> list[CopyMatch] | str:
