@@ -356,6 +356,11 @@ def test_inverted_file_finds_what_the_scan_finds_and_survives_save_add_load(tmp_
     idx.save(tmp_path / "c")
     loaded = cp.CopyIndex.load(tmp_path / "c")
     assert loaded.ivf is not None and loaded.ivf.ntotal == len(loaded) * len(cp.WINDOWS)
+    (tmp_path / "c2").mkdir()
+    for f in (tmp_path / "c").iterdir():
+        (tmp_path / "c2" / f.name).write_bytes(f.read_bytes()[:100] if f.name == "windows.ivf" else f.read_bytes())
+    broken = cp.CopyIndex.load(tmp_path / "c2")      # a truncated inverted file: the exact scan answers
+    assert broken.ivf is None and broken.nearest(new[[5, 9]], 1)[0][:2] == (len(idx) - 1, 0)
     assert loaded.nearest(new[[5, 9]], 1)[0][:2] == (len(idx) - 1, 0)
     # a segment appended to a base with an inverted file is searched through it too
     seg = cp.CopyIndex()

@@ -485,8 +485,11 @@ class CopyIndex:
         if len(idx.work_ids) != meta["rows"] or idx.hashes.shape != (meta["rows"], _K):
             raise ValueError(f"{d}: copy index files disagree with meta.json")
         if (d / "windows.ivf").exists() and lf.faiss_or_none() is not None:
-            ivf = lf.faiss_or_none().read_index_binary(str(d / "windows.ivf"))
-            if ivf.ntotal == len(idx) * _K:       # else stale: the exact scan answers
+            try:
+                ivf = lf.faiss_or_none().read_index_binary(str(d / "windows.ivf"))
+            except RuntimeError:                  # unreadable: the exact scan answers
+                ivf = None
+            if ivf is not None and ivf.ntotal == len(idx) * _K:   # else stale: the exact scan answers
                 idx.ivf = ivf
         return idx
 
