@@ -198,3 +198,32 @@ def test_two_workers_share_the_folder_and_take_each_others_rows(tmp_path, counte
     for name in ("coffee", "chelsea"):  # b rereads the folded base and a's new segment
         assert _found(b, centre_crop(photo(name))) == [ids[name]]
     assert len(counted) == 4 and b.state.platform.copy_index().how == "loaded"
+
+
+def test_works_not_fingerprinted_yet_match_on_their_hashes_meanwhile(tmp_path, monkeypatch):
+    """A cold index fingerprints at most MAX_PER_SYNC works per request; the rest are "pending" and
+    still match on their stored pHash/PDQ, and the answer counts them."""
+    from artlineage.interfaces.web import copy_store
+    from artlineage.matching.hashing import hash_image_file
+    from artlineage.registry import Registry
+    monkeypatch.setattr(copy_store, "MAX_PER_SYNC", 1)
+    app = _app(tmp_path / "p.sqlite", tmp_path)
+    platform = app.state.platform
+    ids = []
+    with platform.session() as s, s.begin():
+        reg = Registry.in_session(s)
+        artist = reg.add_artist("Reg Istry")
+        for name in ("astronaut", "coffee"):
+            photo(name).save(tmp_path / f"{name}.png")
+            work = reg.add_work(artist.id, title=name, location=str(tmp_path / f"{name}.png"))
+            phash, pdq = hash_image_file(str(tmp_path / f"{name}.png"))
+            reg.set_work_hashes(work.id, phash64=phash, pdq256=pdq)
+            ids.append(work.id)
+    resized = jpeg(photo("coffee").resize((300, 200)))
+    with platform.session() as s:
+        first = platform.find_similar(s, resized)
+        assert (first.index.works, first.index.pending) == (1, 1)
+        assert [(m.work_id, m.method) for m in first.matches] == [(ids[1], "phash+pdq")]
+        page = platform.find_similar(s, jpeg(centre_crop(photo("coffee"))))  # this request fingerprints it
+        assert (page.index.works, page.index.pending) == (2, 0)
+        assert [(m.work_id, m.method) for m in platform.find_similar(s, resized).matches][0] == (ids[1], "orb+ransac")
