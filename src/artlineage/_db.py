@@ -46,9 +46,10 @@ def _sqlite_pragmas(*, foreign_keys: bool):  # type: ignore[no-untyped-def]
     return on_connect
 
 
-def make_engine(db: str | Path, *, foreign_keys: bool = False) -> Engine:
-    """Engine for ``db`` (see :func:`database_url`); SQLite runs in WAL mode, with foreign keys if asked."""
-    engine = create_engine(database_url(db))
+def make_engine(db: str | Path, *, foreign_keys: bool = False, **engine_options: Any) -> Engine:
+    """Engine for ``db`` (see :func:`database_url`); SQLite runs in WAL mode, with foreign keys if asked.
+    ``engine_options`` go to ``create_engine`` (e.g. a pool's size)."""
+    engine = create_engine(database_url(db), **engine_options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas(foreign_keys=foreign_keys))
     return engine

@@ -319,3 +319,21 @@ def test_cached_pages_are_answered_before_routing_with_the_same_response(client,
     _upload(client, key, "a field")  # a write: the cached page is stale, so the handler renders anew
     assert _titles(client.get("/?human_only=false").text) == ["a field", "a harbour"]
     assert handled == [b"human_only=false"] * 2
+
+
+def test_inline_misses_never_wait_for_the_shared_pool(client, app):
+    """A miss rendered on the event loop reads through the loop's own one-connection pool: with every
+    connection of the shared pool held by request threads, the page still renders (the shared pool
+    would have made the loop, and so every request of the worker, wait up to its 30 s timeout)."""
+    _aid, key = make_user(app, "a@example.org", "Alice Example")
+    _upload(client, key, "a work")
+    platform = app.state.platform
+    pool = platform.engine.pool
+    pool._timeout = 0.5  # a wait would fail fast here instead of after 30 s
+    held = [platform.engine.connect() for _ in range(pool.size() + pool._max_overflow)]
+    try:
+        assert _titles(client.get("/?before=999999").text) == ["a work"]
+    finally:
+        for conn in held:
+            conn.close()
+    assert platform._loop_engine.pool.size() == 1 and platform._loop_engine.pool._max_overflow == 0

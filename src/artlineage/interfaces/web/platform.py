@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..._db import make_engine
 from ...registry import Registry
 from ...registry.models import WorkInfluence
 from .acceptability import acceptability
@@ -79,6 +80,8 @@ class Platform(CachesMixin, PermissionsMixin, UploadsMixin, UrlsMixin, GalleryMi
     # worded and badged apart from evidence in the file (see artlineage.detectors).
     detector_cards: tuple[str, ...] = ()
     _executor: Executor | None = None
+    _loop_engine: Engine | None = None
+    _loop_reads: Any = None
 
     def __post_init__(self) -> None:
         self.media_dir = Path(self.media_dir)
@@ -96,6 +99,23 @@ class Platform(CachesMixin, PermissionsMixin, UploadsMixin, UrlsMixin, GalleryMi
 
     def session(self) -> Session:
         return self._sessions()  # type: ignore[no-any-return]
+
+    def loop_read_session(self) -> Session:
+        """A read session for the event loop's own thread (SQLite page misses rendered inline, see
+        ``ui.renders_inline``): its own pool of one connection, used by that thread only, so the loop
+        never waits for a connection that request threads hold (the shared pool keeps 5 + 10, and
+        Starlette runs up to 40 threads); a wait there would stall every request of the worker."""
+        if self._loop_reads is None:
+            engine = make_engine(self.engine.url.render_as_string(hide_password=False), foreign_keys=True,
+                                 pool_size=1, max_overflow=0)
+            self._loop_engine, self._loop_reads = engine, sessionmaker(engine, expire_on_commit=False)
+        return self._loop_reads()  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        super().close()  # the verdict pool
+        if self._loop_engine is not None:
+            self._loop_engine.dispose()
+            self._loop_engine = self._loop_reads = None
 
     def read_session(self) -> Session:
         """A session for reads only, in autocommit mode: on PostgreSQL each query is one round trip,

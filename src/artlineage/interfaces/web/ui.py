@@ -220,8 +220,10 @@ def _gallery_ctx(platform: Platform, s: Session, gq: GalleryQuery, version: Any 
             "next_before": items[-1]["work_id"] if full else None}
 
 
-def _render_anonymous_gallery(platform: Platform, gq: GalleryQuery, version: Any = None) -> tuple[bytes, dict[str, str]]:
-    with platform.read_session() as s:
+def _render_anonymous_gallery(platform: Platform, gq: GalleryQuery, version: Any = None,
+                              on_loop: bool = False) -> tuple[bytes, dict[str, str]]:
+    """The anonymous gallery page; ``on_loop``: rendered on the event loop's thread (its own connection)."""
+    with (platform.loop_read_session() if on_loop else platform.read_session()) as s:
         ctx = _gallery_ctx(platform, s, gq, version, keep=False)
     # No request, user or CSRF token in the context: the anonymous page has no form that posts.
     ctx = {"request": None, "user": None, "csrf": "", "optout": PLATFORM_DEFAULT, **ctx}
@@ -258,9 +260,11 @@ async def gallery(request: Request, q: str | None = Query(default=None, max_leng
     version = platform.version()
     page = cache.get(key, version)
     if page is None:
+        inline = renders_inline(platform, gq)
+
         def render() -> CachedPage:
-            return _put_rendered(cache, key, version, _render_anonymous_gallery(platform, gq, version))
-        page = render() if renders_inline(platform, gq) else await _render_once(request.app, (key, version), render)
+            return _put_rendered(cache, key, version, _render_anonymous_gallery(platform, gq, version, inline))
+        page = render() if inline else await _render_once(request.app, (key, version), render)
     return page.response(request)
 
 
