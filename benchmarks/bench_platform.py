@@ -88,7 +88,12 @@ Alternating before/after runs, same settings, same hour (load average at each ru
 After the change the app's own p99 is 1.5-6 ms (misses 4-13 ms): what is left of wrk's p99 is time outside
 the app, a worker waiting for a core on a 2-core box running wrk, two workers and other sessions' jobs
 (load 3-8), which shows in the event loop's lag and swings from run to run (47-215 ms at the same code).
-PostgreSQL was not measured again (its misses keep going to render threads, now 4 per worker).
+PostgreSQL (its misses keep going to render threads, 4 per worker), 20k works, 2 workers, load 5-6.6:
+before 1810/2084 req/s, p99 224.5/248.5 ms (in-app p99 130-145 ms); after 3582-4172 req/s, p99 83-107 ms
+(in-app p99 69-86 ms: the misses on threads, p99 92-115 ms). Rendering PostgreSQL misses on the event loop
+as well measured better here (2987/4250 req/s, p99 39-76 ms, in-app p99 5-8 ms) with PostgreSQL on the
+same box, but it would block the worker on every network round trip and on any slow query, so it is not
+done.
 Workers against wrk on the 2 cores (after, same hour, load 4.3-6.6, two rounds): 1 worker 3546/3548 req/s,
 p99 52.7/43.4 ms (its event loop is the only server thread: lag p50 18 ms, but no second worker to
 share a core with); 2 workers 5003/3521 req/s, p99 61.3/174.4 ms; 3 workers 4545/5076 req/s, p99
