@@ -83,6 +83,7 @@ def edits(rng: np.random.Generator) -> dict:
 
     return {
         "resize50": lambda im: im.resize((im.width // 2, im.height // 2), Image.BILINEAR),
+        "thumb160": lambda im: ImageOps.contain(im, (160, 160), Image.BICUBIC),  # a dataset's thumbnail
         "jpeg50": lambda im: _jpeg(im, 50),
         "crop90c": lambda im: _crop(im, 0.9, 0.9, 0.5, 0.5),
         "crop78rand": lambda im: _crop(im, 0.78, 0.78, rng.random(), rng.random()),

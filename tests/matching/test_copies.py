@@ -414,3 +414,28 @@ def test_an_inverted_file_visiting_few_lists_returns_what_it_found():
     q = np.asarray(idx.hashes)[5][[0, 1]]
     found = idx.nearest(q, 300)
     assert 0 < len(found) < 150 and found[0][:2] == (5, 0)
+
+
+@needs_cv2
+@pytest.mark.parametrize("scale", [0.3, 0.25])
+def test_a_small_thumbnail_is_found_though_its_enlarged_features_are_blurred(detector, scale):
+    im = photo("coffee")
+    thumb = im.resize((round(im.width * scale), round(im.height * scale)), Image.LANCZOS)
+    q = cp._query(thumb)
+    row, dist, _window, mirrored = detector.index.nearest(q.hashes, 1)[0]
+    v = lf.verify(q.features(mirrored), detector.index.features(row), detector.min_inliers)
+    # the case the near-hash rule is for: the window hash is the work's own; the blurred fit needs only 70 %
+    assert dist <= cp.NEAR_DISTANCE and cp.NEAR_INLIER_RATIO * v.matches <= v.inliers
+    found = detector.find_copies(thumb)
+    assert [(m.work_id, m.evidence.method) for m in found] == [(1, "orb+ransac")]
+
+
+@needs_cv2
+def test_a_neighbouring_stereo_frame_is_not_a_copy_even_small():
+    left, right, _ = data.stereo_motorcycle()
+    det = cp.CopyDetector.from_images([(1, Image.fromarray(left))])
+    frame = Image.fromarray(right)
+    for q in (frame, frame.resize((160, 110))):
+        row, dist, _w, mirrored = det.index.nearest(cp._query(q).hashes, 1)[0]
+        assert dist > cp.NEAR_DISTANCE  # same scene, another photograph: 4 bits away
+        assert det.find_copies(q) == []
