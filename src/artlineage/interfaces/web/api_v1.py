@@ -126,8 +126,9 @@ async def _fetch(url: str, platform: Platform) -> bytes:
 
 
 def _terms_dict(s: Session, artist_id: int, work_id: int | None = None) -> dict[str, Any]:
-    return {"current": Registry.in_session(s).current_terms(artist_id, work_id).to_dict(),
-            "history": [t.to_dict() for t in Registry.in_session(s).terms_history(artist_id, work_id)]}
+    reg = Registry.in_session(s)
+    return {"current": reg.current_terms(artist_id, work_id).to_dict(),
+            "history": [t.to_dict() for t in reg.terms_history(artist_id, work_id)]}
 
 
 def _withdraw(s: Session, artist_id: int, work_id: int | None, terms_id: int, platform: Platform) -> dict[str, Any]:
@@ -289,7 +290,7 @@ def get_artist(artist_id: DbId, s: Session = Depends(db_session, scope="function
 def patch_artist(artist_id: DbId, body: ArtistPatch, s: Session = Depends(db_session, scope="function"),
                  user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     platform.require_artist(user, artist_id)
-    a = edits.update_artist(s, artist_id, body.model_dump(exclude_unset=True))
+    a = Registry.in_session(s).update_artist(artist_id, **body.model_dump(exclude_unset=True))
     platform.changed()
     return a.to_dict()
 

@@ -1,16 +1,16 @@
 """The platform's rules around registry edits: plausible start dates for terms, the grace period for
-withdrawing a mistaken entry; the edits themselves are ``Registry`` methods."""
+withdrawing a mistaken entry. The edits themselves are ``Registry`` methods, called through
+``Registry.in_session`` with the request's session."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from ...errors import TermsConflict as TermsConflict  # answered 409 by the API
 from ...registry import Registry
-from ...registry.models import Artist, ConsentTerms, Work
+from ...registry.models import ConsentTerms
 
 # Plausible start dates for terms stated on the platform. Terms may start in the future (an artist
 # announcing a change), but not by more than a year: new terms can never start before the latest
@@ -36,10 +36,3 @@ def withdraw_terms(s: Session, artist_id: int, work_id: int | None, terms_id: in
     """Withdraw a mistaken latest terms entry (the registry's rule, with the platform's grace period)."""
     return Registry.in_session(s).withdraw_terms(artist_id, terms_id, work_id, now=now, grace=WITHDRAW_WITHIN)
 
-
-def update_artist(s: Session, artist_id: int, changes: dict[str, Any]) -> Artist:
-    return Registry.in_session(s).update_artist(artist_id, **changes)
-
-
-def update_work_title(s: Session, work_id: int, title: str | None) -> Work:
-    return Registry.in_session(s).update_work(work_id, title=title)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..._files import write_bytes_atomic
 from ...errors import RegistryError
-from . import edits
+from ...registry import Registry
 from .identity import profile
 from .media import check_image
 from .models import ArtistProfile
@@ -47,7 +47,7 @@ def update_profile(s: Session, artist_id: int, *, bio: str | None, links: str | 
     if bio is not None:
         row.bio = bio.strip()[:MAX_BIO] or None
     if links is not None:
-        edits.update_artist(s, artist_id, {"links": clean_links(links)})
+        Registry.in_session(s).update_artist(artist_id, links=clean_links(links))
     s.flush()
     return row
 

@@ -21,7 +21,6 @@ from ..._inspect import FileReport, inspect_bytes
 from ...errors import RegistryError
 from ...registry import Registry
 from ...registry.models import Artist, Work
-from . import edits
 from .badges import DECLARED_AI_USES, badge_for, decided_by_of
 from .media import CheckedImage, check_image, make_renditions
 from .models import Media, User
@@ -118,7 +117,7 @@ class UploadsMixin:
         if unknown:
             raise RegistryError(f"unknown work field(s) {sorted(unknown)}; use {list(WORK_FIELDS)}")
         if "title" in changes:
-            edits.update_work_title(s, work_id, changes.pop("title"))
+            Registry.in_session(s).update_work(work_id, title=changes.pop("title"))
         media = s.get(Media, work_id)
         if media is not None:
             check_declaration(changes.get("declared_ai_use", media.declared_ai_use),
