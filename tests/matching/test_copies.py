@@ -366,7 +366,7 @@ def test_inverted_file_finds_what_the_scan_finds_and_survives_save_add_load(tmp_
     seg = cp.CopyIndex()
     other = new ^ np.uint64(0xFFFF)
     seg.add([(100, cp.WorkFingerprint(other, None))])
-    both = copy_index._concat([loaded, seg])
+    both = copy_index.concat([loaded, seg])
     assert both.ivf.ntotal == len(both) * len(cp.WINDOWS)
     assert both.nearest(other[[0, 1]], 1)[0][:2] == (len(both) - 1, 0)
 

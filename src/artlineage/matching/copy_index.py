@@ -73,7 +73,7 @@ def load(directory: str | os.PathLike[str]) -> tuple[CopyIndex, dict[str, str]]:
     if len(parts) == 1:
         idx = parts[0]
     elif parts:
-        idx = _concat(parts)
+        idx = concat(parts)
     failed: dict[str, str] = {}
     try:
         failed = json.loads((d / "failed.json").read_text())
@@ -84,10 +84,6 @@ def load(directory: str | os.PathLike[str]) -> tuple[CopyIndex, dict[str, str]]:
 
 def concat(parts: list[CopyIndex]) -> CopyIndex:
     """One in-memory index of several, rows in order (loading a folder's base and segments, folding them)."""
-    return _concat(parts)
-
-
-def _concat(parts: list[CopyIndex]) -> CopyIndex:
     out = CopyIndex()
     out.work_ids = np.concatenate([p.work_ids for p in parts])
     out.hashes = np.concatenate([p.hashes for p in parts])
@@ -103,6 +99,22 @@ def _concat(parts: list[CopyIndex]) -> CopyIndex:
         out.ivf = parts[0].ivf
         for p in parts[1:]:
             out.ivf.add(_codes(np.asarray(p.hashes)))
+    return out
+
+
+def without_rows(index: CopyIndex, drop: np.ndarray) -> CopyIndex:
+    """A copy of ``index`` without the rows where ``drop`` is True (deleted works), no inverted file."""
+    keep = ~drop
+    out = CopyIndex()
+    offsets = np.asarray(index.feat_offsets)
+    counts = np.diff(offsets)[keep]
+    feat_keep = np.repeat(keep, np.diff(offsets))
+    out.work_ids = np.asarray(index.work_ids)[keep]
+    out.hashes = np.asarray(index.hashes)[keep]
+    out.feat_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    out.xy = np.asarray(index.xy)[feat_keep]
+    out.desc = np.asarray(index.desc)[feat_keep]
+    out.sizes = np.asarray(index.sizes)[keep]
     return out
 
 
@@ -128,7 +140,7 @@ def update(registry, directory: str | os.PathLike[str] | None = None, works: Ite
         write_text_atomic(json.dumps(failed), directory / "failed.json")
         segments = sorted(directory.glob("seg-*"))
         if len(segments) + 1 > MAX_SEGMENTS or not (directory / "base").exists():
-            merged = _concat([idx, new]) if len(idx) else new
+            merged = concat([idx, new]) if len(idx) else new
             if merged.ivf is None and len(merged) >= IVF_MIN_WORKS and faiss_or_none() is not None:
                 merged.build_ivf()     # minutes, once: from here on queries visit 64 lists, not all
             tmp = directory / f".base.new-{os.getpid()}"
@@ -145,7 +157,7 @@ def update(registry, directory: str | os.PathLike[str] | None = None, works: Ite
         n = int(segments[-1].name[4:]) + 1 if segments else 1
         if len(new):
             new.save(directory / f"seg-{n:06d}")
-        return (_concat([idx, new]) if len(idx) else new), "appended"
+        return (concat([idx, new]) if len(idx) else new), "appended"
 
 
 def works_added(registry, works: list) -> str:

@@ -116,22 +116,6 @@ def _keys_of(work_ids: np.ndarray, keys: list[str]) -> list[tuple[int, str]]:
     return list(zip((int(w) for w in np.asarray(work_ids).tolist()), keys))
 
 
-def _without_rows(idx: Any, drop: np.ndarray) -> Any:
-    """A copy of a ``CopyIndex`` without the rows where ``drop`` is True."""
-    keep = ~drop
-    out = type(idx)()
-    offsets = np.asarray(idx.feat_offsets)
-    counts = np.diff(offsets)[keep]
-    feat_keep = np.repeat(keep, np.diff(offsets))
-    out.work_ids = np.asarray(idx.work_ids)[keep]
-    out.hashes = np.asarray(idx.hashes)[keep]
-    out.feat_offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    out.xy = np.asarray(idx.xy)[feat_keep]
-    out.desc = np.asarray(idx.desc)[feat_keep]
-    out.sizes = np.asarray(idx.sizes)[keep]
-    return out
-
-
 def _locked(directory: Path) -> Any:
     """One writer at a time among the worker processes sharing the folder (the registry index's lock
     file beside the folder; imported when used: the matching part loads on the first copy check)."""
@@ -291,7 +275,7 @@ class PlatformCopyIndex:
 
     def _append_rows(self, parts: list[tuple[Any, list[str]]], tomb: set[tuple[int, str]] = frozenset()) -> None:  # type: ignore[assignment]
         """Add loaded parts to the in-memory index, skipping tombstoned and already indexed rows."""
-        from ...matching.copy_index import concat
+        from ...matching.copy_index import concat, without_rows
         pieces = [self.index] if len(self.index) else []
         for idx, keys in parts:
             pairs = _keys_of(idx.work_ids, keys)
@@ -299,7 +283,7 @@ class PlatformCopyIndex:
             if drop.all():
                 continue
             if drop.any():
-                idx = _without_rows(idx, drop)
+                idx = without_rows(idx, drop)
                 pairs = [p for p, d in zip(pairs, drop) if not d]
             for w, k in pairs:
                 if w in self.indexed:  # the same work id with another key: the older row is dead
@@ -317,9 +301,10 @@ class PlatformCopyIndex:
     def _drop_ids(self, ids: set[int]) -> None:
         if not ids:
             return
+        from ...matching.copy_index import without_rows
         drop = np.isin(np.asarray(self.index.work_ids), np.fromiter(ids, np.int64))
         if drop.any():
-            self.index = _without_rows(self.index, drop)
+            self.index = without_rows(self.index, drop)
             self.keys = [k for k, d in zip(self.keys, drop.tolist()) if not d]
         for w in ids:
             self.indexed.pop(w, None)
