@@ -416,10 +416,11 @@ def work_terms(work_id: DbId, s: Session = Depends(db_session, scope="function")
 @router.post("/works/{work_id}/terms", status_code=201)
 def set_work_terms(work_id: DbId, body: TermsIn, s: Session = Depends(db_session, scope="function"), user: User = Depends(require_user),
                    platform: Platform = Depends(get_platform)) -> dict[str, Any]:
-    work = Registry.in_session(s).get_work(work_id)
+    reg = Registry.in_session(s)
+    work = reg.get_work(work_id)
     platform.require_artist(user, work.artist_id)
-    row = Registry.in_session(s).set_terms(work.artist_id, work.id, valid_from=body.valid_from, note=body.note,
-                          source=body.source, **_scopes(body))
+    row = reg.set_terms(work.artist_id, work.id, valid_from=body.valid_from, note=body.note,
+                        source=body.source, **_scopes(body))
     platform.changed()
     return row.to_dict()
 
@@ -443,9 +444,10 @@ def get_work_lineage(work_id: DbId, depth: int = Query(default=2, ge=1, le=10), 
 def add_work_influence(work_id: DbId, body: InfluenceIn, s: Session = Depends(db_session, scope="function"),
                        user: User = Depends(require_user), platform: Platform = Depends(get_platform)) -> dict[str, Any]:
     """``work_id`` was influenced by work ``target_id`` (credited by the work's artist)."""
-    work = Registry.in_session(s).get_work(work_id)
+    reg = Registry.in_session(s)
+    work = reg.get_work(work_id)
     platform.require_artist(user, work.artist_id)
-    edge = Registry.in_session(s).add_work_influence(work_id, body.target_id, note=body.note, source_of_claim=body.source_of_claim)
+    edge = reg.add_work_influence(work_id, body.target_id, note=body.note, source_of_claim=body.source_of_claim)
     platform.changed()
     return edge.to_dict()
 

@@ -36,20 +36,21 @@ def seed(platform: Platform, path: str | Path, images_dir: str | Path | None = N
     users: dict[str, User] = {}
     counts = {"artists": 0, "works": 0}
     with platform.session() as s, s.begin():
+        reg = Registry.in_session(s)
         for a in doc.get("artists", []):
-            found = Registry.in_session(s).find_artist(a["name"])
-            artist = found or Registry.in_session(s).add_artist(a["name"], aliases=a.get("aliases", []), living=a.get("living"),
-                                               birth_year=a.get("birth_year"), death_year=a.get("death_year"))
+            found = reg.find_artist(a["name"])
+            artist = found or reg.add_artist(a["name"], aliases=a.get("aliases", []), living=a.get("living"),
+                                             birth_year=a.get("birth_year"), death_year=a.get("death_year"))
             counts["artists"] += found is None
             ids[a["key"]] = artist.id
             if a.get("terms") and found is None:
                 t = dict(a["terms"])
-                Registry.in_session(s).set_terms(artist.id, None, note=t.pop("note", None), source="example data", **t)
+                reg.set_terms(artist.id, None, note=t.pop("note", None), source="example data", **t)
             if a.get("email"):
                 user = s.scalar(select(User).where(User.email == a["email"]))
                 users[a["key"]] = user or auth.create_user(s, a["email"], EXAMPLE_PASSWORD, artist_id=artist.id)
         for src, dst in doc.get("influences", []):
-            Registry.in_session(s).add_influence(ids[src], ids[dst], source_of_claim="example data")
+            reg.add_influence(ids[src], ids[dst], source_of_claim="example data")
         admin = User(id=None, email="seed@localhost", password_hash="!", is_admin=True)  # not stored
         for w in doc.get("works", []):
             f = images / w["file"]

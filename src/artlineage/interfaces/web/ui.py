@@ -433,8 +433,9 @@ def artists(request: Request, s: Session = Depends(db_session, scope="function")
 def artist_page(request: Request, artist_id: int, before: int | None = Query(default=None, ge=0, le=2**62),
                 s: Session = Depends(db_session, scope="function"),
                 platform: Platform = Depends(get_platform), user: User | None = Depends(current_user)) -> HTMLResponse:
-    artist = Registry.in_session(s).get_artist(artist_id)
-    lin = Registry.in_session(s).lineage(artist_id, 2).to_dict()
+    reg = Registry.in_session(s)
+    artist = reg.get_artist(artist_id)
+    lin = reg.lineage(artist_id, 2).to_dict()
     prof = s.get(ArtistProfile, artist_id)
     items = platform.gallery(s, artist_id=artist_id, before=before)
     for it in items:
@@ -442,15 +443,15 @@ def artist_page(request: Request, artist_id: int, before: int | None = Query(def
     opt = platform.optout(s, artist_id)
     marker, marker_label = consent_marker(opt)
     can_edit = platform.can_edit_artist(user, artist_id)
-    ctx = {"artist": artist, "terms": Registry.in_session(s).current_terms(artist_id).to_dict(),
-           "history": [t.to_dict() for t in Registry.in_session(s).terms_history(artist_id)],
+    ctx = {"artist": artist, "terms": reg.current_terms(artist_id).to_dict(),
+           "history": [t.to_dict() for t in reg.terms_history(artist_id)],
            "lineage": lin, "lineage_svg": Markup(lineage_svg(lin)), "items": items,
            "older_url": f"/artists/{artist_id}?before={items[-1]['work_id']}" if len(items) == PAGE_SIZE else None,
            "can_edit": can_edit, "opt": opt, "marker": marker, "marker_label": marker_label,
            "optout_words": optout_words(opt), "verified": bool(prof and prof.verified_at),
            "verified_url": prof.verified_url if prof else None, "bio": prof.bio if prof else None,
            "avatar_url": avatar_url(prof), "filtered": False,
-           "others": [a for a in Registry.in_session(s).list_artists()[:500] if a.id != artist_id] if can_edit else []}
+           "others": [a for a in reg.list_artists()[:500] if a.id != artist_id] if can_edit else []}
     return render(request, "artist.html", ctx, user=user, optout=opt, policy_url=f"/artists/{artist_id}/terms")
 
 

@@ -22,11 +22,12 @@ from .wording import consent_marker, estimate_note, optout_words, summary
 
 class WorkCardsMixin:
     def work_card(self, s: Session, work_id: int) -> dict[str, Any]:
-        work = Registry.in_session(s).get_work(work_id)
-        artist = Registry.in_session(s).get_artist(work.artist_id)
+        reg = Registry.in_session(s)
+        work = reg.get_work(work_id)
+        artist = reg.get_artist(work.artist_id)
         media = s.get(Media, work_id)
-        terms = Registry.in_session(s).current_terms(artist.id, work.id)
-        lin = Registry.in_session(s).work_lineage(work.id, depth=1)
+        terms = reg.current_terms(artist.id, work.id)
+        lin = reg.work_lineage(work.id, depth=1)
         credited_works = [{"work_id": n.id, "title": n.name, "note": n.note} for n in lin.ancestors]
         credit_artists = self._credited_artists(s, media, [n.id for n in lin.ancestors])
         report = media.report if media else {"verdict": work.verdict, "generation": []}
