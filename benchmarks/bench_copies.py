@@ -141,6 +141,8 @@ class Methods:
         self.copy = cp.CopyDetector.from_images(((i, im) for i, (_, im) in enumerate(reg)), candidates=candidates)
         self.copy_index_s = time.perf_counter() - t0
         self.hash_only = cp.CopyDetector(self.copy.index, verify=False)
+        # the cascade as it was before visual words: candidates from the window hashes only
+        self.windows_only = cp.CopyDetector(self.copy.index, candidates=candidates, word_candidates=0)
         rows = []
         for i, (_, im) in enumerate(reg):
             ph, pq = hash_image(im)
@@ -153,6 +155,9 @@ class Methods:
 
     def run_copy(self, im):
         return [m.work_id for m in self.copy.find_copies(im)]
+
+    def run_windows_only(self, im):
+        return [m.work_id for m in self.windows_only.find_copies(im)]
 
     def run_hash_only(self, im):
         return [m.work_id for m in self.hash_only.find_copies(im)]
@@ -193,7 +198,8 @@ def main() -> None:
     m = Methods(reg, args.crh, args.candidates)
     print(f"{len(reg)} registered photos, {len(neg)} unregistered look-alikes, {len(chosen)} edits; "
           f"copy index built in {m.copy_index_s:.1f} s ({m.copy_index_s / len(reg) * 1000:.1f} ms/work)")
-    methods = {"copies": m.run_copy, "window-hash only": m.run_hash_only, "pHash+PDQ": m.run_phash_pdq}
+    methods = {"copies": m.run_copy, "copies, no words": m.run_windows_only,
+               "window-hash only": m.run_hash_only, "pHash+PDQ": m.run_phash_pdq}
     if m.crh:
         methods["crop_resistant_hash"] = m.run_crh
     stats = {k: {"tp": 0, "fp": 0, "pos": 0, "time": [], "per_edit": {}} for k in methods}

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from artlineage.matching import copies as cp  # noqa: E402
+from artlineage.matching import _visual_words as vw  # noqa: E402
 from bench_copies import edits, photo_set  # noqa: E402
 
 
@@ -59,12 +60,74 @@ class ScaledIndex(cp.CopyIndex):
         ids[self.real_rows] = np.asarray(real.work_ids)
         self.work_ids = ids
         self._real_index = {int(r): i for i, r in enumerate(self.real_rows)}
+        self.desc = real.desc          # "has features": the detector's visual-word stage runs
 
-    def use_ivf(self, nlist: int, nprobe: int, rng: np.random.Generator) -> float:
+    def build_words(self, seed: int) -> float:
+        """Visual-word posting lists of every row; returns the seconds it took. A synthetic work's
+        words: those of a random part (30-100 % of the area, any aspect) of its donor photo's
+        features, topped up to the donor's feature count with the words of random donor features
+        whose 24 word bits are each flipped with probability 0.1 (a different photograph's features
+        resemble real ones without repeating them: 10 M works are 10 M different bags spread over
+        the whole word space, as 10 M photographs would be, not 300 donors' words repeated). Built with the library's chunked
+        builder (``_visual_words.build``), as a 10 M-work registry would be."""
+        t0 = time.perf_counter()
+        donors, real, total = self.donors, self.real, len(self.work_ids)
+        side = 256
+        dw = np.zeros((len(donors), side), np.uint32)
+        dxy = np.full((len(donors), side, 2), -1.0, np.float32)
+        for d in range(len(donors)):
+            f = donors.features(d)
+            if f is None:
+                continue
+            n = min(side, len(f))
+            dw[d, :n] = vw.words_of(f.desc[:n])
+            dxy[d, :n] = f.xy[:n] / np.array(f.size, np.float32)
+        pool = np.concatenate([dw[d][dxy[d, :, 0] >= 0] for d in range(len(donors))])
+        flip_rng = np.random.default_rng(seed + 1)
+        flips = np.zeros(1 << 20, np.uint32)
+        for j in range(vw.WORD_BITS):
+            flips |= (flip_rng.random(len(flips)) < 0.1).astype(np.uint32) << np.uint32(j)
+        real_words = []
+        for i in range(len(real)):
+            f = real.features(i)
+            real_words.append(vw.words_of(f.desc) if f is not None else np.zeros(0, np.uint32))
+        is_real = np.zeros(total, bool)
+        is_real[self.real_rows] = True
+
+        def chunks():
+            for a in range(0, total, vw.CHUNK_WORKS):
+                b = min(total, a + vw.CHUNK_WORKS)
+                rng = np.random.default_rng([seed, a])
+                rows = np.arange(a, b)
+                srows = rows[~is_real[a:b]]
+                donor = self.donor_of[self.synthetic_of[srows]]
+                u = rng.uniform(0.3, 1.0, len(srows))
+                fx = rng.uniform(u, 1.0)
+                fy = u / fx
+                x0, y0 = rng.random(len(srows)) * (1 - fx), rng.random(len(srows)) * (1 - fy)
+                xy = dxy[donor]
+                inside = ((xy[..., 0] >= x0[:, None]) & (xy[..., 0] <= (x0 + fx)[:, None])
+                          & (xy[..., 1] >= y0[:, None]) & (xy[..., 1] <= (y0 + fy)[:, None]))
+                present = xy[..., 0] >= 0
+                noise = pool[rng.integers(0, len(pool), inside.shape)] ^ flips[rng.integers(0, len(flips), inside.shape)]
+                words = np.where(inside, dw[donor], noise)
+                keep = present.reshape(-1)
+                out_w, out_r = [words.reshape(-1)[keep]], [np.repeat(srows, side)[keep]]
+                for r in rows[is_real[a:b]].tolist():
+                    out_w.append(real_words[self._real_index[r]])
+                    out_r.append(np.full(len(out_w[-1]), r))
+                yield np.concatenate(out_w), np.concatenate(out_r)
+        self.word_parts = [(vw.build(chunks, total), 0)]
+        return time.perf_counter() - t0
+
+    def use_ivf(self, nlist: int, nprobe: int, rng: np.random.Generator, windows=None) -> float:
         """The library's inverted file over the window hashes (``CopyIndex.build_ivf``, what a 10 M
         work index would need) instead of the exact scan; returns the seconds it took to build."""
         t0 = time.perf_counter()
-        self.build_ivf(nlist, nprobe, seed=int(rng.integers(0, 2**31)))
+        import faiss
+        faiss.omp_set_num_threads(2)        # building only (queries are timed on one core)
+        self.build_ivf(nlist, nprobe, seed=int(rng.integers(0, 2**31)), windows=windows)
+        faiss.omp_set_num_threads(1)
         return time.perf_counter() - t0
 
     def features(self, row: int):
@@ -84,6 +147,10 @@ def main() -> None:
     ap.add_argument("--ivf", type=int, default=0, help="IndexBinaryIVF with this many lists as the first stage")
     ap.add_argument("--nprobe", type=int, default=64)
     ap.add_argument("--candidates", type=int, default=None, help="works verified per query at most (default: 24 with faiss, 12 without)")
+    ap.add_argument("--word-candidates", type=int, default=cp.WORD_CANDIDATES,
+                    help="works ranked by shared visual words also verified (0: window hashes only)")
+    ap.add_argument("--ivf-windows", choices=("all", "coarse"), default="all",
+                    help="windows the inverted file holds (coarse: whole frame, squares, rotations)")
     args = ap.parse_args()
     try:
         import cv2
@@ -105,15 +172,23 @@ def main() -> None:
     donors = cp.CopyDetector.from_images((i, p) for i, p in enumerate(donor_files)).index
     index = ScaledIndex(real, donors, max(0, args.works - len(real)), rng)
     if args.ivf:
-        print(f"IndexBinaryIVF({args.ivf} lists, nprobe {args.nprobe}) trained and filled in "
-              f"{index.use_ivf(args.ivf, args.nprobe, rng):.0f} s")
-    det = cp.CopyDetector(index, candidates=args.candidates)
+        windows = cp.COARSE_WINDOWS if args.ivf_windows == "coarse" else None
+        print(f"IndexBinaryIVF({args.ivf} lists, nprobe {args.nprobe}, {args.ivf_windows} windows) trained and "
+              f"filled in {index.use_ivf(args.ivf, args.nprobe, rng, windows):.0f} s "
+              f"({index.ivf.ntotal * 16 / 2**30:.2f} GiB of codes and ids)")
+    if args.word_candidates:
+        t = index.build_words(args.seed)
+        wi = index.word_parts[0][0]
+        print(f"visual words: {len(wi.rows):,} postings in {len(wi.vocab):,} lists built in {t:.0f} s "
+              f"({wi.nbytes / 2**30:.2f} GiB, {wi.nbytes / len(index):.0f} B per work; stop lists over "
+              f"{wi.stop_df()} works)")
+    det = cp.CopyDetector(index, candidates=args.candidates, word_candidates=args.word_candidates)
     per_work = sum(np.asarray(getattr(real, name)).nbytes for name in cp.CopyIndex._ARRAYS) / len(real)
     print(f"{len(index):,} works x {len(cp.WINDOWS)} windows ({index.hashes.nbytes / 2**30:.2f} GiB of window "
           f"hashes); {per_work / 1024:.1f} KiB per real work in the index")
     ed = edits(rng)
     names = list(ed)
-    hash_t, total_t, found, pos, fp = [], [], 0, 0, 0
+    hash_t, word_t, total_t, found, pos, fp = [], [], [], 0, 0, 0
     per_edit: dict[str, list[int]] = {n: [0, 0] for n in names}
     for k in range(args.queries):
         registered = k % 2 == 0
@@ -125,6 +200,10 @@ def main() -> None:
         qq = cp._query(cp.load_image(q))
         index.nearest(qq.hashes, det.candidates)
         hash_t.append(time.process_time() - t0)
+        if args.word_candidates:
+            t0 = time.process_time()
+            index.nearest_by_words(qq.features(False).desc, qq.features(True).desc, args.word_candidates + 24)
+            word_t.append(time.process_time() - t0)
         t0 = time.process_time()
         hits = [m.work_id for m in det.find_copies(q)]
         total_t.append(time.process_time() - t0)
@@ -134,7 +213,10 @@ def main() -> None:
             per_edit[edit][0] += i in hits
             per_edit[edit][1] += 1
         fp += sum(1 for h in hits if not (registered and h == i))
-    for label, t in (("query hashes + window scan", hash_t), ("whole find_copies", total_t)):
+    for label, t in (("query hashes + window scan", hash_t), ("features + visual words", word_t),
+                     ("whole find_copies", total_t)):
+        if not t:
+            continue
         print(f"{label:28s} CPU ms p50 {np.percentile(t, 50) * 1000:6.1f}  p99 {np.percentile(t, 99) * 1000:6.1f}")
     print(f"recall of registered photos' copies {found}/{pos}; false matches {fp} in {args.queries} queries")
     print("recall per edit: " + ", ".join(f"{n} {a}/{b}" for n, (a, b) in per_edit.items()))

@@ -389,7 +389,9 @@ def test_registry_index_gets_an_inverted_file_from_ivf_min_works(tmp_path, monke
         assert (base / "windows.ivf").exists()
         reg.add_work_files("Ann", more)            # a segment: searched through the base's lists
         det = cp.CopyDetector.from_registry(reg)
-        assert det.how == "loaded" and det.index.ivf.ntotal == 3 * len(cp.WINDOWS)
+        # with features the visual words rank crops: the file holds the coarse windows only
+        assert det.how == "loaded" and det.index.ivf.ntotal == 3 * len(cp.COARSE_WINDOWS)
+        assert det.index.ivf_windows == cp.COARSE_WINDOWS
         hit = det.find_copies(ImageOps.mirror(_crop(photo("chelsea"), 0.8, 0.8, 0.0, 1.0)))
         assert [m.title for m in hit] == ["chelsea"]
 

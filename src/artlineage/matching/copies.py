@@ -13,6 +13,11 @@ Why this method (the literature, then what we measured on real photographs in
   features; Douze et al. 2009 "Evaluation of GIST descriptors for web-scale image search" use
   multiple crops of the database image). The query side adds its mirror (cheaper than storing
   mirrored windows) and trims uniform borders (letterboxing, frames).
+- Visual words rank candidates too (``_visual_words``): each stored ORB descriptor quantised to a
+  24-bit word, an inverted file from words to works, a query voting with its strongest features'
+  words. At 10 M works, where millions of unrelated windows sit as close as a hard crop's source,
+  a crop still shares dozens of words with its source and a handful with anything else; the two
+  rankings' candidates are verified together.
 - Hashes only *rank* candidates: among 100 k works many unrelated windows come as close as a hard
   crop. So the nearest ``CANDIDATES`` works are *verified* with local features and a geometric
   check: ORB keypoints (Rublee et al. 2011), Lowe's ratio test, and a RANSAC fit of a similarity
@@ -36,7 +41,7 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -45,6 +50,7 @@ from PIL import Image, ImageOps
 
 from ..errors import HashError
 from . import _local_features as lf
+from . import _visual_words as vw
 from .hashing import MAX_PIXELS, content_box, phash_from_gray
 
 HASH_SIDE = 256                 # windows are cut from a greyscale thumbnail this big
@@ -54,6 +60,7 @@ POSITIONS = (0.0, 0.5, 1.0)     # where a smaller window sits along its axis
 # one 0.14 ms descriptor match; 12 more candidates find 4 more hard crops in 360 at 100 k works),
 # 12 with OpenCV's matcher (0.55 ms each: 24 would cost 31 ms per query at 100 k works, 12 about 25).
 CANDIDATES = 24
+WORD_CANDIDATES = 8             # works ranked by shared visual words, verified too (see _visual_words)
 CANDIDATES_WITHOUT_FAISS = 12
 SCAN_BLOCK = 2048               # works per block of the hash scan
 HASH_ONLY_MAX_DISTANCE = 6      # accepted without verification (no OpenCV), or when features fail
@@ -93,6 +100,9 @@ def window_names() -> list[str]:
 
 
 WINDOWS = tuple(window_names())
+# The windows a whole frame, a centre square or a rotation lands on: what an inverted file needs to
+# hold at 10 M works, where the visual words rank crops (build_ivf(windows=COARSE_WINDOWS)).
+COARSE_WINDOWS = tuple(range(4 + 2 * len(ROTATIONS)))
 
 
 def window_boxes(width: int, height: int) -> list[tuple[int, int, int, int]]:
@@ -254,6 +264,8 @@ class CopyEvidence:
     scale: float | None = None      # query pixels per work pixel, in the compared thumbnails
     rotation_deg: float | None = None
     coverage: float | None = None   # approximate share of the work's area the query shows
+    ranked_by: str = "window-hash"  # which first stage put it among the candidates: or "visual-words"
+    shared_words: int | None = None  # visual words the query shares with the work (when that ranked it)
 
 
 @dataclass(frozen=True)
@@ -297,6 +309,10 @@ class CopyIndex:
         self.sizes = np.zeros((0, 2), np.uint16)
         self._row_of: dict[int, int] | None = None
         self.ivf: Any = None          # faiss IndexBinaryIVF over the window hashes (build_ivf)
+        self.ivf_windows: tuple[int, ...] = tuple(range(_K))   # which windows it holds
+        # visual-word posting lists (a base and appended parts, each with its first row), built from
+        # the stored descriptors on first use or loaded with the index; None: not built yet
+        self.word_parts: list[tuple[vw.WordIndex, int]] | None = None
 
     def __len__(self) -> int:
         return len(self.work_ids)
@@ -323,6 +339,7 @@ class CopyIndex:
                 xys.append(f.xy); descs.append(f.desc); sizes.append(f.size); counts.append(len(f))
         if not ids:
             return 0
+        first = len(self.work_ids)
         self.work_ids = np.concatenate([self.work_ids, np.array(ids, np.int64)])
         self.hashes = np.concatenate([self.hashes, np.array(hashes, np.uint64).reshape(-1, _K)])
         self.feat_offsets = np.concatenate([self.feat_offsets, self.feat_offsets[-1] + np.cumsum(counts)])
@@ -330,29 +347,70 @@ class CopyIndex:
         self.desc = np.concatenate([self.desc, *descs])
         self.sizes = np.concatenate([self.sizes, np.array(sizes, np.uint16).reshape(-1, 2)])
         self._row_of = None
-        if self.ivf is not None:       # window ids are row * len(WINDOWS) + window: new rows append
-            self.ivf.add(_codes(np.array(hashes, np.uint64).reshape(-1, _K)))
+        if self.ivf is not None:
+            self.ivf_add(np.array(hashes, np.uint64).reshape(-1, _K), first)
+        if self.word_parts is not None:   # the new rows' words as one more part (no rebuild)
+            offs = np.asarray(self.feat_offsets[first:]) - int(self.feat_offsets[first])
+            part = vw.from_features(np.asarray(self.desc[int(self.feat_offsets[first]):]), offs, len(ids))
+            self.word_parts = self.word_parts + [(part, first)]
         return len(ids)
 
-    def build_ivf(self, lists: int | None = None, probes: int = IVF_PROBES, seed: int = 0) -> None:
+    def words(self) -> list[tuple[vw.WordIndex, int]]:
+        """The visual-word posting lists of every row (built from the stored descriptors the first
+        time: ~1 s per 100 k works)."""
+        if self.word_parts is None:
+            self.word_parts = [(vw.from_features(self.desc, self.feat_offsets, len(self)), 0)]
+        return self.word_parts
+
+    def nearest_by_words(self, plain: np.ndarray, mirrored: np.ndarray | None,
+                         k: int = WORD_CANDIDATES) -> list[tuple[int, int, bool]]:
+        """(row, shared words, mirrored) of the ``k`` works sharing most visual words with the query's
+        descriptors (``plain`` and those of its mirror image), most first."""
+        if not len(self) or not len(self.desc):
+            return []
+        return vw.top_rows(self.words(), vw.query_words(plain),
+                           None if mirrored is None else vw.query_words(mirrored), k)
+
+    def ivf_add(self, hashes: np.ndarray, first: int) -> None:
+        """Put rows ``first...`` (their ``hashes``) into the inverted file: window ids are
+        ``row * len(WINDOWS) + window``, only the windows it holds."""
+        sel = np.asarray(self.ivf_windows)
+        h = np.asarray(hashes)[:, sel]
+        ids = ((np.arange(len(h), dtype=np.int64) + first)[:, None] * _K + sel[None, :]).reshape(-1)
+        self.ivf.add_with_ids(_codes(h), ids)
+
+    def ivf_current(self) -> bool:
+        """The inverted file holds every row (else stale: the exact scan answers)."""
+        return self.ivf is not None and self.ivf.ntotal == len(self) * len(self.ivf_windows)
+
+    def build_ivf(self, lists: int | None = None, probes: int = IVF_PROBES, seed: int = 0,
+                  windows: Iterable[int] | None = None) -> None:
         """Search an inverted file over the window hashes instead of scanning them all (faiss's
         ``IndexBinaryIVF``, extra ``faiss``): binary k-means into ``lists`` lists (default ~ one per
         14 000 windows, at most 65 536), ``probes`` nearest lists visited per query hash. Measured at
         1 M works (benchmarks/bench_copies_scale.py --ivf): the candidates are the exact scan's for all
         but a few hard crops, in 1-2 ms instead of 56 ms; the scan stays the default below
         ``IVF_MIN_WORKS``, where it is fast enough and exact. Training takes minutes at 1 M works.
-        Works added later go into the lists already trained."""
+        Works added later go into the lists already trained.
+
+        ``windows``: indexes into ``WINDOWS`` to hold (default all). ``COARSE_WINDOWS`` (whole frame,
+        squares, rotations: 8 of 56) is what 10 M works need: the visual words rank the crops, and
+        the file is 7x smaller (16 B per window held) and filled 7x faster."""
         faiss = lf.faiss_or_none()
         if faiss is None:
             raise ImportError("an inverted file needs faiss: pip install 'artlineage[faiss]'")
-        codes = _codes(self.hashes)
-        lists = lists or int(min(65536, max(1, len(codes) // 14_000)))
+        self.ivf_windows = tuple(sorted(set(range(_K) if windows is None else windows)))
+        n_codes = len(self) * len(self.ivf_windows)
+        lists = lists or int(min(65536, max(1, n_codes // 14_000)))
         ivf = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(64), 64, lists)
         rng = np.random.default_rng(seed)
-        ivf.train(codes[np.sort(rng.choice(len(codes), min(len(codes), 40 * lists), replace=False))])
-        ivf.add(codes)
+        sample = np.sort(rng.choice(n_codes, min(n_codes, 40 * lists), replace=False))
+        sel = np.asarray(self.ivf_windows)
+        ivf.train(_codes(np.asarray(self.hashes[sample // len(sel)])[np.arange(len(sample)), sel[sample % len(sel)]]))
         ivf.nprobe = probes
         self.ivf = ivf
+        for a in range(0, len(self), 1_000_000):      # in blocks: a 10 M-work index's codes at once would double it
+            self.ivf_add(np.asarray(self.hashes[a:a + 1_000_000]), a)
 
     def features(self, row: int) -> lf.Features | None:
         a, b = int(self.feat_offsets[row]), int(self.feat_offsets[row + 1])
@@ -376,7 +434,7 @@ class CopyIndex:
             return []
         k = min(k, n)
         q = np.asarray(query_hashes, np.uint64)
-        if self.ivf is not None and self.ivf.ntotal == n * _K:
+        if self.ivf_current():
             rows, best = self._nearest_windows(q, k, self.ivf)
         elif lf.faiss_or_none() is not None and n * _K >= FAISS_MIN_WINDOWS:
             rows, best = self._nearest_windows(q, k)
@@ -426,7 +484,8 @@ class CopyIndex:
         best window is not among them has k works strictly nearer, so the k nearest are exact
         (only works tied with the k-th may be missing). With an inverted file, the same over the
         windows of the lists it visits."""
-        kw = min(len(self.work_ids) * _K, k * _K)
+        per_work = len(self.ivf_windows) if ivf is not None else _K
+        kw = min(len(self.work_ids) * per_work, k * per_work)
         if ivf is not None:
             dist, ids = ivf.search(_codes(q), kw)
         else:
@@ -450,6 +509,8 @@ class CopyIndex:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         ivf = state.get("ivf")
+        state.setdefault("word_parts", None)                # pickled before visual words
+        state.setdefault("ivf_windows", tuple(range(_K)))
         if isinstance(ivf, tuple) and ivf[0] == "faiss-binary":
             state["ivf"] = lf.faiss_or_none().deserialize_index_binary(ivf[1])
         self.__dict__.update(state)
@@ -469,6 +530,19 @@ class CopyIndex:
                 with open(tmp, "wb") as fh:
                     np.save(fh, arr)
             write_atomic(d / f"{name}.npy", write)
+        words = self.words() if len(self.desc) else []
+        if len(words) > 1:             # appended parts: one list per word on disk
+            words = [(vw.from_features(self.desc, self.feat_offsets, len(self)), 0)]
+        for name in ("vocab", "offsets", "rows"):
+            if words:
+                arr = np.asarray(getattr(words[0][0], name))
+
+                def write_words(tmp: str, arr: np.ndarray = arr) -> None:
+                    with open(tmp, "wb") as fh:
+                        np.save(fh, arr)
+                write_atomic(d / f"words.{name}.npy", write_words)
+            elif (d / f"words.{name}.npy").exists():
+                (d / f"words.{name}.npy").unlink()
         ivf_file = d / "windows.ivf"
         if self.ivf is not None:
             faiss = lf.faiss_or_none()
@@ -476,7 +550,8 @@ class CopyIndex:
         elif ivf_file.exists():
             ivf_file.unlink()
         write_text_atomic(json.dumps({"format": 1, "windows": list(WINDOWS), "rows": len(self),
-                                      "features": lf.available()}), d / "meta.json")
+                                      "features": lf.available(), "word_bits": vw.WORD_BITS,
+                                      "word_sample": vw.BIT_SAMPLE_ID}), d / "meta.json")
         return d
 
     @classmethod
@@ -491,14 +566,33 @@ class CopyIndex:
             setattr(idx, name, np.load(d / f"{name}.npy", mmap_mode="r" if mmap else None))
         if len(idx.work_ids) != meta["rows"] or idx.hashes.shape != (meta["rows"], _K):
             raise ValueError(f"{d}: copy index files disagree with meta.json")
+        idx.word_parts = _load_words(d, meta, len(idx), mmap)
         if (d / "windows.ivf").exists() and lf.faiss_or_none() is not None:
             try:
                 ivf = lf.faiss_or_none().read_index_binary(str(d / "windows.ivf"))
             except RuntimeError:                  # unreadable: the exact scan answers
                 ivf = None
-            if ivf is not None and ivf.ntotal == len(idx) * _K:   # else stale: the exact scan answers
-                idx.ivf = ivf
+            for held in (tuple(range(_K)), COARSE_WINDOWS):   # all windows, or the coarse ones
+                if ivf is not None and ivf.ntotal == len(idx) * len(held):   # else stale: the exact scan
+                    idx.ivf, idx.ivf_windows = ivf, held
+                    break
         return idx
+
+
+def _load_words(d: Path, meta: dict[str, Any], n_rows: int, mmap: bool) -> list[tuple[vw.WordIndex, int]] | None:
+    """The saved posting lists, or None (rebuilt from the descriptors on first use) when absent,
+    from another word sampling, or inconsistent (a folder written before visual words, a torn copy)."""
+    if meta.get("word_bits") != vw.WORD_BITS or meta.get("word_sample") != vw.BIT_SAMPLE_ID:
+        return None
+    try:
+        vocab, offsets, rows = (np.load(d / f"words.{n}.npy", mmap_mode="r" if mmap else None)
+                                for n in ("vocab", "offsets", "rows"))
+    except (OSError, ValueError):
+        return None
+    if (len(offsets) != len(vocab) + 1 or (len(offsets) and int(offsets[-1]) != len(rows))
+            or vocab.dtype != np.uint32 or rows.dtype != np.int32):
+        return None
+    return [(vw.WordIndex(vocab, offsets, rows, n_rows), 0)]
 
 
 # ---- the detector -------------------------------------------------------------------------------
@@ -516,7 +610,7 @@ class CopyDetector:
     def __init__(self, index: CopyIndex | None = None, describe: Describe | None = None, *,
                  candidates: int | None = None, min_inliers: int = lf.MIN_INLIERS,
                  hash_only_max_distance: int = HASH_ONLY_MAX_DISTANCE, verify: bool | None = None,
-                 fallback: Any = None, every_copy: bool = False):
+                 fallback: Any = None, every_copy: bool = False, word_candidates: int = WORD_CANDIDATES):
         self.index = index if index is not None else CopyIndex()
         # every_copy: verify all candidates even after one is a copy (the platform lists each registered
         # copy: the original artist's work behind a closer re-upload of it must still be named)
@@ -527,6 +621,7 @@ class CopyDetector:
         self.candidates = candidates if candidates is not None else (
             CANDIDATES if lf.faiss_or_none() is not None else CANDIDATES_WITHOUT_FAISS)
         self.min_inliers = min_inliers
+        self.word_candidates = word_candidates   # 0: rank by window hashes only (as before visual words)
         self.hash_only_max_distance = hash_only_max_distance
         self.verify = lf.available() if verify is None else (verify and lf.available())
 
@@ -565,17 +660,20 @@ class CopyDetector:
         q = _query(im)
         out: list[CopyMatch] = self._fallback_matches(im) if self.fallback is not None else []
         accepted_at: int | None = None
-        for rank, (row, dist, window, mirrored) in enumerate(self.index.nearest(q.hashes, self.candidates)):
+        for rank, (row, dist, window, mirrored, shared) in enumerate(self._candidates(q)):
             # Candidates come nearest first. Once one is a copy, farther ones are not verified: a
             # second registration of the same image sits at the same distance and still is; the
             # rest are the look-alikes and clutter a verification would reject (benchmarks: no
-            # recall lost, ~40 % fewer verifications on copies).
-            if accepted_at is not None and dist > accepted_at and not self.every_copy:
+            # recall lost, ~40 % fewer verifications on copies). Candidates only the visual words
+            # ranked come last and count as farther.
+            if accepted_at is not None and (dist > accepted_at or shared is not None) and not self.every_copy:
                 break
             work_id = int(self.index.work_ids[row])
             ev = self._judge(q, row, dist, WINDOWS[window], mirrored, rank)
             if ev is None:
                 continue
+            if shared is not None:
+                ev = replace(ev, ranked_by="visual-words", shared_words=shared)
             accepted_at = dist if accepted_at is None else accepted_at
             score = (ev.inliers / (ev.inliers + self.min_inliers)) if ev.inliers is not None else 1 - dist / 64
             w = self.describe(work_id)
@@ -585,6 +683,25 @@ class CopyDetector:
                                  getattr(w, "title", None), round(float(score), 4), dist, ev))
         out.sort(key=lambda m: (-m.score, m.distance, m.work_id))
         return out
+
+    def _candidates(self, q: _Query) -> list[tuple[int, int, int, bool, int | None]]:
+        """(row, window distance, window, mirrored, shared words or None): the window-hash ranking's
+        ``candidates`` nearest works, then up to ``word_candidates`` more that share the most visual
+        words with the query (verification needs the query's features anyway; their mirror's cost
+        a third of an extraction). A word-ranked candidate is verified in the orientation that
+        shared more words; its nearest window is reported as evidence all the same."""
+        cands = [(r, d, w, m, None) for r, d, w, m in self.index.nearest(q.hashes, self.candidates)]
+        if not (self.verify and self.word_candidates and len(self.index.desc)):
+            return cands
+        seen = {c[0] for c in cands}
+        extra = [(r, n, m) for r, n, m in self.index.nearest_by_words(
+            q.features(False).desc, q.features(True).desc, self.word_candidates + len(seen)) if r not in seen]
+        for row, shared, mirrored in extra[: self.word_candidates]:
+            h = np.asarray(self.index.hashes[row])
+            dist = np.bitwise_count(h ^ q.hashes[1 if mirrored else 0])
+            w = int(dist.argmin())
+            cands.append((row, int(dist[w]), w, mirrored, shared))
+        return cands
 
     def _fallback_matches(self, image: Image.Image) -> list[CopyMatch]:
         """Global pHash+PDQ matches (``WorkMatcher``) for registered works with no copy fingerprint."""

@@ -28,7 +28,7 @@ import numpy as np
 from .._files import write_text_atomic
 from ..errors import HashError, NotFoundError
 from ._local_features import faiss_or_none
-from .copies import IVF_MIN_WORKS, CopyDetector, CopyIndex, _codes, fingerprint
+from .copies import COARSE_WINDOWS, IVF_MIN_WORKS, CopyDetector, CopyIndex, fingerprint
 from .work_index import _locked
 
 MAX_SEGMENTS = 16
@@ -95,10 +95,17 @@ def concat(parts: list[CopyIndex]) -> CopyIndex:
     out.xy = np.concatenate([p.xy for p in parts])
     out.desc = np.concatenate([p.desc for p in parts])
     out.sizes = np.concatenate([p.sizes for p in parts])
+    if all(p.word_parts is not None for p in parts):   # posting lists kept, rows shifted (no rebuild)
+        out.word_parts, first = [], 0
+        for p in parts:
+            out.word_parts += [(w, f + first) for w, f in p.word_parts]
+            first += len(p)
     if parts[0].ivf is not None:       # the base's inverted file takes the segments' windows
-        out.ivf = parts[0].ivf
+        out.ivf, out.ivf_windows = parts[0].ivf, parts[0].ivf_windows
+        first = len(parts[0])
         for p in parts[1:]:
-            out.ivf.add(_codes(np.asarray(p.hashes)))
+            out.ivf_add(np.asarray(p.hashes), first)
+            first += len(p)
     return out
 
 
@@ -142,7 +149,9 @@ def update(registry, directory: str | os.PathLike[str] | None = None, works: Ite
         if len(segments) + 1 > MAX_SEGMENTS or not (directory / "base").exists():
             merged = concat([idx, new]) if len(idx) else new
             if merged.ivf is None and len(merged) >= IVF_MIN_WORKS and faiss_or_none() is not None:
-                merged.build_ivf()     # minutes, once: from here on queries visit 64 lists, not all
+                # minutes, once: from here on queries visit 64 lists, not all. With features the
+                # visual words rank crops, so the file holds only the coarse windows (7x smaller)
+                merged.build_ivf(windows=COARSE_WINDOWS if len(merged.desc) else None)
             tmp = directory / f".base.new-{os.getpid()}"
             shutil.rmtree(tmp, ignore_errors=True)
             merged.save(tmp)
