@@ -171,3 +171,50 @@ def test_an_inverted_file_of_coarse_windows_is_kept_and_extended(tmp_path):
     loaded = cp.CopyIndex.load(tmp_path / "c")
     assert loaded.ivf_windows == cp.COARSE_WINDOWS and loaded.ivf_current()
     assert loaded.nearest(new[[2, 7]], 1)[0][:3] == (400, 0, 2)
+
+
+def test_dropping_rows_keeps_every_other_rows_lists():
+    rng = np.random.default_rng(6)
+    words = _random_postings(rng, 90, 16, 300)
+    idx = cp.CopyIndex()
+    desc = rng.integers(0, 256, (90 * 16, 32), dtype=np.uint8)
+    idx.desc, idx.feat_offsets = desc, np.arange(0, 90 * 16 + 1, 16, dtype=np.int64)
+    idx.work_ids, idx.hashes = np.arange(90, dtype=np.int64), np.zeros((90, len(cp.WINDOWS)), np.uint64)
+    idx.xy, idx.sizes = np.zeros((90 * 16, 2), np.uint16), np.zeros((90, 2), np.uint16)
+
+    def part(a, b):
+        return vw.build(lambda: iter([(words[a:b].reshape(-1), np.repeat(np.arange(b - a), 16))]), b - a)
+    idx.word_parts = [(part(0, 50), 0), (part(50, 90), 50)]
+    drop = np.zeros(90, bool)
+    drop[[0, 7, 49, 50, 88]] = True
+    out = copy_index.without_rows(idx, drop)
+    kept = np.flatnonzero(~drop)
+    assert [f for _, f in out.word_parts] == [0, 47]
+    for (w, first), (a, b) in zip(out.word_parts, [(0, 50), (50, 90)]):
+        survivors = [r for r in kept if a <= r < b]
+        expected = vw.build(lambda: iter([(words[survivors].reshape(-1), np.repeat(np.arange(len(survivors)), 16))]),
+                            len(survivors))
+        assert w.n_rows == len(survivors)
+        assert w.vocab.tolist() == expected.vocab.tolist() and w.rows.tolist() == expected.rows.tolist()
+        assert w.offsets.tolist() == expected.offsets.tolist()
+
+
+@needs_cv2
+def test_damaged_word_files_are_rebuilt_or_ignored_never_a_crash(tmp_path):
+    idx = cp.CopyIndex()
+    idx.add([(1, cp.fingerprint(_photo("astronaut"))), (2, cp.fingerprint(_photo("chelsea")))])
+    idx.save(tmp_path / "c")
+    q = cp._query(_crop(_photo("chelsea"), 0.8, 0.8, 0.5, 0.5))
+    expected = idx.nearest_by_words(q.features(False).desc, q.features(True).desc, 2)
+    offsets = np.load(tmp_path / "c" / "words.offsets.npy")
+    np.save(tmp_path / "c" / "words.offsets.npy", offsets[::-1].copy())       # not increasing: rebuilt
+    rebuilt = cp.CopyIndex.load(tmp_path / "c")
+    assert rebuilt.word_parts is None
+    assert rebuilt.nearest_by_words(q.features(False).desc, q.features(True).desc, 2) == expected
+    np.save(tmp_path / "c" / "words.offsets.npy", offsets)
+    rows = np.load(tmp_path / "c" / "words.rows.npy")
+    np.save(tmp_path / "c" / "words.rows.npy", np.full_like(rows, 7))       # rows that do not exist
+    bad = cp.CopyIndex.load(tmp_path / "c")
+    assert bad.word_parts is not None
+    assert bad.nearest_by_words(q.features(False).desc, q.features(True).desc, 2) == []
+    assert [m.work_id for m in cp.CopyDetector(bad).find_copies(_crop(_photo("chelsea"), 0.8, 0.8, 0.5, 0.5))] == [2]

@@ -69,6 +69,19 @@ class WordIndex:
             return 0
         return max(1, int(STOP_FACTOR * len(self.rows) / len(self.vocab)))
 
+    def without(self, keep: np.ndarray, first: int, new_row: np.ndarray) -> "WordIndex":
+        """These lists without the rows ``keep`` (over the whole index) drops, renumbered by
+        ``new_row`` (index row -> row after the drop) relative to this part's new first row."""
+        rows = np.asarray(self.rows).astype(np.int64) + first
+        kept = keep[rows]
+        if not len(self.vocab):
+            return self
+        counts = np.add.reduceat(kept.astype(np.int64), np.asarray(self.offsets[:-1])) if len(rows) else np.zeros(0, np.int64)
+        alive = counts > 0
+        start = int(new_row[first - 1]) + 1 if first else 0
+        return WordIndex(np.asarray(self.vocab)[alive], np.concatenate([[0], np.cumsum(counts[alive])]).astype(np.int64),
+                         (new_row[rows[kept]] - start).astype(np.int32), int(keep[first:first + self.n_rows].sum()))
+
     def lists(self, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(start, end) in ``rows`` of each present, non-stop word of ``words``."""
         if not len(self.vocab) or not len(words):

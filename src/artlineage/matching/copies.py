@@ -368,8 +368,9 @@ class CopyIndex:
         descriptors (``plain`` and those of its mirror image), most first."""
         if not len(self) or not len(self.desc):
             return []
-        return vw.top_rows(self.words(), vw.query_words(plain),
-                           None if mirrored is None else vw.query_words(mirrored), k)
+        top = vw.top_rows(self.words(), vw.query_words(plain),
+                          None if mirrored is None else vw.query_words(mirrored), k)
+        return [t for t in top if 0 <= t[0] < len(self)]    # a damaged list names no row that is not there
 
     def ivf_add(self, hashes: np.ndarray, first: int) -> None:
         """Put rows ``first...`` (their ``hashes``) into the inverted file: window ids are
@@ -502,6 +503,8 @@ class CopyIndex:
     def __getstate__(self) -> dict[str, Any]:
         """Picklable (``match --workers`` ships the index to its processes): faiss objects are not,
         so the inverted file travels serialised."""
+        if len(self.desc):
+            self.words()               # built once here, not in every worker process
         state = dict(self.__dict__)
         if self.ivf is not None:
             state["ivf"] = ("faiss-binary", lf.faiss_or_none().serialize_index_binary(self.ivf))
@@ -590,7 +593,12 @@ def _load_words(d: Path, meta: dict[str, Any], n_rows: int, mmap: bool) -> list[
     except (OSError, ValueError):
         return None
     if (len(offsets) != len(vocab) + 1 or (len(offsets) and int(offsets[-1]) != len(rows))
-            or vocab.dtype != np.uint32 or rows.dtype != np.int32):
+            or vocab.dtype != np.uint32 or rows.dtype != np.int32 or offsets.dtype != np.int64
+            or (len(offsets) and int(offsets[0]) != 0)):
+        return None
+    # O(words), not O(postings): sorted words and non-decreasing offsets (a row out of range is
+    # dropped at query time, see nearest_by_words)
+    if len(vocab) > 1 and not (np.all(np.diff(vocab.astype(np.int64)) > 0) and np.all(np.diff(offsets) >= 0)):
         return None
     return [(vw.WordIndex(vocab, offsets, rows, n_rows), 0)]
 

@@ -95,10 +95,10 @@ def concat(parts: list[CopyIndex]) -> CopyIndex:
     out.xy = np.concatenate([p.xy for p in parts])
     out.desc = np.concatenate([p.desc for p in parts])
     out.sizes = np.concatenate([p.sizes for p in parts])
-    if all(p.word_parts is not None for p in parts):   # posting lists kept, rows shifted (no rebuild)
+    if len(out.desc):                  # posting lists kept (built for a part that lacks them), rows shifted
         out.word_parts, first = [], 0
         for p in parts:
-            out.word_parts += [(w, f + first) for w, f in p.word_parts]
+            out.word_parts += [(w, f + first) for w, f in (p.words() if len(p.desc) else [])]
             first += len(p)
     if parts[0].ivf is not None:       # the base's inverted file takes the segments' windows
         out.ivf, out.ivf_windows = parts[0].ivf, parts[0].ivf_windows
@@ -122,6 +122,10 @@ def without_rows(index: CopyIndex, drop: np.ndarray) -> CopyIndex:
     out.xy = np.asarray(index.xy)[feat_keep]
     out.desc = np.asarray(index.desc)[feat_keep]
     out.sizes = np.asarray(index.sizes)[keep]
+    if index.word_parts is not None:   # the posting lists without those rows (a pass, not a rebuild)
+        new_row = np.cumsum(keep) - 1
+        out.word_parts = [(w.without(keep, first, new_row), int(new_row[first - 1]) + 1 if first else 0)
+                          for w, first in index.word_parts]
     return out
 
 
