@@ -143,6 +143,8 @@ class Methods:
         self.hash_only = cp.CopyDetector(self.copy.index, verify=False)
         # the cascade as it was before visual words: candidates from the window hashes only
         self.windows_only = cp.CopyDetector(self.copy.index, candidates=candidates, word_candidates=0)
+        # visual words with every window scanned (the default scans the coarse windows only)
+        self.all_windows = cp.CopyDetector(self.copy.index, candidates=candidates, coarse_scan=False)
         rows = []
         for i, (_, im) in enumerate(reg):
             ph, pq = hash_image(im)
@@ -155,6 +157,9 @@ class Methods:
 
     def run_copy(self, im):
         return [m.work_id for m in self.copy.find_copies(im)]
+
+    def run_all_windows(self, im):
+        return [m.work_id for m in self.all_windows.find_copies(im)]
 
     def run_windows_only(self, im):
         return [m.work_id for m in self.windows_only.find_copies(im)]
@@ -198,7 +203,7 @@ def main() -> None:
     m = Methods(reg, args.crh, args.candidates)
     print(f"{len(reg)} registered photos, {len(neg)} unregistered look-alikes, {len(chosen)} edits; "
           f"copy index built in {m.copy_index_s:.1f} s ({m.copy_index_s / len(reg) * 1000:.1f} ms/work)")
-    methods = {"copies": m.run_copy, "copies, no words": m.run_windows_only,
+    methods = {"copies": m.run_copy, "words + all windows": m.run_all_windows, "no words": m.run_windows_only,
                "window-hash only": m.run_hash_only, "pHash+PDQ": m.run_phash_pdq}
     if m.crh:
         methods["crop_resistant_hash"] = m.run_crh

@@ -198,7 +198,7 @@ def main() -> None:
         q = ed[edit](pool[i][1])
         t0 = time.process_time()
         qq = cp._query(cp.load_image(q))
-        index.nearest(qq.hashes, det.candidates)
+        index.nearest(qq.hashes, det.candidates, coarse=bool(args.word_candidates))   # as the detector scans
         hash_t.append(time.process_time() - t0)
         if args.word_candidates:
             t0 = time.process_time()

@@ -289,19 +289,21 @@ def _brute_force_nearest(hashes, q, k):
     return [(int(r), int(ds[r, 0]), int(ds[r, 1])) for r in order]
 
 
+@pytest.mark.parametrize("coarse", [False, True])
 @pytest.mark.parametrize("use_faiss", [True, False])
-def test_window_scan_ranks_by_best_then_second_window(monkeypatch, use_faiss):
+def test_window_scan_ranks_by_best_then_second_window(monkeypatch, use_faiss, coarse):
     if use_faiss and lf.faiss_or_none() is None:
         pytest.skip("faiss (extra 'faiss') not installed: the numpy scan is the only one")
     if not use_faiss:
         monkeypatch.setattr(lf, "_FAISS", [None])
     rng = np.random.default_rng(3)
-    idx = _clustered_index(cp.FAISS_MIN_WINDOWS // len(cp.WINDOWS) + 100, rng)
-    hashes = np.asarray(idx.hashes)
+    width = len(cp.COARSE_WINDOWS) if coarse else len(cp.WINDOWS)
+    idx = _clustered_index(cp.FAISS_MIN_WINDOWS // width + 100, rng)    # big enough for faiss's scan
+    hashes = np.asarray(idx.hashes)[:, list(cp.COARSE_WINDOWS)] if coarse else np.asarray(idx.hashes)
     for t in range(15):
-        q = hashes[rng.integers(0, len(idx))][rng.integers(0, len(cp.WINDOWS), 2)]
+        q = np.asarray(idx.hashes)[rng.integers(0, len(idx))][rng.integers(0, width, 2)]
         q = q ^ np.left_shift(np.uint64(1), rng.integers(0, 64, 2).astype(np.uint64))
-        got = idx.nearest(q, 12)
+        got = idx.nearest(q, 12, coarse=coarse)
         want = _brute_force_nearest(hashes, q, 12)
         assert [(r, d) for r, d, _, _ in got] == [(r, d) for r, d, _ in want]
         for row, d, window, mirrored in got:

@@ -140,7 +140,7 @@ def test_a_crop_the_window_ranking_misses_is_found_through_visual_words(monkeypa
     query = ImageOps.mirror(_crop(works[2], 0.75, 0.8, 0.2, 0.9))
     assert [m.work_id for m in det.find_copies(query)] == [2]
     # at 10 M works a hard crop's source can fall out of the window ranking: simulate it
-    monkeypatch.setattr(cp.CopyIndex, "nearest", lambda self, q, k=cp.CANDIDATES: [])
+    monkeypatch.setattr(cp.CopyIndex, "nearest", lambda self, q, k=cp.CANDIDATES, coarse=False: [])
     hit, = det.find_copies(query)
     ev = hit.evidence
     assert hit.work_id == 2 and ev.ranked_by == "visual-words" and ev.method == "orb+ransac" and ev.mirrored
@@ -192,8 +192,8 @@ def test_dropping_rows_keeps_every_other_rows_lists():
     assert [f for _, f in out.word_parts] == [0, 47]
     for (w, first), (a, b) in zip(out.word_parts, [(0, 50), (50, 90)]):
         survivors = [r for r in kept if a <= r < b]
-        expected = vw.build(lambda: iter([(words[survivors].reshape(-1), np.repeat(np.arange(len(survivors)), 16))]),
-                            len(survivors))
+        chunk = (words[survivors].reshape(-1), np.repeat(np.arange(len(survivors)), 16))
+        expected = vw.build(lambda chunk=chunk: iter([chunk]), len(survivors))
         assert w.n_rows == len(survivors)
         assert w.vocab.tolist() == expected.vocab.tolist() and w.rows.tolist() == expected.rows.tolist()
         assert w.offsets.tolist() == expected.offsets.tolist()

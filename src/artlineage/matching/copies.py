@@ -313,6 +313,7 @@ class CopyIndex:
         # visual-word posting lists (a base and appended parts, each with its first row), built from
         # the stored descriptors on first use or loaded with the index; None: not built yet
         self.word_parts: list[tuple[vw.WordIndex, int]] | None = None
+        self._coarse: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.work_ids)
@@ -420,10 +421,20 @@ class CopyIndex:
         w, h = (int(v) for v in self.sizes[row])
         return lf.Features(np.asarray(self.xy[a:b]), np.asarray(self.desc[a:b]), (w, h))
 
-    def nearest(self, query_hashes: np.ndarray, k: int = CANDIDATES) -> list[tuple[int, int, int, bool]]:
+    def coarse_hashes(self) -> np.ndarray:
+        """The ``COARSE_WINDOWS`` columns of ``hashes``, contiguous (what a coarse scan reads; 64 B a
+        work, kept until rows are added)."""
+        if self._coarse is None or len(self._coarse) != len(self):
+            self._coarse = np.ascontiguousarray(np.asarray(self.hashes)[:, list(COARSE_WINDOWS)])
+        return self._coarse
+
+    def nearest(self, query_hashes: np.ndarray, k: int = CANDIDATES,
+                coarse: bool = False) -> list[tuple[int, int, int, bool]]:
         """(row, distance, window, mirrored) of the ``k`` works whose nearest window is nearest to any
         query hash: an exact scan of every window hash (see docs/copy-detection.md for its cost).
         With faiss (extra ``faiss``) the scan is faiss's SIMD popcount k-NN (~2x numpy's).
+        ``coarse``: only the ``COARSE_WINDOWS`` (whole frame, squares, rotations; 7x less to scan),
+        what the detector scans when visual words rank the crops.
 
         Works at the same distance are ordered by their *second* nearest window: a crop overlaps
         several neighbouring windows of its source, an unrelated work's other windows do not follow
@@ -435,12 +446,14 @@ class CopyIndex:
             return []
         k = min(k, n)
         q = np.asarray(query_hashes, np.uint64)
-        if self.ivf_current():
-            rows, best = self._nearest_windows(q, k, self.ivf)
-        elif lf.faiss_or_none() is not None and n * _K >= FAISS_MIN_WINDOWS:
-            rows, best = self._nearest_windows(q, k)
+        hashes = self.coarse_hashes() if coarse else self.hashes
+        if self.ivf_current():          # the inverted file's windows, whichever were asked for
+            hashes = self.coarse_hashes() if self.ivf_windows == COARSE_WINDOWS else self.hashes
+            rows, best = self._nearest_windows(q, k, hashes, self.ivf)
+        elif lf.faiss_or_none() is not None and n * hashes.shape[1] >= FAISS_MIN_WINDOWS:
+            rows, best = self._nearest_windows(q, k, hashes)
         else:
-            rows, best = self._scan_numpy(q, k)
+            rows, best = self._scan_numpy(q, k, hashes)
         k = min(k, len(best))           # an inverted file's visited lists may hold fewer works
         if not k:
             return []
@@ -450,9 +463,9 @@ class CopyIndex:
         tied = np.flatnonzero(best == kth)
         keep = np.concatenate([keep, tied[np.argsort(rows[tied], kind="stable")[:MAX_TIED]]])
         rows, best = rows[keep], best[keep]
-        h = np.asarray(self.hashes[rows])
+        h = np.asarray(hashes[rows])    # the scanned windows (a coarse window's index is its WINDOWS index)
         plain, mirror = np.bitwise_count(h ^ q[0]), np.bitwise_count(h ^ q[1])
-        second = np.partition(np.minimum(plain, mirror), 1, axis=1)[:, 1] if _K > 1 else best
+        second = np.partition(np.minimum(plain, mirror), 1, axis=1)[:, 1] if h.shape[1] > 1 else best
         order = np.lexsort((rows, second, best))[:k]
         out = []
         for i in order.tolist():
@@ -461,10 +474,9 @@ class CopyIndex:
             out.append((int(rows[i]), int(best[i]), int((mirror[i] if m else plain[i]).argmin()), m))
         return out
 
-    def _scan_numpy(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _scan_numpy(self, q: np.ndarray, k: int, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(rows, best distance) of the works at or within the k-th best distance."""
         n = len(self.work_ids)
-        hashes = self.hashes
         best = np.empty(n, np.uint8)
         mirror = np.empty(min(n, SCAN_BLOCK), np.uint8)
         # Blocks of SCAN_BLOCK works: the XOR and popcount temporaries stay in cache, and uint8
@@ -479,20 +491,22 @@ class CopyIndex:
         rows = np.flatnonzero(best <= kth)
         return rows, best[rows]
 
-    def _nearest_windows(self, q: np.ndarray, k: int, ivf: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    def _nearest_windows(self, q: np.ndarray, k: int, hashes: np.ndarray, ivf: Any = None) -> tuple[np.ndarray, np.ndarray]:
         """The k nearest *windows* per query hash would name fewer than k works (a work's windows
         sit together); the ``k * len(WINDOWS)`` nearest always name at least k, and any work whose
         best window is not among them has k works strictly nearer, so the k nearest are exact
         (only works tied with the k-th may be missing). With an inverted file, the same over the
         windows of the lists it visits."""
-        per_work = len(self.ivf_windows) if ivf is not None else _K
+        per_work = len(self.ivf_windows) if ivf is not None else hashes.shape[1]
         kw = min(len(self.work_ids) * per_work, k * per_work)
-        if ivf is not None:
+        if ivf is not None:          # window ids: row * len(WINDOWS) + window
             dist, ids = ivf.search(_codes(q), kw)
+            width = _K
         else:
-            dist, ids = lf.faiss_or_none().knn_hamming(_codes(q), _codes(self.hashes), kw)
+            dist, ids = lf.faiss_or_none().knn_hamming(_codes(q), _codes(hashes), kw)
+            width = hashes.shape[1]
         found = ids.reshape(-1) >= 0                 # an inverted file may return fewer than asked
-        rows = ids.reshape(-1)[found] // _K
+        rows = ids.reshape(-1)[found] // width
         d = dist.reshape(-1)[found]
         order = np.lexsort((d, rows))                # per row, its nearest window first
         rows, d = rows[order], d[order]
@@ -513,6 +527,7 @@ class CopyIndex:
     def __setstate__(self, state: dict[str, Any]) -> None:
         ivf = state.get("ivf")
         state.setdefault("word_parts", None)                # pickled before visual words
+        state.setdefault("_coarse", None)
         state.setdefault("ivf_windows", tuple(range(_K)))
         if isinstance(ivf, tuple) and ivf[0] == "faiss-binary":
             state["ivf"] = lf.faiss_or_none().deserialize_index_binary(ivf[1])
@@ -618,7 +633,8 @@ class CopyDetector:
     def __init__(self, index: CopyIndex | None = None, describe: Describe | None = None, *,
                  candidates: int | None = None, min_inliers: int = lf.MIN_INLIERS,
                  hash_only_max_distance: int = HASH_ONLY_MAX_DISTANCE, verify: bool | None = None,
-                 fallback: Any = None, every_copy: bool = False, word_candidates: int = WORD_CANDIDATES):
+                 fallback: Any = None, every_copy: bool = False, word_candidates: int = WORD_CANDIDATES,
+                 coarse_scan: bool = True):
         self.index = index if index is not None else CopyIndex()
         # every_copy: verify all candidates even after one is a copy (the platform lists each registered
         # copy: the original artist's work behind a closer re-upload of it must still be named)
@@ -630,6 +646,7 @@ class CopyDetector:
             CANDIDATES if lf.faiss_or_none() is not None else CANDIDATES_WITHOUT_FAISS)
         self.min_inliers = min_inliers
         self.word_candidates = word_candidates   # 0: rank by window hashes only (as before visual words)
+        self.coarse_scan = coarse_scan            # with words: scan the coarse windows only
         self.hash_only_max_distance = hash_only_max_distance
         self.verify = lf.available() if verify is None else (verify and lf.available())
 
@@ -668,20 +685,20 @@ class CopyDetector:
         q = _query(im)
         out: list[CopyMatch] = self._fallback_matches(im) if self.fallback is not None else []
         accepted_at: int | None = None
-        for rank, (row, dist, window, mirrored, shared) in enumerate(self._candidates(q)):
+        for rank, (row, dist, window, mirrored, shared, by_words, both) in enumerate(self._candidates(q)):
             # Candidates come nearest first. Once one is a copy, farther ones are not verified: a
             # second registration of the same image sits at the same distance and still is; the
             # rest are the look-alikes and clutter a verification would reject (benchmarks: no
             # recall lost, ~40 % fewer verifications on copies). Candidates only the visual words
             # ranked come last and count as farther.
-            if accepted_at is not None and (dist > accepted_at or shared is not None) and not self.every_copy:
+            if accepted_at is not None and (dist > accepted_at or by_words) and not self.every_copy:
                 break
             work_id = int(self.index.work_ids[row])
-            ev = self._judge(q, row, dist, WINDOWS[window], mirrored, rank)
+            ev = self._judge(q, row, dist, WINDOWS[window], mirrored, rank, both)
             if ev is None:
                 continue
             if shared is not None:
-                ev = replace(ev, ranked_by="visual-words", shared_words=shared)
+                ev = replace(ev, ranked_by="visual-words" if by_words else "window-hash", shared_words=shared)
             accepted_at = dist if accepted_at is None else accepted_at
             score = (ev.inliers / (ev.inliers + self.min_inliers)) if ev.inliers is not None else 1 - dist / 64
             w = self.describe(work_id)
@@ -692,23 +709,34 @@ class CopyDetector:
         out.sort(key=lambda m: (-m.score, m.distance, m.work_id))
         return out
 
-    def _candidates(self, q: _Query) -> list[tuple[int, int, int, bool, int | None]]:
-        """(row, window distance, window, mirrored, shared words or None): the window-hash ranking's
-        ``candidates`` nearest works, then up to ``word_candidates`` more that share the most visual
-        words with the query (verification needs the query's features anyway; their mirror's cost
-        a third of an extraction). A word-ranked candidate is verified in the orientation that
-        shared more words; its nearest window is reported as evidence all the same."""
-        cands = [(r, d, w, m, None) for r, d, w, m in self.index.nearest(q.hashes, self.candidates)]
-        if not (self.verify and self.word_candidates and len(self.index.desc)):
-            return cands
+    def _candidates(self, q: _Query) -> list[tuple[int, int, int, bool, int | None, bool, bool]]:
+        """(row, window distance, window, mirrored, shared words or None, ranked by words, verify
+        both orientations): the window-hash ranking's ``candidates`` nearest works, then up to
+        ``word_candidates`` more that share the most visual words with the query (verification needs
+        the query's features anyway; their mirror's cost a third of an extraction). A word-ranked
+        candidate is verified in the orientation that shared more words and reports its nearest
+        window all the same; where the windows and the words disagree on the orientation (a crop's
+        nearest whole-frame window says little about it), both are verified, the words' first."""
+        words = bool(self.verify and self.word_candidates and len(self.index.desc))
+        # With words ranking the crops, the windows only need to catch whole frames, squares and
+        # rotations: the coarse windows, 7x less to scan. A query too flat for words scans them all.
+        coarse = words and self.coarse_scan and len(q.features(False)) >= FEW_FEATURES
+        nearest = self.index.nearest(q.hashes, self.candidates, coarse=coarse)
+        if not words:
+            return [(r, d, w, m, None, False, False) for r, d, w, m in nearest]
+        by_words = {r: (n, m) for r, n, m in self.index.nearest_by_words(
+            q.features(False).desc, q.features(True).desc, self.word_candidates + len(nearest))}
+        cands = []
+        for r, d, w, m in nearest:
+            shared, wm = by_words.get(r, (None, m))
+            cands.append((r, d, w, wm, shared, False, wm != m))
         seen = {c[0] for c in cands}
-        extra = [(r, n, m) for r, n, m in self.index.nearest_by_words(
-            q.features(False).desc, q.features(True).desc, self.word_candidates + len(seen)) if r not in seen]
+        extra = [(r, n, m) for r, (n, m) in by_words.items() if r not in seen]
         for row, shared, mirrored in extra[: self.word_candidates]:
             h = np.asarray(self.index.hashes[row])
             dist = np.bitwise_count(h ^ q.hashes[1 if mirrored else 0])
             w = int(dist.argmin())
-            cands.append((row, int(dist[w]), w, mirrored, shared))
+            cands.append((row, int(dist[w]), w, mirrored, shared, True, False))
         return cands
 
     def _fallback_matches(self, image: Image.Image) -> list[CopyMatch]:
@@ -725,7 +753,8 @@ class CopyDetector:
             out.append(CopyMatch(w.work_id, w.artist_id, w.artist, w.title, round(1 - d / 64, 4), d, ev))
         return out
 
-    def _judge(self, q: _Query, row: int, dist: int, window: str, mirrored: bool, rank: int) -> CopyEvidence | None:
+    def _judge(self, q: _Query, row: int, dist: int, window: str, mirrored: bool, rank: int,
+               both: bool = False) -> CopyEvidence | None:
         work_feats = self.index.features(row) if self.verify else None
         if work_feats is None:
             if dist <= self.hash_only_max_distance:
@@ -741,7 +770,7 @@ class CopyDetector:
         # hash cannot tell them apart (a symmetric image). Each orientation is one ORB extraction of
         # the query; always trying both for the nearest (as before) cost a mirrored extraction on
         # most queries and found no copy more in the benchmarks.
-        both = rank == 0 and abs(int(q.plain_mirror_gap(row, self.index))) <= ORIENTATION_TIE
+        both = both or (rank == 0 and abs(int(q.plain_mirror_gap(row, self.index))) <= ORIENTATION_TIE)
         for m in ((mirrored, not mirrored) if both else (mirrored,)):
             v = lf.verify(q.features(m), work_feats, self.min_inliers)
             if v is not None and (best is None or v.inliers > best[0].inliers):

@@ -259,6 +259,8 @@ class PlatformCopyIndex:
                 self._clear()
             self.how = "loaded" if loaded else ("built" if why == "missing" else f"rebuilt ({why})")
         self._full_diff(s)
+        if len(self.index.desc):
+            self.index.words()   # visual words ready at start-up (a folder from before them: built now, once)
 
     def _clear(self) -> None:
         self.index, self.keys, self.indexed, self._seen_parts = _copies().CopyIndex(), [], {}, set()
