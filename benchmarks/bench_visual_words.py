@@ -1,7 +1,7 @@
 """How well each first stage ranks a copy's source among real photographs: window pHashes against
 visual words (``artlineage.matching._visual_words``), and the word length.
 
-    python benchmarks/bench_visual_words.py PHOTO_DIR [--works 150] [--bits 16,20,24,28]
+    python benchmarks/bench_visual_words.py PHOTO_DIR [--works 150] [--bits 16,20,24,28] [--store 256]
 
 Every photo of PHOTO_DIR (sorted, ~1 000 real photographs) is a registered work; edited copies of the
 first ``--works`` even-numbered ones (as bench_copies.py registers them) are the queries. For each
@@ -67,6 +67,7 @@ def main() -> None:
     ap.add_argument("--works", type=int, default=150)
     ap.add_argument("--bits", default="16,20,24,28")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--store", type=int, default=256, help="strongest features per work that get words (the index stores 256)")
     args = ap.parse_args()
     import cv2
     cv2.setNumThreads(1)
@@ -74,7 +75,7 @@ def main() -> None:
     images = [Image.open(p).convert("RGB") for p in files]
     index = cp.CopyIndex()
     index.add((i, cp.fingerprint(im)) for i, im in enumerate(images))
-    stored = [index.features(r).desc for r in range(len(index))]
+    stored = [index.features(r).desc[:args.store] for r in range(len(index))]
     rng = np.random.default_rng(args.seed)
     ed = edits(rng)
     sources = list(range(0, 2 * args.works, 2))

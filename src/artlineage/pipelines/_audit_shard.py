@@ -144,7 +144,7 @@ def _match_dict(m: Any) -> dict[str, Any]:
     return {"work_id": m.work_id, "artist_id": m.artist_id, "artist": m.artist, "title": m.title,
             "score": m.score, "distance": m.distance, "method": ev.method, "window": ev.window,
             "mirrored": ev.mirrored, "inliers": ev.inliers, "rotation_deg": ev.rotation_deg,
-            "coverage": ev.coverage}
+            "coverage": ev.coverage, "ranked_by": ev.ranked_by, "shared_words": ev.shared_words}
 
 
 # ---------------------------------------------------------------- the shard

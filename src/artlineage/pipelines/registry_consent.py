@@ -139,6 +139,8 @@ class RegistryConsent:
         for m in found:
             ev = m.evidence
             how = f"image copy ({ev.method}, window {ev.window}, hash distance {ev.hash_distance}"
+            if ev.shared_words is not None:
+                how += f", {ev.shared_words} shared visual words"
             how += f", {ev.inliers} inliers)" if ev.inliers is not None else ")"
             if m.artist_id is not None:
                 out.append((m.artist_id, m.work_id, how + (" mirrored" if ev.mirrored else "")))

@@ -145,6 +145,8 @@ def _match_copies(dataset: Path, registry: str, index: Optional[Path], copies_in
             how = f"{ev.get('method')} d={m.distance}"
             if ev.get("inliers") is not None:
                 how += f" inliers={ev['inliers']} rot={ev['rotation_deg']}° shown={ev['coverage']:.0%}"
+            if ev.get("shared_words") is not None:
+                how += f" words={ev['shared_words']}"
             if ev.get("mirrored"):
                 how += " mirrored"
             t.add_row(escape(m.path), escape(f"{m.work_id} {m.title or ''}".strip()), escape(m.artist),
