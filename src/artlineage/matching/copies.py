@@ -33,8 +33,10 @@ Without OpenCV (the ``copies`` extra) stage 2 is unavailable and a candidate is 
 distance alone at ``HASH_ONLY_MAX_DISTANCE``, which keeps precision but loses most hard crops and
 rotations (the benchmark prints both columns).
 
-Per registered work: ``len(WINDOWS)`` 64-bit window hashes (8 B each, plus 24 B of index per row
-in the multi-index) and up to ``MAX_WORK_FEATURES`` ORB features (36 B each): about 11 KB.
+Per registered work: ``len(WINDOWS)`` 64-bit window hashes (8 B each), up to ``MAX_WORK_FEATURES``
+ORB features (36 B each) and their visual words' postings (4 B each): about 10.6 KiB, of which the
+~1.2 KiB a query touches in bulk (posting lists, and from 500 k works the inverted file over the
+coarse windows) is what must stay in memory at 10 M works (docs/copy-detection.md).
 """
 
 from __future__ import annotations
