@@ -443,3 +443,17 @@ def test_a_neighbouring_stereo_frame_is_not_a_copy_even_small():
         row, dist, _w, mirrored = det.index.nearest(cp._query(q).hashes, 1)[0]
         assert dist > cp.NEAR_DISTANCE  # same scene, another photograph: 4 bits away
         assert det.find_copies(q) == []
+
+
+@needs_cv2
+def test_a_mirrored_crop_of_an_image_symmetric_about_its_horizontal_axis_is_found_mirrored():
+    # In the wrong orientation the Mandelbrot set fits as well, turned 180 degrees: that fit fails the
+    # rotation check and must not hide the mirrored one (the README's example).
+    work = Image.effect_mandelbrot((320, 240), (-2.0, -1.2, 1.0, 1.2), 60).convert("RGB")
+    det = cp.CopyDetector.from_images([(1, work)])
+    q = cp._query(ImageOps.mirror(work.crop((40, 20, 300, 230))))
+    wrong = lf.verify(q.features(False), det.index.features(0), lf.MIN_INLIERS)
+    assert wrong.inliers >= lf.MIN_INLIERS and abs(wrong.rotation_deg) == pytest.approx(180, abs=1)
+    (m,) = det.find_copies(ImageOps.mirror(work.crop((40, 20, 300, 230))))
+    assert m.work_id == 1 and m.evidence.mirrored and abs(m.evidence.rotation_deg) < 1
+    assert m.evidence.coverage == pytest.approx(260 * 210 / (320 * 240), abs=0.02)

@@ -767,26 +767,25 @@ class CopyDetector:
             if dist <= self.hash_only_max_distance:
                 return CopyEvidence("window-hash", window, dist, mirrored)
             return None
-        best = None
-        # The orientation the hash suggested; the other one too for the nearest candidate when the
-        # hash cannot tell them apart (a symmetric image). Each orientation is one ORB extraction of
-        # the query; always trying both for the nearest (as before) cost a mirrored extraction on
-        # most queries and found no copy more in the benchmarks.
+        # The orientation the ranking suggested; the other one too for the nearest candidate when the
+        # hash cannot tell them apart (a symmetric image), or when the window hashes and the visual
+        # words disagree. Each orientation is one ORB extraction of the query; always trying both for
+        # the nearest (as before) cost a mirrored extraction on most queries and found no copy more.
+        # The first orientation whose fit passes every check wins: in the wrong orientation an image
+        # symmetric about its horizontal axis (a Mandelbrot set) fits as well, turned 180 degrees,
+        # and must not hide the right one.
         both = both or (rank == 0 and abs(int(q.plain_mirror_gap(row, self.index))) <= ORIENTATION_TIE)
         for m in ((mirrored, not mirrored) if both else (mirrored,)):
             v = lf.verify(q.features(m), work_feats, self.min_inliers)
-            if v is not None and (best is None or v.inliers > best[0].inliers):
-                best = (v, m)
-            if best is not None and best[0].inliers >= self.min_inliers:
-                break
-        if best is None or best[0].inliers < self.min_inliers:
-            return None
-        v, m = best
-        # A copy shows >= 60 % of the work at a sane scale; a fit collapsing many query points onto
-        # a corner of the work (chance matches on texture) shows almost none of it.
-        if (v.coverage < MIN_COVERAGE or not MIN_SCALE <= v.scale <= MAX_SCALE
-                or abs(v.rotation_deg) > MAX_ROTATION
-                or v.inliers < (NEAR_INLIER_RATIO if dist <= NEAR_DISTANCE else lf.MIN_INLIER_RATIO) * v.matches):
-            return None
-        return CopyEvidence("orb+ransac", window, dist, m, v.inliers, v.matches, round(v.scale, 4),
-                            round(v.rotation_deg, 2), round(v.coverage, 4))
+            if v is not None and self._is_copy(v, dist):
+                return CopyEvidence("orb+ransac", window, dist, m, v.inliers, v.matches, round(v.scale, 4),
+                                    round(v.rotation_deg, 2), round(v.coverage, 4))
+        return None
+
+    def _is_copy(self, v: lf.Verification, dist: int) -> bool:
+        """Enough inliers, most matches on the fit, and a fit that shows >= 45 % of the work at a sane
+        scale and turn: a fit collapsing many query points onto a corner of the work (chance matches
+        on texture) shows almost none of it."""
+        return (v.inliers >= self.min_inliers and v.coverage >= MIN_COVERAGE and MIN_SCALE <= v.scale <= MAX_SCALE
+                and abs(v.rotation_deg) <= MAX_ROTATION
+                and v.inliers >= (NEAR_INLIER_RATIO if dist <= NEAR_DISTANCE else lf.MIN_INLIER_RATIO) * v.matches)
