@@ -522,6 +522,7 @@ class CopyIndex:
         if len(self.desc):
             self.words()               # built once here, not in every worker process
         state = dict(self.__dict__)
+        state["_coarse"] = None        # a copy of hashes' columns: rebuilt on first use
         if self.ivf is not None:
             state["ivf"] = ("faiss-binary", lf.faiss_or_none().serialize_index_binary(self.ivf))
         return state
@@ -543,24 +544,20 @@ class CopyIndex:
         import json
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        for name in self._ARRAYS:
-            arr = np.asarray(getattr(self, name))
-
-            def write(tmp: str, arr: np.ndarray = arr) -> None:
+        def save_array(path: Path, arr: np.ndarray) -> None:
+            def write(tmp: str) -> None:
                 with open(tmp, "wb") as fh:
                     np.save(fh, arr)
-            write_atomic(d / f"{name}.npy", write)
+            write_atomic(path, write)
+
+        for name in self._ARRAYS:
+            save_array(d / f"{name}.npy", np.asarray(getattr(self, name)))
         words = self.words() if len(self.desc) else []
         if len(words) > 1:             # appended parts: one list per word on disk
             words = [(vw.from_features(self.desc, self.feat_offsets, len(self)), 0)]
         for name in ("vocab", "offsets", "rows"):
             if words:
-                arr = np.asarray(getattr(words[0][0], name))
-
-                def write_words(tmp: str, arr: np.ndarray = arr) -> None:
-                    with open(tmp, "wb") as fh:
-                        np.save(fh, arr)
-                write_atomic(d / f"words.{name}.npy", write_words)
+                save_array(d / f"words.{name}.npy", np.asarray(getattr(words[0][0], name)))
             elif (d / f"words.{name}.npy").exists():
                 (d / f"words.{name}.npy").unlink()
         ivf_file = d / "windows.ivf"
