@@ -218,3 +218,12 @@ def test_damaged_word_files_are_rebuilt_or_ignored_never_a_crash(tmp_path):
     assert bad.word_parts is not None
     assert bad.nearest_by_words(q.features(False).desc, q.features(True).desc, 2) == []
     assert [m.work_id for m in cp.CopyDetector(bad).find_copies(_crop(_photo("chelsea"), 0.8, 0.8, 0.5, 0.5))] == [2]
+
+
+def test_dropping_rows_from_a_damaged_list_drops_its_impossible_rows():
+    idx = vw.WordIndex(np.array([3, 9], np.uint32), np.array([0, 2, 4], np.int64),
+                       np.array([0, 5, 1, 99], np.int32), 6)
+    keep = np.array([True, True, False, True, True, True])
+    out = idx.without(keep, 0, np.cumsum(keep) - 1)
+    assert out.vocab.tolist() == [3, 9] and out.rows.tolist() == [0, 4, 1] and out.offsets.tolist() == [0, 2, 3]
+    assert out.n_rows == 5

@@ -77,10 +77,12 @@ class WordIndex:
     def without(self, keep: np.ndarray, first: int, new_row: np.ndarray) -> "WordIndex":
         """These lists without the rows ``keep`` (over the whole index) drops, renumbered by
         ``new_row`` (index row -> row after the drop) relative to this part's new first row."""
-        rows = np.asarray(self.rows).astype(np.int64) + first
-        kept = keep[rows]
         if not len(self.vocab):
             return self
+        rows = np.asarray(self.rows).astype(np.int64) + first
+        kept = np.zeros(len(rows), bool)
+        valid = (rows >= 0) & (rows < len(keep))    # a damaged list's impossible rows are dropped too
+        kept[valid] = keep[rows[valid]]
         counts = np.add.reduceat(kept.astype(np.int64), np.asarray(self.offsets[:-1])) if len(rows) else np.zeros(0, np.int64)
         alive = counts > 0
         start = int(new_row[first - 1]) + 1 if first else 0
@@ -132,6 +134,8 @@ def top_rows(indexes: list[tuple[WordIndex, int]], plain: np.ndarray, mirrored: 
     counts = np.diff(np.concatenate([starts, [len(keys)]]))
     ids = keys[starts]
     k = min(k, len(ids))
+    # the k largest counts (which of several rows tied at the k-th count is kept is arbitrary but
+    # deterministic: a full sort of every touched row would cost more than the rest of the query)
     top = np.argpartition(-counts, k - 1)[:k] if k < len(ids) else np.arange(len(ids))
     top = top[np.lexsort((ids[top], -counts[top]))]
     out, seen = [], set()
