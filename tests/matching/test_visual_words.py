@@ -227,3 +227,18 @@ def test_dropping_rows_from_a_damaged_list_drops_its_impossible_rows():
     out = idx.without(keep, 0, np.cumsum(keep) - 1)
     assert out.vocab.tolist() == [3, 9] and out.rows.tolist() == [0, 4, 1] and out.offsets.tolist() == [0, 2, 3]
     assert out.n_rows == 5
+
+
+@needs_cv2
+def test_an_index_pickled_for_worker_processes_carries_its_words():
+    import pickle
+    idx = cp.CopyIndex()
+    idx.add([(1, cp.fingerprint(_photo("astronaut"))), (2, cp.fingerprint(_photo("chelsea")))])
+    assert idx.word_parts is None                       # not built yet: pickling builds them once
+    again = pickle.loads(pickle.dumps(idx))
+    assert idx.word_parts is not None and again.word_parts is not None
+    assert again.word_parts[0][0].rows.tolist() == idx.word_parts[0][0].rows.tolist()
+    q = cp._query(_crop(_photo("chelsea"), 0.7, 0.7, 0.1, 0.2))
+    assert (again.nearest_by_words(q.features(False).desc, q.features(True).desc, 2)
+            == idx.nearest_by_words(q.features(False).desc, q.features(True).desc, 2))
+    assert again.nearest_by_words(q.features(False).desc, q.features(True).desc, 1)[0][0] == 1
