@@ -92,7 +92,7 @@ def test_v1_consent_finds_the_edited_copy_with_its_terms_and_evidence(app, clien
                             "data_mining": "not_allowed", "style_imitation": None}
     assert body["decision"] == "reserved"
     assert body["copy_search"]["works"] == 2 and body["copy_search"]["verification"] is True
-    assert body["copy_search"]["method"] == "window hashes + ORB/RANSAC verification"
+    assert body["copy_search"]["method"] == "window hashes and visual words + ORB/RANSAC verification"
 
 
 @needs_cv2
@@ -111,8 +111,10 @@ def test_upload_preview_shows_the_copy_and_its_evidence(app, client, registered,
     shown = int(re.search(r"<dt>Share of the work shown</dt><dd>(\d+)%</dd>", page).group(1))
     assert abs(shown / 100 - EDITS[edit][3]) < 0.08
     assert ("<dt>Mirrored</dt><dd>yes</dd>" in page) is EDITS[edit][1]
+    shared = re.search(r"<dt>Shared details \(visual words\)</dt><dd>(\d+)", page)
+    assert shared and int(shared.group(1)) >= 12      # a copy shares dozens of ORB words with its source
     assert 'name="confirm_copy"' in page
-    assert "Searched 2 registered works by window hashes + ORB/RANSAC verification." in page
+    assert "Searched 2 registered works by window hashes and visual words + ORB/RANSAC verification." in page
 
 
 @needs_cv2

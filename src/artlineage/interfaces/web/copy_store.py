@@ -80,7 +80,7 @@ class CopyIndexState:
 
     @property
     def method(self) -> str:
-        return "window hashes + ORB/RANSAC verification" if self.verification else "window hashes only"
+        return "window hashes and visual words + ORB/RANSAC verification" if self.verification else "window hashes only"
 
     @property
     def note(self) -> str | None:
