@@ -156,7 +156,11 @@ def main() -> None:
                     help="works ranked by shared visual words also verified (0: window hashes only)")
     ap.add_argument("--ivf-windows", choices=("all", "coarse"), default="all",
                     help="windows the inverted file holds (coarse: whole frame, squares, rotations)")
+    ap.add_argument("--no-faiss", action="store_true", help="as without the faiss extra: numpy scan, OpenCV matching")
     args = ap.parse_args()
+    if args.no_faiss:
+        from artlineage.matching import _local_features as lf
+        lf._FAISS[:] = [None]
     try:
         import cv2
         cv2.setNumThreads(1)
