@@ -141,6 +141,67 @@ class ScaledIndex(cp.CopyIndex):
         return self.donors.features(int(self.donor_of[self.synthetic_of[row]]))
 
 
+def _pixel_distractor(job: tuple[int, str, int]):
+    """(work id, fingerprint) of a random edit of a photograph: a crop of 40-100 % of the area, maybe
+    mirrored, turned up to 10 degrees, shrunk to 40-100 %, recompressed (``--pixel-distractors``)."""
+    import io
+    from PIL import Image, ImageOps
+    work_id, path, seed = job
+    r = np.random.default_rng(seed)
+    im = Image.open(path).convert("RGB")
+    w, h = im.size
+    area = r.uniform(0.4, 1.0)
+    fx = r.uniform(area, 1.0)
+    fy = area / fx
+    cw, ch = max(16, int(w * fx)), max(16, int(h * fy))
+    x0, y0 = int((w - cw) * r.random()), int((h - ch) * r.random())
+    im = im.crop((x0, y0, x0 + cw, y0 + ch))
+    if r.random() < 0.5:
+        im = ImageOps.mirror(im)
+    if r.random() < 0.3:
+        im = im.rotate(float(r.uniform(-10, 10)), Image.BILINEAR)
+    s = r.uniform(0.4, 1.0)
+    im = im.resize((max(16, int(im.width * s)), max(16, int(im.height * s))), Image.BILINEAR)
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=int(r.integers(60, 96)))
+    return work_id, cp.fingerprint(buf.getvalue())
+
+
+def pixel_index(real: cp.CopyIndex, files: list, n: int, seed: int, processes: int = 2) -> cp.CopyIndex:
+    """The real works plus ``n`` works fingerprinted from real pixels: random edits of ``files``
+    (photographs that are neither registered nor look-alikes), so every distractor has real window
+    hashes, real ORB features and real visual words - near-duplicate crowds of real photographs, the
+    hard case for precision - at the cost of fingerprinting each (~10 ms)."""
+    from multiprocessing import Pool
+    jobs = [(2_000_000 + i, str(files[i % len(files)]), seed * 1_000_003 + i) for i in range(n)]
+    index = cp.CopyIndex()
+    index.add((int(w), cp.WorkFingerprint(np.asarray(real.hashes[i]), real.features(i)))
+              for i, w in enumerate(np.asarray(real.work_ids)))
+    with Pool(processes) as pool:
+        index.add(pool.imap(_pixel_distractor, jobs, chunksize=64))
+    return index
+
+
+def _diagnose(index, det, q, work_id: int, edit: str) -> None:
+    """Why a copy was missed: was its source among the window or the word candidates, and what did
+    verifying it give in each orientation (``--diagnose``)."""
+    from artlineage.matching import _local_features as lf
+    row = int(np.flatnonzero(np.asarray(index.work_ids) == work_id)[0])
+    qq = cp._query(cp.load_image(q))
+    cands = det._candidates(qq)
+    where = [(k, c[5]) for k, c in enumerate(cands) if c[0] == row]
+    words = index.nearest_by_words(qq.features(False).desc, qq.features(True).desc, 200)
+    wrank = [(k, n, m) for k, (r, n, m) in enumerate(words) if r == row]
+    fits = []
+    for m in (False, True):
+        v = lf.verify(qq.features(m), index.features(row), 3)
+        fits.append(f"{'mirrored' if m else 'plain'}: {v.inliers}/{v.matches} cov {v.coverage:.2f} rot {v.rotation_deg:.0f}"
+                    if v else f"{'mirrored' if m else 'plain'}: none")
+    top = words[0] if words else None
+    print(f"  missed {edit:16s} work {work_id}: candidate {where or 'no'}; words rank {wrank[:1] or 'beyond 200'}"
+          f" (top: {top}); query features {len(qq.features(False))}; {'; '.join(fits)}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("photos", type=Path)
@@ -157,7 +218,15 @@ def main() -> None:
     ap.add_argument("--ivf-windows", choices=("all", "coarse"), default="all",
                     help="windows the inverted file holds (coarse: whole frame, squares, rotations)")
     ap.add_argument("--no-faiss", action="store_true", help="as without the faiss extra: numpy scan, OpenCV matching")
+    ap.add_argument("--pixel-distractors", type=int, default=0,
+                    help="instead of synthetic works: this many random edits of the other photographs, fingerprinted from pixels")
+    ap.add_argument("--diagnose", action="store_true", help="print why each missed copy was missed")
+    ap.add_argument("--all-windows", action="store_true", help="scan all 56 windows, not the coarse 8 (coarse_scan=False)")
+    ap.add_argument("--stop-factor", type=float, default=None, help="override _visual_words.STOP_FACTOR")
+    ap.add_argument("--pixel-cache", type=Path, default=None, help="keep the pixel-distractor index in this folder (reused)")
     args = ap.parse_args()
+    if args.stop_factor is not None:
+        vw.STOP_FACTOR = args.stop_factor
     if args.no_faiss:
         from artlineage.matching import _local_features as lf
         lf._FAISS[:] = [None]
@@ -179,19 +248,31 @@ def main() -> None:
     files = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
     donor_files = files[2 * args.real: 2 * args.real + args.donors]
     donors = cp.CopyDetector.from_images((i, p) for i, p in enumerate(donor_files)).index
-    index = ScaledIndex(real, donors, max(0, args.works - len(real)), rng)
+    if args.pixel_distractors and args.pixel_cache and (args.pixel_cache / "meta.json").exists():
+        index = cp.CopyIndex.load(args.pixel_cache)
+        print(f"{len(index):,} works loaded from {args.pixel_cache}")
+    elif args.pixel_distractors:
+        t0 = time.perf_counter()
+        index = pixel_index(real, files[2 * args.real:], args.pixel_distractors, args.seed)
+        if args.pixel_cache:
+            index.save(args.pixel_cache)
+        print(f"{args.pixel_distractors:,} distractors fingerprinted from pixels in {time.perf_counter() - t0:.0f} s "
+              f"(edits of {len(files[2 * args.real:])} photographs)")
+    else:
+        index = ScaledIndex(real, donors, max(0, args.works - len(real)), rng)
     if args.ivf:
         windows = cp.COARSE_WINDOWS if args.ivf_windows == "coarse" else None
         print(f"IndexBinaryIVF({args.ivf} lists, nprobe {args.nprobe}, {args.ivf_windows} windows) trained and "
               f"filled in {index.use_ivf(args.ivf, args.nprobe, rng, windows):.0f} s "
               f"({index.ivf.ntotal * 16 / 2**30:.2f} GiB of codes and ids)")
-    if args.word_candidates:
+    if args.word_candidates and not args.pixel_distractors:
         t = index.build_words(args.seed)
         wi = index.word_parts[0][0]
         print(f"visual words: {len(wi.rows):,} postings in {len(wi.vocab):,} lists built in {t:.0f} s "
               f"({wi.nbytes / 2**30:.2f} GiB, {wi.nbytes / len(index):.0f} B per work; stop lists over "
               f"{wi.stop_df()} works)")
-    det = cp.CopyDetector(index, candidates=args.candidates, word_candidates=args.word_candidates)
+    det = cp.CopyDetector(index, candidates=args.candidates, word_candidates=args.word_candidates,
+                          coarse_scan=not args.all_windows)
     per_work = sum(np.asarray(getattr(real, name)).nbytes for name in cp.CopyIndex._ARRAYS) / len(real)
     print(f"{len(index):,} works x {len(cp.WINDOWS)} windows ({index.hashes.nbytes / 2**30:.2f} GiB of window "
           f"hashes); {per_work / 1024:.1f} KiB per real work in the index")
@@ -216,6 +297,8 @@ def main() -> None:
         t0 = time.process_time()
         hits = [m.work_id for m in det.find_copies(q)]
         total_t.append(time.process_time() - t0)
+        if registered and args.diagnose and i not in hits:
+            _diagnose(index, det, q, i, edit)
         if registered:
             pos += 1
             found += i in hits

@@ -68,7 +68,10 @@ def main() -> None:
     ap.add_argument("--bits", default="16,20,24,28")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--store", type=int, default=256, help="strongest features per work that get words (the index stores 256)")
+    ap.add_argument("--stop-factor", type=float, default=None, help="override _visual_words.STOP_FACTOR")
     args = ap.parse_args()
+    if args.stop_factor is not None:
+        vw.STOP_FACTOR = args.stop_factor
     import cv2
     cv2.setNumThreads(1)
     files = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"})

@@ -242,3 +242,38 @@ def test_an_index_pickled_for_worker_processes_carries_its_words():
     assert (again.nearest_by_words(q.features(False).desc, q.features(True).desc, 2)
             == idx.nearest_by_words(q.features(False).desc, q.features(True).desc, 2))
     assert again.nearest_by_words(q.features(False).desc, q.features(True).desc, 1)[0][0] == 1
+
+
+@needs_cv2
+def test_a_work_registered_several_times_still_gets_its_words_votes():
+    # In a small index the average list holds about one work: were the stop length a few times that,
+    # the words of a work registered 8 times would all be stop words and a crop of it get no vote.
+    idx = cp.CopyIndex()
+    chelsea = cp.fingerprint(_photo("chelsea"))
+    others = ("astronaut", "coffee", "rocket", "camera", "coins", "moon", "page", "immunohistochemistry",
+              "hubble_deep_field", "retina")
+    idx.add([(i, chelsea) for i in range(8)] + [(8 + i, cp.fingerprint(_photo(n))) for i, n in enumerate(others)])
+    (w, _), = idx.words()
+    assert len(w.rows) / len(w.vocab) < 2 and w.stop_df() >= 16
+    q = cp._query(_crop(_photo("chelsea"), 0.7, 0.8, 0.9, 0.1))
+    top = idx.nearest_by_words(q.features(False).desc, q.features(True).desc, 8)
+    assert sorted(r for r, _, _ in top) == list(range(8)) and len({n for _, n, _ in top}) == 1
+
+
+@needs_cv2
+def test_the_coarse_scan_is_used_from_coarse_min_works_and_crops_are_still_found(monkeypatch):
+    works = {i: _photo(n) for i, n in enumerate(("astronaut", "coffee", "chelsea", "rocket"))}
+    det = cp.CopyDetector.from_images(works.items())
+    seen = []
+    real_nearest = cp.CopyIndex.nearest
+
+    def spy(self, q, k=cp.CANDIDATES, coarse=False):
+        seen.append(coarse)
+        return real_nearest(self, q, k, coarse=coarse)
+    monkeypatch.setattr(cp.CopyIndex, "nearest", spy)
+    crop = ImageOps.mirror(_crop(works[0], 0.75, 0.8, 0.9, 0.1))
+    assert [m.work_id for m in det.find_copies(crop)] == [0] and seen == [False]   # small: every window
+    monkeypatch.setattr(cp, "COARSE_MIN_WORKS", 1)
+    hit, = det.find_copies(crop)
+    assert hit.work_id == 0 and hit.evidence.mirrored and seen == [False, True]
+    assert hit.evidence.window in {cp.WINDOWS[w] for w in cp.COARSE_WINDOWS}
