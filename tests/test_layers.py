@@ -1,7 +1,7 @@
 """The import layers of the package, enforced: every import (module level or inside a function) goes
 downward or stays inside its own part.
 
-    core (errors, settings, vocabulary, _files, _db, _migrate, _aio, reporting)
+    core (errors, settings, vocabulary, _files, _db, _migrate, _aio, _lru, reporting)
       → signals → verdicts (+ _inspect: signals and verdicts of one file)
       → matching → registry | health (independent of each other) → detectors (learned estimates)
       → datasets (low-level I/O) → pipelines (scan, filter, audit, match runs) → interfaces (CLI, web)
@@ -21,7 +21,7 @@ PACKAGE = SRC / "artlineage"
 # Each layer may import itself and any layer listed before it.
 LAYERS: list[tuple[str, ...]] = [
     ("artlineage.errors", "artlineage.settings", "artlineage._files", "artlineage._db", "artlineage._migrate",
-     "artlineage.reporting", "artlineage._logging", "artlineage._aio", "artlineage.vocabulary"),
+     "artlineage.reporting", "artlineage._logging", "artlineage._aio", "artlineage._lru", "artlineage.vocabulary"),
     ("artlineage.signals",),
     ("artlineage.verdicts", "artlineage._inspect"),
     ("artlineage.matching",),

@@ -23,6 +23,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Mapping
 
+from .._lru import remember
 from ..registry import AmbiguousArtistError, Registry
 from ..vocabulary import REGISTRY_SCOPE_OF_USE
 
@@ -155,10 +156,7 @@ class RegistryConsent:
         found = self._copies(data)
         noted = self._load()["noted"]
         with self._lock:
-            noted[url] = found
-            noted.move_to_end(url)
-            while len(noted) > self.NOTED_MAX:
-                noted.popitem(last=False)
+            remember(noted, url, found, self.NOTED_MAX)
 
     def _row_copies(self, row: Mapping[str, Any]) -> list[tuple[int, int, str]]:
         if not self.match_images:

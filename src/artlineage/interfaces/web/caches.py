@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..._files import write_bytes_atomic
+from ..._lru import remember
 from ...errors import RegistryError
 from ...registry import Registry
 from ...registry.models import Artist
@@ -63,10 +64,7 @@ class CachesMixin:
             return hit[1]
         value = make()
         with self._lock:
-            self._memo[key] = (version, value)
-            self._memo.move_to_end(key)
-            while len(self._memo) > self.memo_entries:
-                self._memo.popitem(last=False)
+            remember(self._memo, key, (version, value), self.memo_entries)
         return value
 
     # -- opt-out per artist

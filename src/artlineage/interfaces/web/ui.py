@@ -27,6 +27,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from ..._lru import remember
 from ...errors import RegistryError
 from ...registry import Registry
 from . import auth
@@ -127,10 +128,7 @@ class PageCache:
         page = CachedPage(body, f'W/"{hashlib.blake2b(body, digest_size=12).hexdigest()}"',
                           formatdate(now, usegmt=True), now, headers)
         with self._lock:
-            self._pages[key] = (version, page)
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.max_entries:
-                self._pages.popitem(last=False)
+            remember(self._pages, key, (version, page), self.max_entries)
         return page
 
 
