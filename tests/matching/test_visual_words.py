@@ -224,8 +224,8 @@ def test_dropping_rows_from_a_damaged_list_drops_its_impossible_rows():
     idx = vw.WordIndex(np.array([3, 9], np.uint32), np.array([0, 2, 4], np.int64),
                        np.array([0, 5, 1, 99], np.int32), 6)
     keep = np.array([True, True, False, True, True, True])
-    out = idx.without(keep, 0, np.cumsum(keep) - 1)
-    assert out.vocab.tolist() == [3, 9] and out.rows.tolist() == [0, 4, 1] and out.offsets.tolist() == [0, 2, 3]
+    out, first = idx.without(keep, 0)
+    assert first == 0 and out.vocab.tolist() == [3, 9] and out.rows.tolist() == [0, 4, 1] and out.offsets.tolist() == [0, 2, 3]
     assert out.n_rows == 5
 
 

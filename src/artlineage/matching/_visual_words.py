@@ -78,20 +78,22 @@ class WordIndex:
             return 0
         return max(1, int(STOP_FACTOR * len(self.rows) / len(self.vocab)))
 
-    def without(self, keep: np.ndarray, first: int, new_row: np.ndarray) -> "WordIndex":
-        """These lists without the rows ``keep`` (over the whole index) drops, renumbered by
-        ``new_row`` (index row -> row after the drop) relative to this part's new first row."""
+    def without(self, keep: np.ndarray, first: int) -> tuple["WordIndex", int]:
+        """These lists (a part whose rows start at index row ``first``) without the index rows ``keep``
+        drops, renumbered as the rows left; with this part's first row after the drop."""
+        new_first = int(np.count_nonzero(keep[:first]))
+        n_rows = int(np.count_nonzero(keep[first:first + self.n_rows]))
         if not len(self.vocab):
-            return self
+            return WordIndex(self.vocab, self.offsets, self.rows, n_rows), new_first
         rows = np.asarray(self.rows).astype(np.int64) + first
         kept = np.zeros(len(rows), bool)
         valid = (rows >= 0) & (rows < len(keep))    # a damaged list's impossible rows are dropped too
         kept[valid] = keep[rows[valid]]
         counts = np.add.reduceat(kept.astype(np.int64), np.asarray(self.offsets[:-1])) if len(rows) else np.zeros(0, np.int64)
         alive = counts > 0
-        start = int(new_row[first - 1]) + 1 if first else 0
+        new_row = np.cumsum(keep) - 1                # index row -> row after the drop
         return WordIndex(np.asarray(self.vocab)[alive], np.concatenate([[0], np.cumsum(counts[alive])]).astype(np.int64),
-                         (new_row[rows[kept]] - start).astype(np.int32), int(keep[first:first + self.n_rows].sum()))
+                         (new_row[rows[kept]] - new_first).astype(np.int32), n_rows), new_first
 
     def lists(self, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(start, end) in ``rows`` of each present, non-stop word of ``words``."""

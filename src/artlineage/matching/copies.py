@@ -452,10 +452,12 @@ class CopyIndex:
             return []
         k = min(k, n)
         q = np.asarray(query_hashes, np.uint64)
+        ivf = self.ivf if self.ivf_current() else None
+        if ivf is not None:             # the inverted file's windows, whichever were asked for
+            coarse = self.ivf_windows == COARSE_WINDOWS
         hashes = self.coarse_hashes() if coarse else self.hashes
-        if self.ivf_current():          # the inverted file's windows, whichever were asked for
-            hashes = self.coarse_hashes() if self.ivf_windows == COARSE_WINDOWS else self.hashes
-            rows, best = self._nearest_windows(q, k, hashes, self.ivf)
+        if ivf is not None:
+            rows, best = self._nearest_windows(q, k, hashes, ivf)
         elif lf.faiss_or_none() is not None and n * hashes.shape[1] >= FAISS_MIN_WINDOWS:
             rows, best = self._nearest_windows(q, k, hashes)
         else:

@@ -123,9 +123,7 @@ def without_rows(index: CopyIndex, drop: np.ndarray) -> CopyIndex:
     out.desc = np.asarray(index.desc)[feat_keep]
     out.sizes = np.asarray(index.sizes)[keep]
     if index.word_parts is not None:   # the posting lists without those rows (a pass, not a rebuild)
-        new_row = np.cumsum(keep) - 1
-        out.word_parts = [(w.without(keep, first, new_row), int(new_row[first - 1]) + 1 if first else 0)
-                          for w, first in index.word_parts]
+        out.word_parts = [w.without(keep, first) for w, first in index.word_parts]
     return out
 
 
